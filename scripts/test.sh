@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh machine: a venv, a real (non-editable) install of the
+# package with its test extras, then lint, types and every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${AICC_SIM_VENV:-.venv}
+PYTHON=${PYTHON:-python3}
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PYTHON" -m venv "$VENV"
+fi
+"$VENV/bin/python" -m pip install --quiet --upgrade pip
+"$VENV/bin/python" -m pip install --quiet ".[test]"
+"$VENV/bin/ruff" check simulator tests
+"$VENV/bin/mypy"
+"$VENV/bin/python" -m pytest "$@"

@@ -1,0 +1,52 @@
+"""The ``aicc-sim`` command line: one parser, one module per sub-command.
+
+``main(argv)`` takes its arguments as a parameter so that tests can call it directly; it
+returns the exit status. Every sub-command module under :mod:`simulator.commands` exposes
+``register(subparsers)``, which adds its parser and sets ``handler`` to a function taking the
+parsed namespace and returning an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from simulator import __version__
+from simulator.commands import check_callback, replay, scenarios, serve, validate
+from simulator.errors import SimulatorError
+
+__all__ = ["build_parser", "main", "run"]
+
+_COMMANDS = (serve, replay, validate, check_callback, scenarios)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole ``aicc-sim`` parser."""
+    parser = argparse.ArgumentParser(
+        prog="aicc-sim",
+        description="AICC Simulator: the AICC side of Huawei Cloud CEC's web-chat channel.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in _COMMANDS:
+        command.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except SimulatorError as exc:
+        print(f"aicc-sim: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return status
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of ``aicc-sim``; each module has ``register(subparsers)``."""

@@ -1,0 +1,87 @@
+"""The one exception hierarchy of the simulator.
+
+Every error the simulator raises on purpose derives from :class:`SimulatorError`.
+Middlewares and the CLI turn these into vendor-shaped HTTP answers or ``file:line`` messages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = [
+    "AuthError",
+    "ConfigError",
+    "DeliveryError",
+    "FileError",
+    "SimulatorError",
+    "UnknownSchemaError",
+    "ValidationFailed",
+    "Violation",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One schema violation: where (RFC 6901 JSON pointer, "" for the root) and what."""
+
+    pointer: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pointer or '/'}: {self.message}"
+
+
+class SimulatorError(Exception):
+    """Root of every error the simulator raises on purpose."""
+
+
+class UnknownSchemaError(SimulatorError):
+    """A schema name that is not in the store."""
+
+    def __init__(self, name: str, known: tuple[str, ...]) -> None:
+        self.name = name
+        self.known = known
+        super().__init__(f"unknown schema {name!r}; known schemas: {', '.join(known)}")
+
+
+class ValidationFailed(SimulatorError):
+    """An instance does not conform to its schema; carries every violation."""
+
+    def __init__(self, schema: str, violations: list[Violation]) -> None:
+        self.schema = schema
+        self.violations = violations
+        listed = "; ".join(str(v) for v in violations)
+        super().__init__(f"{schema}: {listed}")
+
+
+class FileError(SimulatorError):
+    """A file (config, scenario, payload) that cannot be used, with its position."""
+
+    def __init__(self, path: str, line: int | None, reason: str, column: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.column = column
+        self.reason = reason
+        where = path
+        if line is not None:
+            where += f":{line}"
+            if column is not None:
+                where += f":{column}"
+        super().__init__(f"{where}: {reason}")
+
+
+class ConfigError(FileError):
+    """A configuration file, env var or flag that is refused."""
+
+
+class AuthError(SimulatorError):
+    """A request refused for its credentials; ``status`` is the HTTP status to answer."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        self.status = status
+        self.reason = reason
+        super().__init__(reason)
+
+
+class DeliveryError(SimulatorError):
+    """A push that could not be delivered after every attempt."""

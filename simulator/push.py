@@ -1,0 +1,101 @@
+"""Shared vocabulary of a push: where it goes, how it is signed, which faults it carries.
+
+Pure data, no I/O. The scenario engine produces :class:`PlannedPush` values; the delivery
+worker turns them into HTTP attempts described by :class:`AttemptRecord`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+__all__ = [
+    "AuthFault",
+    "PlannedPush",
+    "PushFaults",
+    "PushMode",
+    "PushTarget",
+    "RetryPolicy",
+]
+
+PushMode = Literal["oauth", "signature"]
+#: "ok" sends the right header; "wrong" a header that must be refused; "missing" none.
+AuthFault = Literal["ok", "wrong", "missing"]
+
+
+@dataclass(frozen=True, slots=True)
+class PushFaults:
+    """Deliberate misbehaviour for one push (all off by default).
+
+    ``delay`` (seconds, already scaled by the run's speed) is applied before the first
+    attempt; ``duplicate`` extra identical POSTs follow the first; ``drop`` journals the push
+    as dropped and sends nothing; ``invalid`` skips outbound validation (the journal marks
+    it); ``auth`` replaces the auth header. Reordering is done by the engine, which emits
+    pushes in the swapped order, so it has no flag here.
+    """
+
+    delay: float = 0.0
+    duplicate: int = 0
+    drop: bool = False
+    invalid: bool = False
+    auth: AuthFault = "ok"
+
+    @property
+    def any(self) -> bool:
+        """True when at least one fault is set."""
+        return self != _NO_FAULTS
+
+
+_NO_FAULTS = PushFaults()
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedPush:
+    """One POST the engine wants sent: the DownLinkMsg objects of its ``messages`` list."""
+
+    messages: tuple[dict[str, Any], ...]
+    faults: PushFaults = field(default_factory=PushFaults)
+    #: where in the scenario it came from, for the journal, e.g. "steps[2]"
+    step: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PushTarget:
+    """Where and how one channel's pushes are delivered."""
+
+    url: str
+    """Final URL: oauth mode posts to the callback URL as is; signature mode to
+    ``{callback_url}/webhooks/v1/messages`` (use :meth:`for_channel`)."""
+    mode: PushMode = "oauth"
+    app_key: str = ""
+    """Sent as ``x-app-key`` in oauth mode."""
+    bearer_token: str = ""
+    """Sent as ``Authorization: Bearer …`` in oauth mode."""
+    push_key: str = ""
+    """Signature mode: the 43-character message push key (HMAC secret)."""
+    access_key: str = ""
+    """Signature mode: the ``{accessKey}`` part of the auth-v2 header."""
+
+    @staticmethod
+    def webhook_url(callback_url: str, mode: PushMode) -> str:
+        """The URL AICC posts to for a channel's configured callback URL."""
+        if mode == "signature":
+            return callback_url.rstrip("/") + "/webhooks/v1/messages"
+        return callback_url
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How hard delivery tries. Defaults are the simulator's choice (the vendor documents
+    no retry behaviour): 3 attempts, 5 s per attempt, backoff 0.2 s doubling up to 5 s."""
+
+    attempts: int = 3
+    timeout: float = 5.0
+    backoff_initial: float = 0.2
+    backoff_factor: float = 2.0
+    backoff_max: float = 5.0
+
+    def backoff(self, failed_attempts: int) -> float:
+        """Seconds to wait after the ``failed_attempts``-th failure (1-based)."""
+        delay = self.backoff_initial * self.backoff_factor ** (failed_attempts - 1)
+        return float(min(delay, self.backoff_max))
