@@ -56,7 +56,7 @@ class SchemaStore:
             for name, schema in self._schemas.items()
         )
         rs_registry = jsonschema_rs.Registry(
-            [(uris[name], schema) for name, schema in self._schemas.items()]
+            [(uris[name], dict(schema)) for name, schema in self._schemas.items()]
         )
         checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
         self._explainers: dict[str, jsonschema.Draft202012Validator] = {}
@@ -67,7 +67,7 @@ class SchemaStore:
                 schema, registry=registry, format_checker=checker
             )
             self._deciders[name] = jsonschema_rs.Draft202012Validator(
-                schema, registry=rs_registry, validate_formats=True, base_uri=uris[name]
+                dict(schema), registry=rs_registry, validate_formats=True, base_uri=uris[name]
             )
 
     @classmethod
