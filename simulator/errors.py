@@ -13,6 +13,8 @@ __all__ = [
     "ConfigError",
     "DeliveryError",
     "FileError",
+    "ScenarioError",
+    "SignatureError",
     "SimulatorError",
     "UnknownSchemaError",
     "ValidationFailed",
@@ -70,6 +72,10 @@ class FileError(SimulatorError):
         super().__init__(f"{where}: {reason}")
 
 
+class ScenarioError(SimulatorError):
+    """A scenario that cannot be run as asked: an unknown name, bad run variables or speed."""
+
+
 class ConfigError(FileError):
     """A configuration file, env var or flag that is refused."""
 
@@ -85,3 +91,16 @@ class AuthError(SimulatorError):
 
 class DeliveryError(SimulatorError):
     """A push that could not be delivered after every attempt."""
+
+
+class SignatureError(SimulatorError):
+    """An auth-v2 header that cannot be made or does not verify; ``code`` says which check failed.
+
+    Codes: ``missing``, ``malformed``, ``scheme``, ``key``, ``header``, ``timestamp``,
+    ``stale``, ``signature``.
+    """
+
+    def __init__(self, code: str, reason: str) -> None:
+        self.code = code
+        self.reason = reason
+        super().__init__(f"auth-v2 {code}: {reason}")
