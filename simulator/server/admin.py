@@ -1,0 +1,272 @@
+"""The ``/__admin`` API: health, journals, sessions, scenario runs, inject, reset, OpenAPI,
+metrics (PRODUCT.md "Interfaces")."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from simulator import __version__
+from simulator.errors import ValidationFailed, Violation
+from simulator.scenario import builtin_names
+from simulator.server import keys
+from simulator.server.aicc import NotFound
+from simulator.server.http import json_response, read_json
+from simulator.server.journal_entries import RequestRecord
+from simulator.server.metrics import render_prometheus
+from simulator.server.openapi import openapi_document
+
+__all__ = ["routes"]
+
+routes = web.RouteTableDef()
+ADMIN = "/__admin"
+
+
+def _int_query(request: web.Request, name: str) -> int | None:
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ValidationFailed(
+            "admin-query", [Violation(f"/{name}", f"must be an integer, got {raw!r}")]
+        ) from None
+
+
+def _page(request: web.Request) -> tuple[int | None, int]:
+    limit = _int_query(request, "limit")
+    return _int_query(request, "since"), 1000 if limit is None else limit
+
+
+@routes.get(f"{ADMIN}/health")
+async def health(request: web.Request) -> web.Response:
+    """Liveness and a few figures; never needs the admin token."""
+    aicc = request.app[keys.AICC]
+    return json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "uptimeSeconds": round(time.monotonic() - request.app[keys.STARTED], 3),
+            "channels": [c.id for c in aicc.config.channels],
+            "sessions": len(aicc.sessions),
+            "activeRuns": aicc.conductor.active,
+        }
+    )
+
+
+def _request_filter(request: web.Request) -> Callable[[RequestRecord], bool]:
+    path = request.query.get("path")
+    method = request.query.get("method")
+    user = request.query.get("userId")
+    status = _int_query(request, "status")
+
+    def keep(record: RequestRecord) -> bool:
+        return (
+            (path is None or record.path == path or record.path.endswith("/" + path))
+            and (method is None or record.method == method.upper())
+            and (user is None or record.user_id == user)
+            and (status is None or record.status == status)
+        )
+
+    return keep
+
+
+@routes.get(f"{ADMIN}/requests")
+async def list_requests(request: web.Request) -> web.Response:
+    """The request journal; filters ``path`` (full or last segment), ``method``, ``status``,
+    ``userId``; paging ``since`` (seq) and ``limit``."""
+    journal = request.app[keys.REQUESTS]
+    since, limit = _page(request)
+    entries = journal.list(_request_filter(request), since=since, limit=limit)
+    return json_response(
+        {
+            "requests": [{"seq": e.seq, **e.item.to_json()} for e in entries],
+            "total": journal.total,
+            "dropped": journal.dropped,
+            "lastSeq": journal.last_seq,
+        }
+    )
+
+
+@routes.delete(f"{ADMIN}/requests")
+async def clear_requests(request: web.Request) -> web.Response:
+    """Empty the request journal (sequence numbers keep growing)."""
+    request.app[keys.REQUESTS].clear()
+    return json_response({"cleared": True})
+
+
+def _delivery_json(item: Any) -> dict[str, Any]:
+    data: dict[str, Any] = item.to_json()
+    return data
+
+
+@routes.get(f"{ADMIN}/deliveries")
+async def list_deliveries(request: web.Request) -> web.Response:
+    """Every push attempt and every poll-queue hand-off; filters ``userId``, ``runId``,
+    ``verdict``; paging ``since`` and ``limit``."""
+    journal = request.app[keys.DELIVERIES]
+    user = request.query.get("userId")
+    run = request.query.get("runId")
+    verdict = request.query.get("verdict")
+
+    def keep(item: Any) -> bool:
+        return (
+            (user is None or item.conversation.endswith("/" + user))
+            and (run is None or item.run_id == run)
+            and (verdict is None or item.verdict == verdict)
+        )
+
+    since, limit = _page(request)
+    entries = journal.list(keep, since=since, limit=limit)
+    return json_response(
+        {
+            "deliveries": [{"seq": e.seq, **_delivery_json(e.item)} for e in entries],
+            "total": journal.total,
+            "dropped": journal.dropped,
+            "lastSeq": journal.last_seq,
+        }
+    )
+
+
+@routes.get(f"{ADMIN}/sessions")
+async def list_sessions(request: web.Request) -> web.Response:
+    """Every known session."""
+    return json_response({"sessions": [s.summary() for s in request.app[keys.AICC].sessions]})
+
+
+@routes.get(f"{ADMIN}/sessions/{{userId}}")
+async def get_session(request: web.Request) -> web.Response:
+    """The sessions of one user (one per channel), newest last, with their history."""
+    user_id = request.match_info["userId"]
+    found = request.app[keys.AICC].sessions.by_user(user_id)
+    if not found:
+        raise NotFound(f"no session for userId {user_id!r}")
+    return json_response(
+        {
+            "userId": user_id,
+            "sessions": [{**s.summary(), "history": list(s.history)} for s in found],
+        }
+    )
+
+
+@routes.get(f"{ADMIN}/scenarios")
+async def list_scenarios(request: web.Request) -> web.Response:
+    """The built-in scenario library."""
+    aicc = request.app[keys.AICC]
+    return json_response(
+        {
+            "scenarios": [
+                {"name": name, "description": aicc.scenario(name).description}
+                for name in builtin_names()
+            ]
+        }
+    )
+
+
+@routes.post(f"{ADMIN}/scenarios/{{name}}/runs")
+async def start_run(request: web.Request) -> web.Response:
+    """Start a scenario for a user: body ``userId``, optional ``channelId``, ``callbackUrl``,
+    ``vars``; answers 201 with the ``runId``."""
+    aicc = request.app[keys.AICC]
+    body = await read_json(request, aicc.store, "admin-run-request")
+    record = aicc.start_run(
+        request.match_info["name"],
+        user_id=body["userId"],
+        channel_id=body.get("channelId"),
+        callback_url=body.get("callbackUrl"),
+        variables=body.get("vars", {}),
+    )
+    return json_response(
+        {"runId": record.run_id, **record.summary()},
+        status=201,
+        headers={"Location": f"{ADMIN}/runs/{record.run_id}"},
+    )
+
+
+@routes.get(f"{ADMIN}/runs")
+async def list_runs(request: web.Request) -> web.Response:
+    """Every remembered run."""
+    return json_response({"runs": [r.summary() for r in request.app[keys.AICC].conductor]})
+
+
+@routes.get(f"{ADMIN}/runs/{{runId}}")
+async def get_run(request: web.Request) -> web.Response:
+    """One run's status and position."""
+    run_id = request.match_info["runId"]
+    record = request.app[keys.AICC].conductor.get(run_id)
+    if record is None:
+        raise NotFound(f"no run {run_id!r}")
+    return json_response(record.summary())
+
+
+@routes.post(f"{ADMIN}/sessions/{{userId}}/messages")
+async def inject(request: web.Request) -> web.Response:
+    """Push messages into a live session now: body ``{"messages": [partial DownLinkMsg]}``
+    or one partial DownLinkMsg; optional ``channelId`` and ``invalid``."""
+    aicc = request.app[keys.AICC]
+    body = await read_json(request, aicc.store, "admin-inject-request")
+    messages = body["messages"] if "messages" in body else [body["message"]]
+    result = aicc.inject(
+        request.match_info["userId"],
+        body.get("channelId"),
+        messages,
+        invalid=bool(body.get("invalid", False)),
+    )
+    return json_response(result, status=202)
+
+
+@routes.post(f"{ADMIN}/reset")
+async def reset(request: web.Request) -> web.Response:
+    """Forget sessions, runs, tokens, files, journals and counters."""
+    app = request.app
+    app[keys.AICC].reset()
+    app[keys.REQUESTS].clear()
+    app[keys.DELIVERIES].clear()
+    app[keys.METRICS].clear()
+    return json_response({"reset": True})
+
+
+@routes.get(f"{ADMIN}/config")
+async def show_config(request: web.Request) -> web.Response:
+    """The running configuration, secrets masked."""
+    return json_response(request.app[keys.CONFIG].redacted())
+
+
+@routes.get(f"{ADMIN}/openapi.json")
+async def openapi(request: web.Request) -> web.Response:
+    """An OpenAPI 3.1 document of the emulated and admin endpoints."""
+    return json_response(openapi_document(request.app[keys.AICC].store))
+
+
+@routes.get(f"{ADMIN}/metrics")
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format."""
+    app = request.app
+    aicc = app[keys.AICC]
+    requests = app[keys.REQUESTS]
+    deliveries = app[keys.DELIVERIES]
+    gauges = [
+        ("aicc_sim_sessions", "Sessions known.", float(len(aicc.sessions))),
+        ("aicc_sim_active_runs", "Scenario runs running.", float(aicc.conductor.active)),
+        (
+            "aicc_sim_journal_requests_dropped",
+            "Request journal entries dropped at the cap.",
+            float(requests.dropped),
+        ),
+        (
+            "aicc_sim_journal_deliveries_dropped",
+            "Delivery journal entries dropped at the cap.",
+            float(deliveries.dropped),
+        ),
+        ("aicc_sim_uptime_seconds", "Seconds since start.", time.monotonic() - app[keys.STARTED]),
+    ]
+    return web.Response(
+        text=render_prometheus(app[keys.METRICS], gauges),
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Prometheus-Format": "0.0.4"},
+    )

@@ -1,0 +1,67 @@
+"""What the request journal keeps of one incoming call (rendered to JSON only when asked)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["REDACTED_HEADERS", "RequestRecord", "redact_headers"]
+
+#: Header values never shown by the admin API or written to the journal file.
+REDACTED_HEADERS = frozenset({"authorization", "ccmessaging-token", "x-admin-token"})
+_BODY_LIMIT = 64 * 1024
+
+
+def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """A copy of ``headers`` with secret values masked (the scheme word is kept)."""
+    shown: dict[str, str] = {}
+    for name, value in headers.items():
+        if name.lower() in REDACTED_HEADERS:
+            scheme, _, rest = value.partition(" ")
+            value = f"{scheme} ***" if rest else "***"
+        shown[name] = value
+    return shown
+
+
+def _body_json(raw: bytes | None) -> Any:
+    if not raw:
+        return None
+    if len(raw) > _BODY_LIMIT:
+        return {"truncated": True, "bytes": len(raw)}
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return raw[:_BODY_LIMIT].decode("utf-8", "replace")
+
+
+@dataclass(frozen=True, slots=True)
+class RequestRecord:
+    """One incoming request and the answer it got. Holds references, copies nothing."""
+
+    at_ms: int
+    method: str
+    path: str
+    query: str
+    headers: Mapping[str, str]
+    body: bytes | None
+    status: int
+    response: bytes | None
+    latency_ms: float
+    user_id: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON-ready view with secrets redacted."""
+        return {
+            "at": self.at_ms,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": redact_headers(self.headers),
+            "body": _body_json(self.body),
+            "status": self.status,
+            "response": _body_json(self.response),
+            "latencyMs": round(self.latency_ms, 3),
+            "userId": self.user_id,
+        }

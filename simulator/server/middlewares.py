@@ -1,0 +1,106 @@
+"""Middlewares: errors to vendor-shaped JSON, the request journal, the admin token."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from simulator.errors import AuthError, SimulatorError, ValidationFailed
+from simulator.server import keys
+from simulator.server.aicc import NotFound, wall_ms
+from simulator.server.http import RAW_BODY, error_response
+from simulator.server.journal_entries import RequestRecord
+from simulator.server.tokens import EXPIRED_TOKEN_TEXT
+
+__all__ = ["admin_token_middleware", "error_middleware", "journal_middleware"]
+
+log = logging.getLogger(__name__)
+
+ADMIN_PREFIX = "/__admin"
+
+
+def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse:
+    if isinstance(exc, ValidationFailed):
+        return error_response(400, f"request does not match {exc.schema}", exc.violations)
+    if isinstance(exc, AuthError):
+        if exc.status == 403:
+            # the gateway's exact body for an expired or illegal AccessToken (reference §1.2)
+            return error_response(
+                403, exc.reason, error_code="0", exception_info=EXPIRED_TOKEN_TEXT
+            )
+        return error_response(exc.status, exc.reason)
+    if isinstance(exc, NotFound):
+        return error_response(404, str(exc))
+    if isinstance(exc, web.HTTPMethodNotAllowed):
+        allowed = ", ".join(sorted(exc.allowed_methods))
+        return error_response(
+            405, f"{request.method} is not allowed on {request.path}; allowed: {allowed}"
+        )
+    if isinstance(exc, web.HTTPRequestEntityTooLarge):
+        return error_response(
+            413, f"request body larger than {request.app[keys.CONFIG].limits.max_body_bytes} bytes"
+        )
+    if isinstance(exc, web.HTTPNotFound):
+        return error_response(404, f"no such path: {request.method} {request.path}")
+    if isinstance(exc, web.HTTPException):
+        return error_response(exc.status, exc.reason)
+    if isinstance(exc, SimulatorError):
+        return error_response(400, str(exc))
+    log.exception("unexpected error answering %s %s", request.method, request.path)
+    return error_response(500, "internal error; the simulator's log has the details")
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Turn every error into a JSON answer with a specific message; never a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        return _to_response(request, exc)
+    except Exception as exc:  # the last line of defence: the server keeps serving
+        return _to_response(request, exc)
+
+
+@web.middleware
+async def journal_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Journal every non-admin request with its answer, and count it."""
+    if request.path.startswith(ADMIN_PREFIX):
+        return await handler(request)
+    started = time.perf_counter()
+    response = await handler(request)
+    latency = (time.perf_counter() - started) * 1000
+    body = request.get(RAW_BODY)  # what the handler read, if anything; never re-read here
+    answer = response.body if isinstance(response, web.Response) else None
+    request.app[keys.REQUESTS].append(
+        RequestRecord(
+            wall_ms(),
+            request.method,
+            request.path,
+            request.query_string,
+            request.headers,
+            body,
+            response.status,
+            answer if isinstance(answer, bytes) else None,
+            latency,
+            request.get("user_id"),
+        )
+    )
+    request.app[keys.METRICS].request(request.path, response.status, latency)
+    return response
+
+
+@web.middleware
+async def admin_token_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """With ``admin.token`` set, every ``/__admin`` call but health needs ``X-Admin-Token``."""
+    token = request.app[keys.CONFIG].admin.token
+    if token and request.path.startswith(ADMIN_PREFIX) and request.path != ADMIN_PREFIX + "/health":
+        given = request.headers.get("X-Admin-Token", "")
+        if not hmac.compare_digest(given.encode(), token.encode()):
+            raise AuthError(401, "missing or wrong X-Admin-Token")
+    return await handler(request)

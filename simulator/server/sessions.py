@@ -1,0 +1,192 @@
+"""Per-customer conversation state: one :class:`Session` per (channel id, userId).
+
+Pure data and bookkeeping, no I/O. What state a session is in (robot, queuing, with an
+agent, ended) follows from what happened: the customer's CONNECT / DISCONNECT, and the
+downlink messages AICC sent (see :func:`Session.observe_downlink`).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict, deque
+from collections.abc import Iterator
+from enum import StrEnum
+from typing import Any
+
+__all__ = ["HISTORY_LIMIT", "Session", "SessionState", "SessionStore"]
+
+#: Messages kept per session for queryHistoryChatMessage; the oldest are dropped beyond.
+HISTORY_LIMIT = 200
+
+#: The texts by which a pushed system message says where the customer stands (seed sample).
+_QUEUING_TEXTS = frozenset({"Queuing..."})
+_CONNECTED_TEXTS = frozenset({"The call is connected to an agent.", "已接通座席。"})
+
+_history_ids = itertools.count(10_113_293_212_986_888)
+
+
+class SessionState(StrEnum):
+    """Where a customer stands."""
+
+    ROBOT = "robot"
+    QUEUING = "queuing"
+    AGENT = "agent"
+    ENDED = "ended"
+
+
+class Session:
+    """One customer on one channel."""
+
+    __slots__ = (
+        "channel_id",
+        "created_ms",
+        "ended_reason",
+        "history",
+        "last_uplink",
+        "poll_queue",
+        "queued_since",
+        "run_id",
+        "state",
+        "unread_ids",
+        "user_id",
+        "user_name",
+    )
+
+    def __init__(
+        self,
+        channel_id: str,
+        user_id: str,
+        user_name: str,
+        *,
+        robot: bool,
+        now: float,
+        now_ms: int,
+    ) -> None:
+        self.channel_id = channel_id
+        self.user_id = user_id
+        self.user_name = user_name
+        self.state = SessionState.ROBOT if robot else SessionState.QUEUING
+        self.created_ms = now_ms
+        self.last_uplink = now
+        self.queued_since: float | None = None if robot else now
+        self.run_id: str | None = None
+        self.ended_reason: str | None = None
+        self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
+        self.poll_queue: deque[dict[str, Any]] = deque()
+        self.unread_ids: list[str] = []
+
+    @property
+    def active(self) -> bool:
+        """False once the session has ended."""
+        return self.state is not SessionState.ENDED
+
+    def end(self, reason: str) -> None:
+        """Mark the session ended (idempotent: the first reason stays)."""
+        if self.state is not SessionState.ENDED:
+            self.state = SessionState.ENDED
+            self.ended_reason = reason
+
+    def observe_downlink(self, message: dict[str, Any], now: float) -> None:
+        """Follow the state a pushed DownLinkMsg implies (reference §7.2)."""
+        control = message.get("controlType")
+        source = message.get("sourceType")
+        content = message.get("content")
+        if control == "DISCONNECT":
+            self.end("timeout" if source == "SYSTEM" else "agent-disconnect")
+        elif control == "CHAT" and source == "SYSTEM" and content in _QUEUING_TEXTS:
+            if self.state is not SessionState.QUEUING:
+                self.queued_since = now
+            self.state = SessionState.QUEUING
+        elif control == "CHAT" and (
+            (source == "SYSTEM" and content in _CONNECTED_TEXTS) or source == "AGENT"
+        ):
+            if self.active:
+                self.state = SessionState.AGENT
+        elif control == "READ":
+            self.unread_ids.clear()
+        self.record(message, from_customer=False)
+
+    def record(self, message: dict[str, Any], *, from_customer: bool) -> None:
+        """Keep ``message`` for queryHistoryChatMessage, in the history record's shape."""
+        ts = message.get("timestamp")
+        try:
+            send_time = int(ts) if ts is not None else 0
+        except (TypeError, ValueError):
+            send_time = 0
+        self.history.append(
+            {
+                "id": str(next(_history_ids)),
+                "channel": message.get("channel", "WEB"),
+                "senderNickname": message.get("senderNickname"),
+                "senderAvatar": message.get("senderAvatar"),
+                "sendTime": send_time,
+                "receiveTime": send_time,
+                "controlType": message.get("controlType"),
+                # history records call the customer USER (reference §3.7)
+                "sourceType": "USER" if from_customer else message.get("sourceType"),
+                "mediaType": message.get("mediaType"),
+                "content": message.get("content"),
+                "callId": message.get("callId"),
+                "messageCode": message.get("messageCode") or message.get("messageId"),
+                "associationContentId": None,
+                "sendStatus": None,
+                "errorMsg": None,
+                "isForwarded": False,
+                "forwardTime": None,
+                "contentDealType": None,
+            }
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready view for the admin API."""
+        return {
+            "channelId": self.channel_id,
+            "userId": self.user_id,
+            "userName": self.user_name,
+            "state": self.state.value,
+            "endedReason": self.ended_reason,
+            "createdAt": self.created_ms,
+            "runId": self.run_id,
+            "pendingPoll": len(self.poll_queue),
+            "unreadMessageIds": list(self.unread_ids),
+            "historySize": len(self.history),
+        }
+
+
+class SessionStore:
+    """Sessions by (channel id, userId); ended sessions beyond ``capacity`` are forgotten,
+    oldest first."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._capacity = capacity
+        self._sessions: OrderedDict[tuple[str, str], Session] = OrderedDict()
+
+    def get(self, channel_id: str, user_id: str) -> Session | None:
+        """The session of ``user_id`` on ``channel_id``, ended or not."""
+        return self._sessions.get((channel_id, user_id))
+
+    def put(self, session: Session) -> None:
+        """Add (or replace) a session, forgetting the oldest ended ones past capacity."""
+        key = (session.channel_id, session.user_id)
+        self._sessions.pop(key, None)
+        self._sessions[key] = session
+        if len(self._sessions) > self._capacity:
+            for old_key, old in list(self._sessions.items()):
+                if len(self._sessions) <= self._capacity:
+                    break
+                if not old.active:
+                    del self._sessions[old_key]
+
+    def by_user(self, user_id: str) -> list[Session]:
+        """Every session of ``user_id``, on any channel."""
+        return [s for (_, uid), s in self._sessions.items() if uid == user_id]
+
+    def __iter__(self) -> Iterator[Session]:
+        return iter(list(self._sessions.values()))
+
+    def __len__(self) -> int:
+        return len(self._sessions)
+
+    def clear(self) -> None:
+        """Forget every session."""
+        self._sessions.clear()
