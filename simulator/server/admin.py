@@ -11,7 +11,6 @@ from aiohttp import web
 
 from simulator import __version__
 from simulator.errors import ValidationFailed, Violation
-from simulator.scenario import builtin_names
 from simulator.server import keys
 from simulator.server.aicc import NotFound
 from simulator.server.http import json_response, read_json
@@ -160,8 +159,8 @@ async def list_scenarios(request: web.Request) -> web.Response:
     return json_response(
         {
             "scenarios": [
-                {"name": name, "description": aicc.scenario(name).description}
-                for name in builtin_names()
+                {"name": name, "description": scenario.description}
+                for name, scenario in sorted(aicc.library.items())
             ]
         }
     )

@@ -22,10 +22,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from simulator.config import ChannelConfig, Config
-from simulator.errors import AuthError, SimulatorError, ValidationFailed, Violation
+from simulator.errors import AuthError, ConfigError, SimulatorError, ValidationFailed, Violation
 from simulator.journal import Journal
 from simulator.push import PlannedPush, PushFaults, PushTarget
-from simulator.scenario import RunContext, Scenario, Uplink, builtin_names, load_builtin
+from simulator.scenario import (
+    RunContext,
+    Scenario,
+    Uplink,
+    builtin_names,
+    load_builtin,
+    load_library,
+)
 from simulator.server.echo import ECHO_PATH
 from simulator.server.files import FileStore
 from simulator.server.runs import Conductor, RunRecord
@@ -134,9 +141,28 @@ class Aicc:
         self._idle: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._poll_waiters: dict[tuple[str, str], asyncio.Future[None]] = {}
         self._push_tokens: dict[str, AccessToken] = {}
-        self._scenarios: dict[str, Scenario] = {}
-        for name in builtin_names():
-            self._register_media(self.scenario(name))
+        # the built-in library, then the configured scenario_dirs (same name: the file wins)
+        self.library: dict[str, Scenario] = {name: load_builtin(name) for name in builtin_names()}
+        self.library.update(load_library(config.scenario_dirs))
+        self._check_references()
+        for scenario in self.library.values():
+            self._register_media(scenario)
+
+    def _check_references(self) -> None:
+        for channel in self.config.channels:
+            names = (
+                channel.on_connect,
+                channel.timeout_scenarios.async_off,
+                channel.timeout_scenarios.async_on,
+            )
+            for name in names:
+                if name is not None and name not in self.library:
+                    raise ConfigError(
+                        self.config.source,
+                        None,
+                        f"channel {channel.id}: no scenario {name!r} "
+                        f"(known: {', '.join(sorted(self.library))})",
+                    )
 
     # --- wiring -----------------------------------------------------------------------
 
@@ -149,11 +175,10 @@ class Aicc:
         self.base_url = url.rstrip("/")
 
     def scenario(self, name: str) -> Scenario:
-        """A built-in scenario, loaded once."""
-        found = self._scenarios.get(name)
+        """A scenario of the library by name."""
+        found = self.library.get(name)
         if found is None:
-            found = load_builtin(name)
-            self._scenarios[name] = found
+            raise NotFound(f"unknown scenario {name!r}; known: {', '.join(sorted(self.library))}")
         return found
 
     def _register_media(self, scenario: Scenario) -> None:
@@ -408,8 +433,7 @@ class Aicc:
         """Admin: start scenario ``name`` for ``user_id`` (a session is made if needed).
 
         With ``callback_url`` the run's pushes go there, whatever the channel's delivery."""
-        if name not in builtin_names():
-            raise NotFound(f"unknown scenario {name!r}; known: {', '.join(builtin_names())}")
+        scenario = self.scenario(name)
         channel = self._channel_or_default(channel_id)
         target = None
         if callback_url is not None:
@@ -428,7 +452,7 @@ class Aicc:
             self.sessions.put(session)
         if session.run_id is not None:
             self.conductor.cancel(session.run_id)
-        record = self._start(self.scenario(name), channel, session, "admin", variables, target)
+        record = self._start(scenario, channel, session, "admin", variables, target)
         session.run_id = record.run_id
         return record
 
@@ -695,7 +719,7 @@ class Aicc:
         self._push_tokens.clear()
         self.files.clear()
         self.leave_messages.clear()
-        for scenario in self._scenarios.values():
+        for scenario in self.library.values():
             self._register_media(scenario)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -63,10 +63,18 @@ async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
         deliveries.close()
 
 
-def create_app(config: Config, *, store: SchemaStore | None = None) -> web.Application:
+def create_app(
+    config: Config,
+    *,
+    store: SchemaStore | None = None,
+    clock: Callable[[], float] | None = None,
+) -> web.Application:
     """A ready-to-run application for ``config``; the caller starts it (``web.run_app``,
     ``AppRunner`` or the test client) and should call ``aicc.set_base_url`` once the port
-    is known if the built-in echo receiver is used with port 0."""
+    is known if the built-in echo receiver is used with port 0.
+
+    ``clock`` (monotonic seconds, default :func:`time.monotonic`) is what token lifetimes
+    and queue waits are measured with; tests pass a controllable one to expire tokens."""
     app = web.Application(
         middlewares=[journal_middleware, error_middleware, admin_token_middleware],
         client_max_size=config.limits.max_body_bytes,
@@ -84,7 +92,9 @@ def create_app(config: Config, *, store: SchemaStore | None = None) -> web.Appli
         config.journal.capacity,
         path=f"{journal_path}.deliveries.jsonl" if journal_path else None,
     )
-    aicc = Aicc(config, store, deliveries=app[keys.DELIVERIES])
+    aicc = Aicc(
+        config, store, clock=clock or time.monotonic, deliveries=app[keys.DELIVERIES]
+    )
     app[keys.AICC] = aicc
     app.add_routes(emulated.routes)
     app.add_routes(admin.routes)
