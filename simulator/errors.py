@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "AdminApiError",
     "AuthError",
     "ConfigError",
     "DeliveryError",
@@ -19,6 +20,7 @@ __all__ = [
     "UnknownSchemaError",
     "ValidationFailed",
     "Violation",
+    "WaitTimeout",
 ]
 
 
@@ -104,3 +106,25 @@ class SignatureError(SimulatorError):
         self.code = code
         self.reason = reason
         super().__init__(f"auth-v2 {code}: {reason}")
+
+
+class AdminApiError(SimulatorError):
+    """A ``/__admin`` call that failed: ``status`` is the HTTP status (``None`` when no answer
+    came: refused, unreachable, timed out) and ``body`` the server's JSON error, if any."""
+
+    def __init__(
+        self, method: str, url: str, status: int | None, reason: str, body: object = None
+    ) -> None:
+        self.method = method
+        self.url = url
+        self.status = status
+        self.reason = reason
+        self.body = body
+        where = f"{method} {url}"
+        super().__init__(
+            f"{where}: HTTP {status}: {reason}" if status is not None else f"{where}: {reason}"
+        )
+
+
+class WaitTimeout(SimulatorError, TimeoutError):
+    """Nothing matching what a test waited for (a delivery, a request) came in time."""

@@ -1,20 +1,85 @@
-"""`aicc-sim scenarios` (placeholder until its issue lands)."""
+"""``aicc-sim scenarios list | show NAME | lint PATH...``: the scenario library at a glance."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
+
+from simulator.errors import FileError
+from simulator.scenario import builtin_names, load, load_builtin, load_path
+from simulator.scenario.loader import name_line
 
 __all__ = ["register"]
 
 
 def register(sub: Any) -> None:
-    """Add the `scenarios` parser."""
-    parser: argparse.ArgumentParser = sub.add_parser("scenarios", help="not available yet")
-    parser.set_defaults(handler=_handle)
+    """Add the ``scenarios`` parser and its ``list``, ``show`` and ``lint`` sub-commands."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "scenarios",
+        help="list, show and lint scenarios",
+        description="The built-in scenario library and scenario files.",
+    )
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    listing = actions.add_parser("list", help="built-in scenarios with a one-line description")
+    listing.set_defaults(handler=_list)
+    show = actions.add_parser("show", help="print the YAML of a built-in scenario or a file")
+    show.add_argument("name", metavar="NAME", help="a built-in name or a path to a YAML file")
+    show.set_defaults(handler=_show)
+    lint = actions.add_parser(
+        "lint",
+        help="check scenario files (exit 0 only if all load)",
+        description="Load every file (directories: their *.yaml and *.yml) and print each "
+        "error as FILE:LINE: reason. Scenario names must be unique across the files.",
+    )
+    lint.add_argument("paths", nargs="+", metavar="PATH", help="a scenario file or directory")
+    lint.set_defaults(handler=_lint)
 
 
-def _handle(args: argparse.Namespace) -> int:
-    print("aicc-sim scenarios: not available in this build", file=sys.stderr)
-    return 2
+def _list(args: argparse.Namespace) -> int:
+    names = builtin_names()
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        print(f"{name:<{width}}  {load_builtin(name).description}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    name: str = args.name
+    # a path wins over a built-in of the same name, as a user would expect of ./queuing.yaml
+    source = load(name).source if not Path(name).is_file() else _read(name)
+    sys.stdout.write(source if source.endswith("\n") else source + "\n")
+    return 0
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileError(path, None, str(exc)) from None
+
+
+def _lint(args: argparse.Namespace) -> int:
+    failed = 0
+    seen: dict[str, str] = {}
+    for path in args.paths:
+        for file in _files(Path(path)):
+            try:
+                scenario = load_path(file)
+                if scenario.name in seen:
+                    raise FileError(str(file), name_line(scenario), "duplicate scenario name "
+                                    f"{scenario.name!r} (also in {seen[scenario.name]})")
+            except FileError as exc:
+                print(str(exc))
+                failed += 1
+                continue
+            seen[scenario.name] = str(file)
+            print(f"{file}: ok ({scenario.name})")
+    return 1 if failed else 0
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
+    return [path]

@@ -335,11 +335,20 @@ class Aicc:
         )
         self.sessions.put(session)
         session.record(dict(body), from_customer=True)
-        self._arm_idle(channel, session)
-        if channel.on_connect:
-            record = self._start(self.scenario(channel.on_connect), channel, session, "connect")
-            session.run_id = record.run_id
-        return Outcome("0", robot_text)
+        if not channel.on_connect:
+            self._arm_idle(channel, session)
+            return Outcome("0", robot_text)
+        scenario = self.scenario(channel.on_connect)
+        answer = scenario.connect_result
+        outcome = Outcome(answer["resultCode"], answer["resultDesc"]) if answer else None
+        if outcome is not None and outcome.code != "0":
+            # the scenario answers the CONNECT itself (e.g. after-hours: 12); no live session
+            session.end("connect-refused")
+        else:
+            self._arm_idle(channel, session)
+        record = self._start(scenario, channel, session, "connect")
+        session.run_id = record.run_id
+        return outcome or Outcome("0", robot_text)
 
     def _in_working_hours(self, channel: ChannelConfig) -> bool:
         return channel.working_hours.is_open(datetime.now(UTC))

@@ -1,0 +1,486 @@
+"""The scenario engine: one run of a scenario towards one customer, as a pure state machine.
+
+No I/O, no asyncio, no timers. The driver (the server's scheduler, or the CLI replay) owns
+the clock: it calls :meth:`ScenarioRun.start`, then :meth:`ScenarioRun.advance` when the
+returned ``wake_at`` (monotonic seconds) is reached, and :meth:`ScenarioRun.feed` when the
+customer sends something. Each call returns the pushes that are due now, in order.
+
+Per-run state is a program counter, a logical clock and a few small optional fields (all in
+``__slots__``); the compiled program is shared by every run of the scenario, so ten thousand
+concurrent runs cost well under a kilobyte each (see tests/test_scenario_engine.py).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from simulator.errors import ScenarioError
+from simulator.push import PlannedPush, PushFaults
+from simulator.scenario.compiler import parse_duration
+from simulator.scenario.model import (
+    BUILTIN_VARIABLES,
+    Duration,
+    EndOp,
+    ExpectOp,
+    JumpOp,
+    LoopInitOp,
+    LoopNextOp,
+    MessageSpec,
+    PushOp,
+    Scenario,
+    SetOp,
+    WaitOp,
+)
+from simulator.scenario.templating import Template, render_value
+
+__all__ = [
+    "MAX_OPS_PER_CALL",
+    "MAX_PENDING_UPLINKS",
+    "MAX_UNREAD_IDS",
+    "Advance",
+    "RunContext",
+    "ScenarioRun",
+    "Uplink",
+]
+
+#: Operations one call may execute before the run is failed (a goto loop with no wait).
+MAX_OPS_PER_CALL = 100_000
+#: Uplinks kept for the next ``expect`` while the run is busy elsewhere (oldest dropped).
+MAX_PENDING_UPLINKS = 8
+#: messageIds kept for the next read receipt (oldest dropped).
+MAX_UNREAD_IDS = 100
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+_SHARED_RANDOM = random.Random()
+
+# run states
+_PENDING, _RUNNING, _WAITING, _EXPECTING, _DONE = range(5)
+
+
+def _epoch_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """Who a run talks to and how: the customer's session, speed, randomness, clock."""
+
+    user_id: str
+    channel_id: str
+    #: 2.0 plays every wait, timeout and fault delay twice as fast
+    speed: float = 1.0
+    #: the offline tips text of a timeout DISCONNECT with the async switch on
+    tips: str = "{TIPS}"
+    #: overrides of the scenario's declared ``vars``
+    vars: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    #: seeds jitter and messageCode; None draws from a process-wide generator
+    seed: int | None = None
+    #: epoch milliseconds for DownLinkMsg timestamps
+    wall_ms: Callable[[], int] = _epoch_ms
+    #: messageIds the customer sent before the run started and nobody has read yet
+    message_ids: tuple[str, ...] = ()
+    #: content of the customer's last CHAT before the run started (initial ``lastMessage``)
+    last_message: str | None = None
+    #: the channel's idle timeout in seconds (variable ``idleTimeout``); short by default so
+    #: that a CLI replay of an on-connect scenario ends quickly without a customer
+    idle_timeout: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Uplink:
+    """A customer's message as the engine sees it."""
+
+    control_type: str
+    media_type: str | None = None
+    content: str | None = None
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Advance:
+    """What one engine call produced."""
+
+    #: pushes due now, in order
+    pushes: tuple[PlannedPush, ...]
+    #: monotonic seconds at which to call advance() again; None = only an uplink can move it
+    wake_at: float | None
+    finished: bool
+
+
+class ScenarioRun:
+    """One run of a :class:`Scenario` for one customer session."""
+
+    __slots__ = (
+        "_deadline",
+        "_error",
+        "_held",
+        "_ids",
+        "_last_control",
+        "_last_message",
+        "_loops",
+        "_outcome",
+        "_pc",
+        "_pending",
+        "_rng",
+        "_state",
+        "_time",
+        "_vars",
+        "context",
+        "scenario",
+    )
+
+    def __init__(self, scenario: Scenario, context: RunContext) -> None:
+        """Prepare a run; raises :class:`ScenarioError` for a bad speed or unknown vars."""
+        if not (math.isfinite(context.speed) and context.speed > 0):
+            raise ScenarioError(f"speed must be a positive number, got {context.speed!r}")
+        unknown = sorted(set(context.vars) - set(scenario.vars))
+        if unknown:
+            declared = ", ".join(sorted(scenario.vars)) or "none"
+            raise ScenarioError(
+                f"scenario {scenario.name!r} has no variable {', '.join(map(repr, unknown))} "
+                f"(declared: {declared})"
+            )
+        self.scenario = scenario
+        self.context = context
+        self._pc = 0
+        self._state = _PENDING
+        self._outcome = "pending"
+        self._time = 0.0
+        self._deadline: float | None = None
+        self._loops: list[int] | None = [0] * scenario.loop_slots if scenario.loop_slots else None
+        self._vars: dict[str, Any] | None = None
+        self._pending: list[Uplink] | None = None
+        self._ids: list[str] | None = list(context.message_ids) or None
+        self._last_message = context.last_message
+        self._last_control: str | None = None
+        self._held: PlannedPush | None = None
+        self._rng: random.Random | None = None
+        self._error: str | None = None
+
+    # -- public API ------------------------------------------------------------------------
+
+    @property
+    def finished(self) -> bool:
+        """True once the run has completed, been cancelled or failed."""
+        return self._state == _DONE
+
+    @property
+    def outcome(self) -> str:
+        """``pending``, ``running``, ``completed``, ``cancelled`` or ``failed``."""
+        return self._outcome
+
+    @property
+    def error(self) -> str | None:
+        """Why the run failed (outcome ``failed``), else None."""
+        return self._error
+
+    @property
+    def position(self) -> str:
+        """Where the run is, e.g. ``steps[3]`` or ``steps[4].expect.on_message[0]``."""
+        if self._state == _PENDING:
+            return "start"
+        if self._state == _DONE:
+            return "end"
+        return self.scenario.program[self._pc].path
+
+    @property
+    def wake_at(self) -> float | None:
+        """When the driver should call :meth:`advance` next (None: not time-driven now)."""
+        return None if self._state == _DONE else self._deadline
+
+    def start(self, now: float) -> Advance:
+        """Begin the run at monotonic time ``now`` and return what is due at once."""
+        if self._state != _PENDING:
+            raise ScenarioError("this run has already started")
+        self._time = now
+        self._state = _RUNNING
+        self._outcome = "running"
+        out: list[PlannedPush] = []
+        self._run(now, out)
+        return self._result(out)
+
+    def advance(self, now: float) -> Advance:
+        """Time has passed: fire a wait or an expect timeout that is due by ``now``."""
+        self._started()
+        out: list[PlannedPush] = []
+        self._catch_up(now, out)
+        return self._result(out)
+
+    def feed(self, uplink: Uplink, now: float) -> Advance:
+        """A customer message arrived at ``now``.
+
+        Timers due by ``now`` fire first. A DISCONNECT ends the run (``cancelled``) unless
+        the current ``expect`` waits for DISCONNECT. An uplink that arrives while the run is
+        not expecting one is kept for the next ``expect``.
+        """
+        self._started()
+        out: list[PlannedPush] = []
+        self._catch_up(now, out)
+        if self._state == _DONE:
+            return self._result(out)
+        self._record(uplink)
+        op = self.scenario.program[self._pc]
+        expecting = self._state == _EXPECTING and isinstance(op, ExpectOp)
+        if uplink.control_type == "DISCONNECT" and not (
+            expecting and isinstance(op, ExpectOp) and "DISCONNECT" in op.controls
+        ):
+            self.cancel()
+            return self._result(out)
+        if expecting and isinstance(op, ExpectOp):
+            if uplink.control_type in op.controls:
+                self._time = max(self._time, now)
+                self._deadline = None
+                self._state = _RUNNING
+                self._pc = self._consume(op, uplink)
+                self._run(now, out)
+        else:
+            pending = self._pending if self._pending is not None else []
+            pending.append(uplink)
+            if len(pending) > MAX_PENDING_UPLINKS:
+                del pending[0]
+            self._pending = pending
+        return self._result(out)
+
+    def cancel(self) -> None:
+        """The session ended: stop without sending anything more (a held push is dropped)."""
+        if self._state != _DONE:
+            self._state = _DONE
+            self._outcome = "cancelled"
+            self._deadline = None
+            self._held = None
+            self._pending = None
+
+    # -- machinery -------------------------------------------------------------------------
+
+    def _started(self) -> None:
+        if self._state == _PENDING:
+            raise ScenarioError("this run has not started; call start() first")
+
+    def _result(self, out: list[PlannedPush]) -> Advance:
+        done = self._state == _DONE
+        return Advance(tuple(out), None if done else self._deadline, done)
+
+    def _catch_up(self, now: float, out: list[PlannedPush]) -> None:
+        deadline = self._deadline
+        if deadline is None or now < deadline or self._state not in (_WAITING, _EXPECTING):
+            return
+        op = self.scenario.program[self._pc]
+        self._time = deadline
+        self._deadline = None
+        if self._state == _EXPECTING and isinstance(op, ExpectOp):
+            self._pc = op.on_timeout
+        else:
+            self._pc += 1
+        self._state = _RUNNING
+        self._run(now, out)
+
+    def _run(self, now: float, out: list[PlannedPush]) -> None:
+        """Execute operations until the run blocks or ends."""
+        program = self.scenario.program
+        budget = MAX_OPS_PER_CALL
+        while self._state == _RUNNING:
+            budget -= 1
+            if budget < 0:
+                self._fail(f"{program[self._pc].path}: more than {MAX_OPS_PER_CALL} steps "
+                           "without a wait (a goto or repeat loop with no wait or expect?)", out)
+                return
+            op = program[self._pc]
+            if isinstance(op, PushOp):
+                self._push(op, out)
+                self._pc += 1
+            elif isinstance(op, WaitOp):
+                seconds = self._seconds(op.seconds, op.path, out)
+                if seconds is None:
+                    return
+                deadline = self._time + seconds / self.context.speed
+                if deadline <= now:
+                    self._time = deadline
+                    self._pc += 1
+                else:
+                    self._deadline = deadline
+                    self._state = _WAITING
+            elif isinstance(op, ExpectOp):
+                self._expect(op, now, out)
+            elif isinstance(op, LoopInitOp):
+                if op.times <= 0:
+                    self._pc = op.exit
+                else:
+                    assert self._loops is not None
+                    self._loops[op.slot] = op.times
+                    self._pc += 1
+            elif isinstance(op, LoopNextOp):
+                assert self._loops is not None
+                self._loops[op.slot] -= 1
+                self._pc = op.body if self._loops[op.slot] > 0 else self._pc + 1
+            elif isinstance(op, SetOp):
+                values = self._vars if self._vars is not None else {}
+                for name, value in op.assignments:
+                    values[name] = render_value(value, self._lookup)
+                self._vars = values
+                self._pc += 1
+            elif isinstance(op, JumpOp):
+                self._pc = op.target
+            elif isinstance(op, EndOp):
+                self._finish("completed", out)
+
+    def _expect(self, op: ExpectOp, now: float, out: list[PlannedPush]) -> None:
+        uplink = self._take_pending(op.controls)
+        if uplink is not None:
+            self._pc = self._consume(op, uplink)
+            return
+        if op.timeout is None:
+            self._deadline = None
+            self._state = _EXPECTING
+            return
+        seconds = self._seconds(op.timeout, op.path, out)
+        if seconds is None:
+            return
+        deadline = self._time + seconds / self.context.speed
+        if deadline <= now:
+            self._time = deadline
+            self._pc = op.on_timeout
+        else:
+            self._deadline = deadline
+            self._state = _EXPECTING
+
+    def _take_pending(self, controls: frozenset[str]) -> Uplink | None:
+        """The oldest kept uplink that matches; non-matching older ones are discarded."""
+        pending = self._pending
+        while pending:
+            uplink = pending.pop(0)
+            if uplink.control_type in controls:
+                if not pending:
+                    self._pending = None
+                return uplink
+        self._pending = None
+        return None
+
+    def _record(self, uplink: Uplink) -> None:
+        """On arrival: a CHAT's messageId waits for the next read receipt."""
+        if uplink.control_type == "CHAT" and uplink.message_id:
+            ids = self._ids if self._ids is not None else []
+            ids.append(uplink.message_id)
+            if len(ids) > MAX_UNREAD_IDS:
+                del ids[0]
+            self._ids = ids
+
+    def _consume(self, op: ExpectOp, uplink: Uplink) -> int:
+        """An expect matched ``uplink``: it becomes lastMessage/lastControlType; branch."""
+        self._last_control = uplink.control_type
+        if uplink.control_type == "CHAT" and uplink.content is not None:
+            self._last_message = uplink.content
+        for name, target in op.branches:
+            if name == uplink.control_type:
+                return target
+        return op.on_message
+
+    def _seconds(self, value: Duration, path: str, out: list[PlannedPush]) -> float | None:
+        if not isinstance(value, Template):
+            return value
+        try:
+            return parse_duration(value.render(self._lookup))
+        except ValueError as exc:
+            self._fail(f"{path}: {exc}", out)
+            return None
+
+    def _fail(self, reason: str, out: list[PlannedPush]) -> None:
+        self._error = reason
+        self._finish("failed", out)
+
+    def _finish(self, outcome: str, out: list[PlannedPush]) -> None:
+        if self._held is not None:
+            out.append(self._held)
+            self._held = None
+        self._state = _DONE
+        self._outcome = outcome
+        self._deadline = None
+        self._pending = None
+
+    def _random(self) -> random.Random:
+        if self.context.seed is None:
+            return _SHARED_RANDOM
+        if self._rng is None:
+            self._rng = random.Random(self.context.seed)
+        return self._rng
+
+    def _lookup(self, name: str) -> Any:
+        if name in BUILTIN_VARIABLES:
+            return self._builtin(name, None, None)
+        if self._vars is not None and name in self._vars:
+            return self._vars[name]
+        if name in self.context.vars:
+            return self.context.vars[name]
+        return self.scenario.vars[name]
+
+    def _builtin(self, name: str, wall: int | None, code: str | None) -> Any:
+        if name == "userId":
+            return self.context.user_id
+        if name == "channelId":
+            return self.context.channel_id
+        if name == "now_ms":
+            return wall if wall is not None else self.context.wall_ms()
+        if name == "messageCode":
+            return code if code is not None else self._message_code()
+        if name == "tips":
+            return self.context.tips
+        if name == "messageIds":
+            return ",".join(self._ids) if self._ids else ""
+        if name == "lastMessage":
+            return self._last_message if self._last_message is not None else ""
+        if name == "idleTimeout":
+            return self.context.idle_timeout
+        return self._last_control if self._last_control is not None else ""
+
+    def _message_code(self) -> str:
+        return f"{self._random().getrandbits(128):032x}"
+
+    def _render(self, spec: MessageSpec, wall: int) -> dict[str, Any]:
+        code = self._message_code() if spec.reads_message_code else None
+
+        def lookup(name: str) -> Any:
+            if name in BUILTIN_VARIABLES:
+                return self._builtin(name, wall, code)
+            return self._lookup(name)
+
+        return {name: render_value(value, lookup) for name, value in spec.fields}
+
+    def _push(self, op: PushOp, out: list[PlannedPush]) -> None:
+        if op.when is not True and not render_value(op.when, self._lookup):
+            return
+        wall = self.context.wall_ms()
+        messages = tuple(self._render(spec, wall) for spec in op.messages)
+        if any(spec.reads_message_ids for spec in op.messages):
+            self._ids = None
+        spec = op.faults
+        delay = self._seconds(spec.delay, op.path, out)
+        jitter = self._seconds(spec.jitter, op.path, out)
+        if delay is None or jitter is None:
+            return
+        if jitter > 0:
+            delay += jitter * self._random().random()
+        push = PlannedPush(
+            messages=messages,
+            faults=PushFaults(
+                delay=delay / self.context.speed,
+                duplicate=spec.duplicate,
+                drop=spec.drop,
+                invalid=spec.invalid,
+                auth=spec.auth,
+            ),
+            step=op.path,
+        )
+        # reorder: hold this push and send it right after the next one
+        if self._held is not None:
+            out.append(push)
+            out.append(self._held)
+            self._held = None
+        elif spec.reorder:
+            self._held = push
+        else:
+            out.append(push)
