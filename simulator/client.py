@@ -1,0 +1,576 @@
+"""A small, synchronous client of the ``/__admin`` API, and the matching vocabulary of waits.
+
+For a simulator running somewhere else (a docker-compose sidecar, another process)::
+
+    from simulator.client import AdminClient
+
+    sim = AdminClient("http://aicc-sim:8080")          # or AdminClient.from_env()
+    sim.wait_until_healthy(timeout=30)
+    run_id = sim.start_run("agent-disconnect", user_id="customer-1")
+    push = sim.wait_for_delivery(user_id="customer-1", control_type="DISCONNECT", timeout=5)
+
+Standard library only (``urllib``), so it can be copied into any test environment. HTTP
+proxies from the environment are ignored on purpose: the simulator is a local test double.
+
+Waiting here means **polling** the admin API (every 50 ms at first, backing off to 0.5 s)
+with a ``since`` cursor, so each poll returns only what is new: the client is on the other
+side of a process boundary and the admin API has no push channel. The in-process pytest
+fixture (:mod:`simulator.pytest_plugin`) waits on the journal itself instead and never polls.
+
+Both share the matching vocabulary defined here: :class:`DeliveryMatch`,
+:class:`RequestMatch` (pure, no I/O) and :func:`messages_of`. A match is applied to journal
+entries in the admin API's JSON shape (``{"seq": …, "verdict": …, "requestBody": …}``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, Final
+
+from simulator.errors import AdminApiError, WaitTimeout
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "AdminClient",
+    "DeliveryMatch",
+    "Predicate",
+    "RequestMatch",
+    "describe_delivery",
+    "describe_request",
+    "inject_messages",
+    "messages_of",
+    "timeout_message",
+]
+
+#: Seconds a wait helper waits when no ``timeout`` is given.
+DEFAULT_TIMEOUT: Final = 5.0
+#: How many journal entries a timeout message lists.
+SHOWN_ON_TIMEOUT: Final = 10
+_ADMIN: Final = "/__admin"
+_PAGE: Final = 1000
+
+#: A test's own condition on one journal entry (a JSON object of the admin API).
+Predicate = Callable[[Mapping[str, Any]], bool]
+
+
+# --------------------------------------------------------------------------- matching (pure)
+
+
+def messages_of(delivery: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The DownLinkMsgs a delivery journal entry carried: parsed from a push attempt's
+    ``requestBody``, or a poll hand-off's ``messages``. ``[]`` for a body that is not a
+    push body (e.g. a deliberately invalid one)."""
+    messages: Any = delivery.get("messages")
+    if messages is None:
+        body = delivery.get("requestBody")
+        if not isinstance(body, str):
+            return []
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return []
+        messages = document.get("messages") if isinstance(document, dict) else None
+    if not isinstance(messages, list):
+        return []
+    return [m for m in messages if isinstance(m, dict)]
+
+
+def _user_of(conversation: Any) -> tuple[str, str]:
+    # "channelId/userId": channel ids cannot contain "/", user ids may
+    channel, _, user = str(conversation or "").partition("/")
+    return channel, user
+
+
+def _describe_fields(obj: Any, skip: tuple[str, ...] = ("predicate",)) -> str:
+    parts = [
+        f"{f.name}={getattr(obj, f.name)!r}"
+        for f in fields(obj)
+        if f.name not in skip and getattr(obj, f.name) is not None
+    ]
+    if getattr(obj, "predicate", None) is not None:
+        parts.append("predicate")
+    return ", ".join(parts) if parts else "anything"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryMatch:
+    """Which delivery journal entries (push attempts, poll hand-offs) a test waits for.
+
+    Every given field must hold. ``user_id``/``channel_id`` are the conversation's;
+    ``verdict`` the attempt's (``accepted``, ``rejected``, ``http-error``, ``timeout``,
+    ``connection-error``, ``dropped``, ``invalid-outbound``, ``queued-for-poll``).
+    ``control_type``, ``source_type``, ``media_type`` and ``content`` must all hold for one
+    and the same DownLinkMsg of the push. ``predicate`` gets the whole entry.
+    """
+
+    predicate: Predicate | None = None
+    user_id: str | None = None
+    channel_id: str | None = None
+    run_id: str | None = None
+    verdict: str | None = None
+    control_type: str | None = None
+    source_type: str | None = None
+    media_type: str | None = None
+    content: str | None = None
+
+    def _message_matches(self, message: Mapping[str, Any]) -> bool:
+        return (
+            (self.control_type is None or message.get("controlType") == self.control_type)
+            and (self.source_type is None or message.get("sourceType") == self.source_type)
+            and (self.media_type is None or message.get("mediaType") == self.media_type)
+            and (self.content is None or message.get("content") == self.content)
+        )
+
+    def __call__(self, entry: Mapping[str, Any]) -> bool:
+        channel, user = _user_of(entry.get("conversation"))
+        if self.user_id is not None and user != self.user_id:
+            return False
+        if self.channel_id is not None and channel != self.channel_id:
+            return False
+        if self.run_id is not None and entry.get("runId") != self.run_id:
+            return False
+        if self.verdict is not None and entry.get("verdict") != self.verdict:
+            return False
+        message_fields = (self.control_type, self.source_type, self.media_type, self.content)
+        if any(f is not None for f in message_fields) and not any(
+            self._message_matches(m) for m in messages_of(entry)
+        ):
+            return False
+        return self.predicate is None or bool(self.predicate(entry))
+
+    def query(self) -> dict[str, str]:
+        """The part of this match the admin API can filter on (``GET /__admin/deliveries``)."""
+        return _query(userId=self.user_id, runId=self.run_id, verdict=self.verdict)
+
+    def __str__(self) -> str:
+        return _describe_fields(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestMatch:
+    """Which request journal entries (calls the integration made) a test waits for.
+
+    ``path`` is the full path or its last segment (``send`` matches
+    ``/apiaccess/ccmessaging/send``), as the admin API filters; ``control_type`` is the
+    request body's ``controlType`` (send / sendAsync).
+    """
+
+    predicate: Predicate | None = None
+    path: str | None = None
+    method: str | None = None
+    user_id: str | None = None
+    status: int | None = None
+    control_type: str | None = None
+
+    def __call__(self, entry: Mapping[str, Any]) -> bool:
+        path = str(entry.get("path", ""))
+        if self.path is not None and not (path == self.path or path.endswith("/" + self.path)):
+            return False
+        if self.method is not None and entry.get("method") != self.method.upper():
+            return False
+        if self.user_id is not None and entry.get("userId") != self.user_id:
+            return False
+        if self.status is not None and entry.get("status") != self.status:
+            return False
+        if self.control_type is not None:
+            body = entry.get("body")
+            if not isinstance(body, dict) or body.get("controlType") != self.control_type:
+                return False
+        return self.predicate is None or bool(self.predicate(entry))
+
+    def query(self) -> dict[str, str]:
+        """The part of this match the admin API can filter on (``GET /__admin/requests``)."""
+        return _query(path=self.path, method=self.method, userId=self.user_id, status=self.status)
+
+    def __str__(self) -> str:
+        return _describe_fields(self)
+
+
+def _query(**params: Any) -> dict[str, str]:
+    return {name: str(value) for name, value in params.items() if value is not None}
+
+
+def _short(text: Any, width: int = 40) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= width else shown[: width - 3] + "..."
+
+
+def describe_delivery(entry: Mapping[str, Any]) -> str:
+    """One line about a delivery journal entry, for timeout messages."""
+    shown = ", ".join(
+        f"{m.get('controlType')}/{m.get('sourceType')} {_short(m.get('content'))}"
+        for m in messages_of(entry)
+    )
+    return (
+        f"#{entry.get('seq')} {entry.get('conversation')} {entry.get('verdict')}"
+        f" attempt {entry.get('attempt', '-')}: [{shown}]"
+    )
+
+
+def describe_request(entry: Mapping[str, Any]) -> str:
+    """One line about a request journal entry, for timeout messages."""
+    body = entry.get("body")
+    control = (
+        f" {body.get('controlType')}" if isinstance(body, dict) and "controlType" in body else ""
+    )
+    return (
+        f"#{entry.get('seq')} {entry.get('method')} {entry.get('path')}{control}"
+        f" -> {entry.get('status')} (userId {entry.get('userId')})"
+    )
+
+
+def timeout_message(
+    kind: str, match: object, timeout: float, recent: Sequence[Mapping[str, Any]]
+) -> str:
+    """Why a wait failed: what was asked and the newest entries that did come."""
+    describe = describe_delivery if kind == "delivery" else describe_request
+    head = f"no {kind} matching {match} within {timeout:g} s"
+    if not recent:
+        return f"{head}; the {kind} journal is empty"
+    lines = "\n  ".join(describe(entry) for entry in recent[-SHOWN_ON_TIMEOUT:])
+    return f"{head}; the newest {kind} journal entries:\n  {lines}"
+
+
+def inject_messages(
+    messages: str | Mapping[str, Any] | Iterable[Mapping[str, Any]],
+) -> list[dict[str, Any]]:
+    """The ``messages`` of an inject request: a text (an agent's CHAT/TEXT), one partial
+    DownLinkMsg, or several."""
+    if isinstance(messages, str):
+        return [{"content": messages}]
+    if isinstance(messages, Mapping):
+        return [dict(messages)]
+    return [dict(m) for m in messages]
+
+
+# --------------------------------------------------------------------------- the client
+
+
+class AdminClient:
+    """The ``/__admin`` API of a simulator at ``base_url``, over HTTP (sync, thread-safe:
+    it keeps no connection state)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        admin_token: str | None = None,
+        *,
+        http_timeout: float = 10.0,
+        poll_interval: float = 0.05,
+    ) -> None:
+        """``admin_token``: the simulator's ``admin.token``, sent as ``X-Admin-Token``;
+        ``http_timeout``: seconds per HTTP call; ``poll_interval``: the first pause of a
+        wait (it backs off to 0.5 s)."""
+        self._base_url = base_url.rstrip("/")
+        self._admin_token = admin_token
+        self._http_timeout = http_timeout
+        self._poll_interval = poll_interval
+        # no proxies: a proxy from the environment must not stand between a test and its
+        # local simulator
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> AdminClient:
+        """A client for ``AICC_SIM_URL`` (default ``http://127.0.0.1:8080``) with
+        ``AICC_SIM_ADMIN_TOKEN``, if set. Pass ``os.environ``."""
+        return cls(
+            environ.get("AICC_SIM_URL") or "http://127.0.0.1:8080",
+            environ.get("AICC_SIM_ADMIN_TOKEN") or None,
+        )
+
+    @property
+    def base_url(self) -> str:
+        """The simulator's URL, without a trailing slash."""
+        return self._base_url
+
+    @property
+    def admin_url(self) -> str:
+        """``base_url + "/__admin"``."""
+        return self._base_url + _ADMIN
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._base_url!r})"
+
+    # -- HTTP ---------------------------------------------------------------------------------
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        query: Mapping[str, str] | None = None,
+        *,
+        http_timeout: float | None = None,
+    ) -> Any:
+        url = self.admin_url + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if self._admin_token:
+            headers["X-Admin-Token"] = self._admin_token
+        request = urllib.request.Request(url, data=data, headers=headers, method=method)
+        timeout = self._http_timeout if http_timeout is None else http_timeout
+        try:
+            with self._opener.open(request, timeout=timeout) as response:
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            with exc:
+                raw = exc.read()
+            raise _api_error(method, url, exc.code, raw) from None
+        except urllib.error.URLError as exc:
+            raise AdminApiError(method, url, None, f"no answer: {exc.reason}") from None
+        except TimeoutError:
+            raise AdminApiError(method, url, None, f"no answer within {timeout:g} s") from None
+        except OSError as exc:  # reset connections and the like
+            raise AdminApiError(method, url, None, f"no answer: {exc}") from None
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise AdminApiError(method, url, 200, f"answer is not JSON: {raw[:200]!r}") from None
+
+    # -- reading ------------------------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        """``GET /__admin/health``."""
+        result: dict[str, Any] = self._call("GET", "/health")
+        return result
+
+    def wait_until_healthy(self, timeout: float = 30.0) -> dict[str, Any]:
+        """Poll ``/__admin/health`` until it answers 200 (a container that is starting);
+        :class:`WaitTimeout` with the last error after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        interval = self._poll_interval
+        while True:
+            try:
+                return self._call("GET", "/health", http_timeout=min(2.0, self._http_timeout))  # type: ignore[no-any-return]
+            except AdminApiError as exc:
+                last = exc
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise WaitTimeout(
+                    f"the simulator at {self._base_url} was not healthy within {timeout:g} s"
+                    f" (last: {last})"
+                )
+            time.sleep(min(interval, remaining))
+            interval = min(interval * 1.5, 0.5)
+
+    def requests(
+        self,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        status: int | None = None,
+        user_id: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """The request journal, oldest first (``GET /__admin/requests`` filters)."""
+        query = _query(
+            path=path, method=method, status=status, userId=user_id, since=since, limit=limit
+        )
+        result: list[dict[str, Any]] = self._call("GET", "/requests", query=query)["requests"]
+        return result
+
+    def clear_requests(self) -> None:
+        """``DELETE /__admin/requests``."""
+        self._call("DELETE", "/requests")
+
+    def deliveries(
+        self,
+        *,
+        user_id: str | None = None,
+        run_id: str | None = None,
+        verdict: str | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every push attempt and poll hand-off, oldest first (``GET /__admin/deliveries``)."""
+        query = _query(userId=user_id, runId=run_id, verdict=verdict, since=since, limit=limit)
+        result: list[dict[str, Any]] = self._call("GET", "/deliveries", query=query)["deliveries"]
+        return result
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every known session (``GET /__admin/sessions``)."""
+        result: list[dict[str, Any]] = self._call("GET", "/sessions")["sessions"]
+        return result
+
+    def session(self, user_id: str) -> dict[str, Any]:
+        """``GET /__admin/sessions/{userId}``: ``{"userId", "sessions": [... with history]}``;
+        :class:`AdminApiError` 404 when the user has none."""
+        result: dict[str, Any] = self._call("GET", f"/sessions/{_segment(user_id)}")
+        return result
+
+    def scenarios(self) -> list[dict[str, Any]]:
+        """The scenario library: ``[{"name", "description"}]``."""
+        result: list[dict[str, Any]] = self._call("GET", "/scenarios")["scenarios"]
+        return result
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        """One scenario run's status (``GET /__admin/runs/{runId}``)."""
+        result: dict[str, Any] = self._call("GET", f"/runs/{_segment(run_id)}")
+        return result
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Every remembered run."""
+        result: list[dict[str, Any]] = self._call("GET", "/runs")["runs"]
+        return result
+
+    def running_config(self) -> dict[str, Any]:
+        """The running configuration, secrets masked (``GET /__admin/config``)."""
+        result: dict[str, Any] = self._call("GET", "/config")
+        return result
+
+    # -- acting -------------------------------------------------------------------------------
+    def start_run(
+        self,
+        name: str,
+        user_id: str,
+        channel_id: str | None = None,
+        callback_url: str | None = None,
+        vars: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Start scenario ``name`` for ``user_id``; returns the ``runId``."""
+        body: dict[str, Any] = {"userId": user_id}
+        if channel_id is not None:
+            body["channelId"] = channel_id
+        if callback_url is not None:
+            body["callbackUrl"] = callback_url
+        if vars is not None:
+            body["vars"] = dict(vars)
+        answer = self._call("POST", f"/scenarios/{_segment(name)}/runs", body)
+        return str(answer["runId"])
+
+    def inject(
+        self,
+        user_id: str,
+        messages: str | Mapping[str, Any] | Iterable[Mapping[str, Any]],
+        *,
+        channel_id: str | None = None,
+        invalid: bool = False,
+    ) -> dict[str, Any]:
+        """Push messages into ``user_id``'s live session now, as an agent would: a text, one
+        partial DownLinkMsg or several (missing fields are filled by the simulator)."""
+        body: dict[str, Any] = {"messages": inject_messages(messages)}
+        if channel_id is not None:
+            body["channelId"] = channel_id
+        if invalid:
+            body["invalid"] = True
+        result: dict[str, Any] = self._call("POST", f"/sessions/{_segment(user_id)}/messages", body)
+        return result
+
+    def reset(self) -> None:
+        """Forget sessions, runs, tokens, files, journals and counters."""
+        self._call("POST", "/reset")
+
+    # -- waiting (polling, see the module docstring) -------------------------------------------
+    def wait_for_delivery(
+        self,
+        predicate: Predicate | None = None,
+        *,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+        run_id: str | None = None,
+        verdict: str | None = None,
+        control_type: str | None = None,
+        source_type: str | None = None,
+        media_type: str | None = None,
+        content: str | None = None,
+        since: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> dict[str, Any]:
+        """The first delivery journal entry (already there with ``seq > since``, or to come)
+        that matches (see :class:`DeliveryMatch`); :class:`WaitTimeout` otherwise.
+
+        A push attempt is journaled once the receiver has answered, so when this returns
+        the receiver has seen the push."""
+        match = DeliveryMatch(
+            predicate, user_id, channel_id, run_id, verdict, control_type, source_type,
+            media_type, content,
+        )  # fmt: skip
+        return self._poll("delivery", "/deliveries", match, match.query(), since, timeout)
+
+    def wait_for_request(
+        self,
+        predicate: Predicate | None = None,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        user_id: str | None = None,
+        status: int | None = None,
+        control_type: str | None = None,
+        since: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> dict[str, Any]:
+        """The first request journal entry that matches (see :class:`RequestMatch`)."""
+        match = RequestMatch(predicate, path, method, user_id, status, control_type)
+        return self._poll("request", "/requests", match, match.query(), since, timeout)
+
+    def _poll(
+        self,
+        kind: str,
+        path: str,
+        match: Callable[[Mapping[str, Any]], bool],
+        query: Mapping[str, str],
+        since: int | None,
+        timeout: float,
+    ) -> dict[str, Any]:
+        listing = path.strip("/")
+        deadline = time.monotonic() + timeout
+        interval = self._poll_interval
+        cursor = since
+        last_seq = since or 0
+        while True:
+            page = {**query, "limit": str(_PAGE)}
+            if cursor is not None:
+                page["since"] = str(cursor)
+            answer = self._call("GET", path, query=page)
+            entries: list[dict[str, Any]] = answer[listing]
+            for entry in entries:
+                if match(entry):
+                    return entry
+            last_seq = int(answer.get("lastSeq", last_seq))
+            # a full page may hide more: continue after its last entry, at once
+            if len(entries) == _PAGE:
+                cursor = int(entries[-1]["seq"])
+                continue
+            cursor = last_seq
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                recent = self._call(
+                    "GET", path, query={"since": str(max(0, last_seq - SHOWN_ON_TIMEOUT))}
+                )[listing]
+                raise WaitTimeout(timeout_message(kind, match, timeout, recent))
+            time.sleep(min(interval, remaining))
+            interval = min(interval * 1.5, 0.5)
+
+
+def _segment(value: str) -> str:
+    return urllib.parse.quote(value, safe="")
+
+
+def _api_error(method: str, url: str, status: int, raw: bytes) -> AdminApiError:
+    body: Any = None
+    reason = raw[:200].decode("utf-8", "replace") or "(empty body)"
+    with contextlib.suppress(ValueError):  # not every error page is JSON (a proxy's, say)
+        body = json.loads(raw)
+    if isinstance(body, dict):
+        detail = body.get("detail") or body.get("exceptionInfo") or reason
+        violations = body.get("violations") or []
+        listed = "; ".join(
+            f"{v.get('pointer') or '/'}: {v.get('message')}"
+            for v in violations
+            if isinstance(v, dict)
+        )
+        reason = f"{detail} ({listed})" if listed else str(detail)
+    return AdminApiError(method, url, status, reason, body)

@@ -1,0 +1,505 @@
+"""The pytest plugin: an in-process simulator per test, as the ``aicc_sim`` fixture.
+
+Registered through the ``pytest11`` entry point, so installing ``aicc-simulator`` is enough::
+
+    def test_agent_hangs_up(aicc_sim):
+        integration = MyBackend(aicc_url=aicc_sim.base_url, ...)
+        ...
+        aicc_sim.start_run("agent-disconnect", user_id="customer-1")
+        aicc_sim.wait_for_delivery(user_id="customer-1", control_type="DISCONNECT")
+
+The simulator runs on its own event loop in a background thread, on 127.0.0.1 and a free
+port, so it serves sync tests (urllib, requests) and async tests (whatever loop they run on)
+alike. Each test gets a fresh simulator (start-up is a few milliseconds: the schemas are
+compiled once per process), so nothing leaks between tests, configuration included.
+
+Configuration: the embedded default, then the ``aicc_sim_config`` fixture (override it),
+then ``@pytest.mark.aicc_sim_config({...})`` markers (module < class < function), each
+merged over the previous (see :func:`build_config`). ``listen`` defaults to 127.0.0.1:0.
+
+The handle (:class:`InProcessSimulator`) is an :class:`~simulator.client.AdminClient` of
+the running server plus in-process helpers: ``wait_for_delivery`` / ``wait_for_request``
+wait on the journal itself (woken by each append, never polling); their async twins
+``await_delivery`` / ``await_request`` leave the test's own loop free meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import threading
+from collections.abc import Callable, Coroutine, Iterator, Mapping
+from dataclasses import replace
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import pytest
+
+from simulator.client import (
+    DEFAULT_TIMEOUT,
+    SHOWN_ON_TIMEOUT,
+    AdminClient,
+    DeliveryMatch,
+    Predicate,
+    RequestMatch,
+    timeout_message,
+)
+from simulator.errors import SimulatorError, WaitTimeout
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from simulator.config import ChannelConfig, Config, Credential
+    from simulator.journal import Journal
+
+__all__ = [
+    "MARKER",
+    "InProcessSimulator",
+    "aicc_sim",
+    "aicc_sim_config",
+    "build_config",
+]
+
+#: The marker that overrides configuration for a test, a class or a module.
+MARKER: Final = "aicc_sim_config"
+#: The ``source`` named in configuration errors raised by the fixture.
+CONFIG_SOURCE: Final = "aicc_sim config"
+#: Seconds allowed for the server thread to start or stop.
+THREAD_TIMEOUT: Final = 30.0
+
+T = TypeVar("T")
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def _path_parts(dotted: str) -> list[str | int]:
+    return [int(part) if part.isdigit() else part for part in dotted.split(".")]
+
+
+def _set_path(document: dict[str, Any], parts: list[str | int], value: Any, key: str) -> None:
+    node: Any = document
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        if isinstance(node, list) and isinstance(part, int):
+            if part == len(node):  # the next index appends, as with AICC_SIM_* variables
+                node.append({})
+            elif part > len(node):
+                raise SimulatorError(f"{CONFIG_SOURCE}: {key!r}: no list item {part} to set")
+            if last:
+                node[part] = copy.deepcopy(value)
+            else:
+                node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str):
+            if last:
+                node[part] = copy.deepcopy(value)
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise SimulatorError(f"{CONFIG_SOURCE}: {key!r}: cannot set {part!r} here")
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, Mapping) and isinstance(over, Mapping):
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = _merge(base[key], value) if key in base else copy.deepcopy(value)
+        return merged
+    if isinstance(base, list) and isinstance(over, list):
+        # the override's list, each item merged over the default's item at its index
+        return [_merge(base[i], item) if i < len(base) else copy.deepcopy(item) for i, item in
+                enumerate(over)]  # fmt: skip
+    return copy.deepcopy(over)
+
+
+def build_config(*layers: Mapping[str, Any]) -> Config:
+    """The configuration of an in-process simulator: the embedded default listening on
+    127.0.0.1 and a free port, with each layer merged over it in turn.
+
+    A layer is a (partial) config document: mappings merge key by key; a list replaces the
+    default's list, each of its mapping items merged over the default's item at the same
+    index (``{"channels": [{"idle_timeout": 1}]}`` changes only the first channel's idle
+    timeout); other values replace. A key with dots is a path set as is:
+    ``{"channels.0.speed": 10}``. Raises :class:`~simulator.errors.ConfigError` like a
+    config file would, naming ``aicc_sim config``.
+    """
+    from simulator.config import EMBEDDED_SOURCE, embedded_default_text, parse_config
+    from simulator.config_env import read_config_yaml
+
+    document, _ = read_config_yaml(embedded_default_text(), EMBEDDED_SOURCE)
+    document["listen"] = {"host": "127.0.0.1", "port": 0}
+    for layer in layers:
+        if not isinstance(layer, Mapping):
+            raise SimulatorError(
+                f"{CONFIG_SOURCE}: expected a mapping of settings, got {type(layer).__name__}"
+            )
+        plain = {k: v for k, v in layer.items() if "." not in k}
+        document = _merge(document, plain)
+        for key, value in layer.items():
+            if "." in key:
+                _set_path(document, _path_parts(key), value, key)
+    return parse_config(document, CONFIG_SOURCE)
+
+
+# --------------------------------------------------------------------------- the server
+
+
+def _url_host(host: str) -> str:
+    if host in ("0.0.0.0", "", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host
+
+
+def _entry_json(seq: int, item: Any) -> dict[str, Any]:
+    return {"seq": seq, **item.to_json()}
+
+
+class InProcessSimulator(AdminClient):
+    """A simulator running in this process, on its own event loop in a daemon thread.
+
+    Use it as a context manager (or :meth:`start` / :meth:`stop`). Every admin call of
+    :class:`~simulator.client.AdminClient` works on it (over HTTP, thread-safe), plus the
+    in-process helpers below.
+    """
+
+    def __init__(self, config: Config) -> None:
+        """Not started yet: see :meth:`start`."""
+        super().__init__("http://127.0.0.1:0", config.admin.token)
+        self._config = config
+        self._ready = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._app: web.Application | None = None
+        self._error: BaseException | None = None
+
+    @classmethod
+    def from_overrides(cls, *layers: Mapping[str, Any]) -> InProcessSimulator:
+        """An unstarted simulator configured by :func:`build_config` ``(*layers)``."""
+        return cls(build_config(*layers))
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def start(self) -> InProcessSimulator:
+        """Start the server thread and return once the port accepts connections."""
+        if self._thread is not None:
+            raise SimulatorError("this simulator was already started")
+        self._thread = threading.Thread(target=self._run, name="aicc-sim", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(THREAD_TIMEOUT):
+            raise SimulatorError(f"the simulator did not start within {THREAD_TIMEOUT:g} s")
+        if self._error is not None:
+            error, self._error = self._error, None
+            self._thread.join(THREAD_TIMEOUT)
+            if isinstance(error, SimulatorError):
+                raise error
+            raise SimulatorError(f"the simulator failed to start: {error!r}") from error
+        return self
+
+    def stop(self) -> None:
+        """Stop the server (in-flight pushes are cancelled) and join its thread. Idempotent."""
+        thread, loop, stop = self._thread, self._loop, self._stop_event
+        if thread is None or not thread.is_alive():
+            return
+        if loop is not None and stop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(stop.set)
+        thread.join(THREAD_TIMEOUT)
+        if thread.is_alive():
+            raise SimulatorError(f"the simulator did not stop within {THREAD_TIMEOUT:g} s")
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise SimulatorError(f"the simulator failed while stopping: {error!r}") from error
+
+    def __enter__(self) -> InProcessSimulator:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        try:
+            asyncio.run(self._serve())
+        except BaseException as exc:  # handed to start()/stop() in the test's thread
+            self._error = exc
+        finally:
+            self._ready.set()
+
+    async def _serve(self) -> None:
+        from aiohttp import web
+
+        from simulator.server import create_app
+        from simulator.server.keys import AICC
+
+        self._loop = asyncio.get_running_loop()
+        self._stop_event = asyncio.Event()
+        app = create_app(self._config)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await runner.setup()
+        try:
+            host, port = self._config.listen.host, self._config.listen.port
+            site = web.TCPSite(runner, host, port)
+            try:
+                await site.start()
+            except OSError as exc:
+                raise SimulatorError(
+                    f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+                ) from None
+            bound = runner.addresses[0][1]
+            self._base_url = f"http://{_url_host(host)}:{bound}"
+            app[AICC].set_base_url(self._base_url)
+            self._app = app
+            self._ready.set()
+            await self._stop_event.wait()
+        finally:
+            self._app = None  # from now on, calls say "not running" instead of hanging
+            await runner.cleanup()
+
+    # -- running things in the server's loop -------------------------------------------------
+    def _call_in_loop(self, make: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
+        loop = self._loop
+        if loop is None or self._app is None or loop.is_closed():
+            raise SimulatorError("the simulator is not running")
+        future = asyncio.run_coroutine_threadsafe(make(), loop)
+        return future.result(timeout)
+
+    async def _await_in_loop(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+        loop = self._loop
+        if loop is None or self._app is None or loop.is_closed():
+            raise SimulatorError("the simulator is not running")
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(make(), loop))
+
+    # -- what a test needs to know ------------------------------------------------------------
+    @property
+    def config(self) -> Config:
+        """The configuration the server runs with (after :meth:`set_callback`, the new one)."""
+        if self._app is not None:
+            from simulator.server.keys import AICC
+
+            return self._app[AICC].config
+        return self._config
+
+    @property
+    def credentials(self) -> Credential:
+        """The first AK/SK pair tokenByAkSk accepts (``.app_key``, ``.app_secret``)."""
+        return self.config.credentials[0]
+
+    @property
+    def channel(self) -> ChannelConfig:
+        """The first channel's configuration."""
+        return self.config.channels[0]
+
+    @property
+    def channel_id(self) -> str:
+        """The first channel's configuration id (``DownLinkMsg.from``)."""
+        return self.config.channels[0].id
+
+    @property
+    def app(self) -> web.Application:
+        """The running aiohttp application (for white-box tests; touch it only from the
+        server's loop)."""
+        if self._app is None:
+            raise SimulatorError("the simulator is not running")
+        return self._app
+
+    def set_callback(self, url: str, channel_id: str | None = None) -> None:
+        """Point a channel's pushes (the first channel's by default) at ``url`` from now on:
+        an integration's receiver whose port is only known once the test has started it.
+        ``"echo"`` points back at the built-in echo receiver. The URL is validated like a
+        config value (``callback_allowlist`` included)."""
+        self._call_in_loop(lambda: self._set_callback(url, channel_id), THREAD_TIMEOUT)
+
+    async def _set_callback(self, url: str, channel_id: str | None) -> None:
+        from simulator.config import parse_config
+        from simulator.server.keys import AICC
+
+        aicc = self.app[AICC]
+        current = aicc.config
+        document = current.to_document()
+        ids = [c["id"] for c in document["channels"]]
+        wanted = channel_id if channel_id is not None else ids[0]
+        if wanted not in ids:
+            raise SimulatorError(f"no channel {wanted!r} is configured; known: {', '.join(ids)}")
+        document["channels"][ids.index(wanted)]["callback_url"] = url
+        updated = parse_config(document, f"{CONFIG_SOURCE} (set_callback)")
+        # The Aicc service reads its channels from ``aicc.config`` on every push, so swapping
+        # it takes effect for the next push; ``/__admin/config`` keeps the start-up view.
+        aicc.config = replace(updated, source=current.source)
+
+    # -- waiting on the journals (woken by appends, never polling) ----------------------------
+    def _journal(self, kind: str) -> Journal[Any]:
+        from simulator.server import keys
+
+        return self.app[keys.DELIVERIES if kind == "delivery" else keys.REQUESTS]
+
+    async def _wait(
+        self,
+        kind: str,
+        match: Callable[[dict[str, Any]], bool],
+        since: int | None,
+        timeout: float,  # noqa: ASYNC109 - the journal's own wait_for takes one
+    ) -> dict[str, Any]:
+        journal = self._journal(kind)
+        for entry in journal.list(since=since):
+            data = _entry_json(entry.seq, entry.item)
+            if match(data):
+                return data
+
+        def predicate(item: Any) -> bool:
+            # append() wakes waiters right after numbering the entry: last_seq is its seq
+            return match(_entry_json(journal.last_seq, item))
+
+        try:
+            found = await journal.wait_for(predicate, timeout, since=journal.last_seq)
+        except TimeoutError:
+            recent = [
+                _entry_json(e.seq, e.item)
+                for e in journal.list(limit=SHOWN_ON_TIMEOUT, newest=True)
+            ]
+            raise WaitTimeout(timeout_message(kind, match, timeout, recent)) from None
+        return _entry_json(found.seq, found.item)
+
+    def _blocking_wait(self, name: str, kind: str, match: Any, since: int | None,
+                       timeout: float) -> dict[str, Any]:  # fmt: skip
+        if _running_loop() is not None:
+            raise SimulatorError(
+                f"{name}() would block the running event loop (and any receiver served on it);"
+                f" use 'await aicc_sim.await_{kind}(...)' in async code"
+            )
+        return self._call_in_loop(
+            lambda: self._wait(kind, match, since, timeout), timeout + THREAD_TIMEOUT
+        )
+
+    def wait_for_delivery(
+        self,
+        predicate: Predicate | None = None,
+        *,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+        run_id: str | None = None,
+        verdict: str | None = None,
+        control_type: str | None = None,
+        source_type: str | None = None,
+        media_type: str | None = None,
+        content: str | None = None,
+        since: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> dict[str, Any]:
+        """The first delivery journal entry (already there with ``seq > since``, or to come)
+        matching every given filter (:class:`~simulator.client.DeliveryMatch`);
+        :class:`~simulator.errors.WaitTimeout` after ``timeout`` s. For sync tests; async
+        tests use :meth:`await_delivery`."""
+        match = DeliveryMatch(
+            predicate, user_id, channel_id, run_id, verdict, control_type, source_type,
+            media_type, content,
+        )  # fmt: skip
+        return self._blocking_wait("wait_for_delivery", "delivery", match, since, timeout)
+
+    def wait_for_request(
+        self,
+        predicate: Predicate | None = None,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        user_id: str | None = None,
+        status: int | None = None,
+        control_type: str | None = None,
+        since: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> dict[str, Any]:
+        """The first request journal entry matching every given filter
+        (:class:`~simulator.client.RequestMatch`). For sync tests; see :meth:`await_request`."""
+        match = RequestMatch(predicate, path, method, user_id, status, control_type)
+        return self._blocking_wait("wait_for_request", "request", match, since, timeout)
+
+    async def await_delivery(
+        self,
+        predicate: Predicate | None = None,
+        *,
+        user_id: str | None = None,
+        channel_id: str | None = None,
+        run_id: str | None = None,
+        verdict: str | None = None,
+        control_type: str | None = None,
+        source_type: str | None = None,
+        media_type: str | None = None,
+        content: str | None = None,
+        since: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - mirrors the sync twin
+    ) -> dict[str, Any]:
+        """:meth:`wait_for_delivery` for async tests: the wait runs in the simulator's loop
+        while the test's loop keeps serving (e.g. the integration's push receiver)."""
+        match = DeliveryMatch(
+            predicate, user_id, channel_id, run_id, verdict, control_type, source_type,
+            media_type, content,
+        )  # fmt: skip
+        return await self._await_in_loop(lambda: self._wait("delivery", match, since, timeout))
+
+    async def await_request(
+        self,
+        predicate: Predicate | None = None,
+        *,
+        path: str | None = None,
+        method: str | None = None,
+        user_id: str | None = None,
+        status: int | None = None,
+        control_type: str | None = None,
+        since: int | None = None,
+        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - mirrors the sync twin
+    ) -> dict[str, Any]:
+        """:meth:`wait_for_request` for async tests."""
+        match = RequestMatch(predicate, path, method, user_id, status, control_type)
+        return await self._await_in_loop(lambda: self._wait("request", match, since, timeout))
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+# --------------------------------------------------------------------------- pytest hooks
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker (the suite may run with ``--strict-markers``)."""
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(overrides=None, **settings): configuration merged over the aicc_sim "
+        "fixture's default for this test, class or module (see simulator.pytest_plugin)",
+    )
+
+
+def _marker_layers(node: pytest.Item) -> list[Mapping[str, Any]]:
+    layers: list[Mapping[str, Any]] = []
+    # iter_markers yields the closest first; the closest must be merged last
+    for marker in reversed(list(node.iter_markers(MARKER))):
+        if len(marker.args) > 1:
+            raise pytest.UsageError(f"@pytest.mark.{MARKER} takes one mapping, got {marker.args}")
+        if marker.args:
+            layers.append(marker.args[0])
+        if marker.kwargs:
+            layers.append(dict(marker.kwargs))
+    return layers
+
+
+@pytest.fixture
+def aicc_sim_config() -> Mapping[str, Any]:
+    """Configuration merged over the embedded default for ``aicc_sim`` (override this
+    fixture in a conftest or module; ``@pytest.mark.aicc_sim_config`` is merged over it)."""
+    return {}
+
+
+@pytest.fixture
+def aicc_sim(
+    request: pytest.FixtureRequest, aicc_sim_config: Mapping[str, Any]
+) -> Iterator[InProcessSimulator]:
+    """A fresh simulator for this test, running in-process on 127.0.0.1 and a free port."""
+    node = request.node
+    layers = [aicc_sim_config, *(_marker_layers(node) if isinstance(node, pytest.Item) else [])]
+    with InProcessSimulator(build_config(*layers)) as simulator:
+        yield simulator
