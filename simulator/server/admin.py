@@ -24,16 +24,26 @@ routes = web.RouteTableDef()
 ADMIN = "/__admin"
 
 
+_QUERY_INT_LIMIT = 2**53  # the largest integer a JSON client can hold exactly
+
+
 def _int_query(request: web.Request, name: str) -> int | None:
     raw = request.query.get(name)
     if raw is None or raw == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ValidationFailed(
             "admin-query", [Violation(f"/{name}", f"must be an integer, got {raw!r}")]
         ) from None
+    # beyond this the journal's slicing (sys.maxsize) would fail with a 500
+    if abs(value) > _QUERY_INT_LIMIT:
+        raise ValidationFailed(
+            "admin-query",
+            [Violation(f"/{name}", f"must be between -{_QUERY_INT_LIMIT} and {_QUERY_INT_LIMIT}")],
+        )
+    return value
 
 
 def _page(request: web.Request) -> tuple[int | None, int]:

@@ -667,8 +667,13 @@ class Aicc:
 
     def upload(self, body: Mapping[str, Any]) -> dict[str, str]:
         """uploadFileStream: store the Base64 file, answer its objectKey."""
+        stream = body["fileStream"]
+        # strict Base64, as a Java decoder on the vendor's side: Python would accept excess
+        # padding ("QUJD=") and quietly decode it
+        if len(stream) % 4:
+            return {"returnCode": "3", "objectKey": ""}
         try:
-            data = base64.b64decode(body["fileStream"], validate=True)
+            data = base64.b64decode(stream, validate=True)
         except (binascii.Error, ValueError):
             return {"returnCode": "3", "objectKey": ""}
         if not data:

@@ -4,12 +4,10 @@ contract and answers like a conforming integration; the request journal keeps wh
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
 from simulator.server import keys
-from simulator.server.http import RAW_BODY, error_response, json_response
+from simulator.server.http import RAW_BODY, error_response, json_response, parse_json_body
 
 __all__ = ["ECHO_PATH", "routes"]
 
@@ -25,8 +23,8 @@ async def echo(request: web.Request) -> web.Response:
     raw = await request.read()
     request[RAW_BODY] = raw
     try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = parse_json_body(raw)
+    except ValueError as exc:
         return error_response(400, f"push body is not JSON: {exc}")
     violations = request.app[keys.AICC].store.violations("push-request", body)
     if violations:

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from simulator.errors import ValidationFailed, Violation
 from simulator.server import keys
-from simulator.server.http import json_response, read_json
+from simulator.server.http import USER_ID, json_response, read_json
 from simulator.server.tokens import AccessToken, MessagingToken
 
 __all__ = ["routes"]
@@ -33,7 +33,7 @@ def _messaging(request: web.Request) -> tuple[MessagingToken, dict[str, str]]:
     """The caller's ccmessaging-token, and the response header that renews it (if any)."""
     aicc = request.app[keys.AICC]
     token, renewed = aicc.messaging_token(request.headers.get(TOKEN_HEADER), _access(request))
-    request["user_id"] = token.user_id
+    request[USER_ID] = token.user_id
     return token, ({TOKEN_HEADER: renewed} if renewed else {})
 
 
@@ -64,7 +64,7 @@ async def apply_token(request: web.Request) -> web.Response:
     aicc = request.app[keys.AICC]
     access = _access(request)
     body = await read_json(request, aicc.store, "apply-token-request")
-    request["user_id"] = body["userId"]
+    request[USER_ID] = body["userId"]
     outcome, token = aicc.apply_token(access, body)
     return json_response({**outcome.body(), "token": token})
 
@@ -122,7 +122,7 @@ async def query_queue_info(request: web.Request) -> web.Response:
     if request.headers.get("Authorization") or request.headers.get(TOKEN_HEADER):
         _, headers = _messaging(request)
     body = await read_json(request, aicc.store, "queue-info-request")
-    request["user_id"] = body["userId"]
+    request[USER_ID] = body["userId"]
     return json_response(aicc.queue_info(body), headers=headers)
 
 

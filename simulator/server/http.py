@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,7 +12,16 @@ from aiohttp import web
 from simulator.errors import ValidationFailed, Violation
 from simulator.validation import SchemaStore
 
-__all__ = ["ERROR_TEXTS", "RAW_BODY", "error_body", "error_response", "json_response", "read_json"]
+__all__ = [
+    "ERROR_TEXTS",
+    "RAW_BODY",
+    "USER_ID",
+    "error_body",
+    "error_response",
+    "json_response",
+    "parse_json_body",
+    "read_json",
+]
 
 #: The vendor's descriptive texts for non-200 statuses (reference §1.1, §1.2). Statuses the
 #: vendor does not describe get the HTTP reason phrase.
@@ -24,8 +34,17 @@ ERROR_TEXTS: dict[int, str] = {
 }
 
 
+def _request_key(name: str, kind: type) -> Any:
+    """A request-storage key: ``web.RequestKey`` where aiohttp has it (3.14+, which warns
+    with ``NotAppKeyWarning`` about plain string keys on every request), a string before."""
+    factory = getattr(web, "RequestKey", None)
+    return factory(name, kind) if factory is not None else f"aicc_sim.{name}"
+
+
 #: request-scoped key under which :func:`read_json` leaves the raw body for the journal
-RAW_BODY = "aicc_sim.raw_body"
+RAW_BODY: Any = _request_key("raw_body", bytes)
+#: request-scoped key under which handlers leave the caller's userId for the journal
+USER_ID: Any = _request_key("user_id", str)
 
 
 def _dumps(data: Any) -> str:
@@ -75,27 +94,57 @@ def error_response(
     return json_response(error_body(status, detail, violations, **extra), status=status)
 
 
+def _no_constant(name: str) -> Any:
+    # json.loads accepts NaN and Infinity, which are not JSON and cannot be answered as JSON
+    raise ValueError(f"{name} is not a JSON value")
+
+
+#: a \uD800-\uDFFF escape: the only way a lone surrogate gets into a parsed string
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def parse_json_body(raw: bytes) -> Any:
+    """Parse a request body as the vendor sends it: UTF-8 JSON text.
+
+    Raises :class:`ValueError` with a specific reason for anything else: not UTF-8 (a UTF-16
+    body is refused, although ``json.loads(bytes)`` would guess it), broken JSON, ``NaN`` /
+    ``Infinity``, numbers too long for Python, nesting too deep, lone surrogate escapes
+    (they cannot be written back as UTF-8 in answers, pushes or the journal)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"body is not UTF-8: {exc.reason} at byte {exc.start}") from None
+    try:
+        document = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"body is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
+        ) from None
+    except RecursionError:
+        raise ValueError("body is not acceptable JSON: nested too deeply") from None
+    except ValueError as exc:  # NaN/Infinity, or an integer past Python's digit limit
+        raise ValueError(f"body is not acceptable JSON: {exc}") from None
+    if _SURROGATE_ESCAPE.search(raw):
+        try:
+            json.dumps(document, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(
+                "body is not acceptable JSON: a string holds a lone UTF-16 surrogate escape"
+            ) from None
+    return document
+
+
 async def read_json(request: web.Request, store: SchemaStore, schema: str) -> Any:
     """The request's JSON body, validated against ``schema``.
 
-    Broken JSON and schema violations raise :class:`ValidationFailed` (answered 400 with
-    every violation); an oversize body raises aiohttp's 413 before anything is parsed."""
+    Broken JSON (see :func:`parse_json_body`) and schema violations raise
+    :class:`ValidationFailed` (answered 400 with every violation); an oversize body raises
+    aiohttp's 413 before anything is parsed."""
     raw = await request.read()
     request[RAW_BODY] = raw
     try:
-        document = json.loads(raw)
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed(
-            schema, [Violation("", f"body is not UTF-8: {exc.reason}")]
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            schema,
-            [
-                Violation(
-                    "", f"body is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
-                )
-            ],
-        ) from None
+        document = parse_json_body(raw)
+    except ValueError as exc:
+        raise ValidationFailed(schema, [Violation("", str(exc))]) from None
     store.check(schema, document)
     return document

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["REDACTED_HEADERS", "RequestRecord", "redact_headers"]
+from simulator.server.http import parse_json_body
+
+__all__ = ["REDACTED_FIELDS", "REDACTED_HEADERS", "RequestRecord", "redact_headers"]
 
 #: Header values never shown by the admin API or written to the journal file.
 REDACTED_HEADERS = frozenset({"authorization", "ccmessaging-token", "x-admin-token"})
+#: Top-level JSON body fields masked the same way: the AK/SK secret sent to tokenByAkSk and
+#: the tokens tokenByAkSk and applyToken answer with (they are the Bearer and
+#: ccmessaging-token of every later call).
+REDACTED_FIELDS = frozenset({"app_secret", "AccessToken", "token"})
 _BODY_LIMIT = 64 * 1024
 
 
@@ -31,9 +36,12 @@ def _body_json(raw: bytes | None) -> Any:
     if len(raw) > _BODY_LIMIT:
         return {"truncated": True, "bytes": len(raw)}
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        document = parse_json_body(raw)
+    except ValueError:  # shown as text: whatever was sent, the listing must not fail
         return raw[:_BODY_LIMIT].decode("utf-8", "replace")
+    if isinstance(document, dict):
+        return {k: "***" if k in REDACTED_FIELDS else v for k, v in document.items()}
+    return document
 
 
 @dataclass(frozen=True, slots=True)

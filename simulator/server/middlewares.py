@@ -12,7 +12,7 @@ from aiohttp.typedefs import Handler
 from simulator.errors import AuthError, SimulatorError, ValidationFailed
 from simulator.server import keys
 from simulator.server.aicc import NotFound, wall_ms
-from simulator.server.http import RAW_BODY, error_response
+from simulator.server.http import RAW_BODY, USER_ID, error_body, error_response, json_response
 from simulator.server.journal_entries import RequestRecord
 from simulator.server.tokens import EXPIRED_TOKEN_TEXT
 
@@ -37,8 +37,13 @@ def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse
         return error_response(404, str(exc))
     if isinstance(exc, web.HTTPMethodNotAllowed):
         allowed = ", ".join(sorted(exc.allowed_methods))
-        return error_response(
-            405, f"{request.method} is not allowed on {request.path}; allowed: {allowed}"
+        # RFC 9110 §15.5.6: a 405 names the allowed methods in an Allow header too
+        return json_response(
+            error_body(
+                405, f"{request.method} is not allowed on {request.path}; allowed: {allowed}"
+            ),
+            status=405,
+            headers={"Allow": allowed},
         )
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return error_response(
@@ -88,7 +93,7 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
             response.status,
             answer if isinstance(answer, bytes) else None,
             latency,
-            request.get("user_id"),
+            request.get(USER_ID),
         )
     )
     request.app[keys.METRICS].request(request.path, response.status, latency)
@@ -97,10 +102,16 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
 
 @web.middleware
 async def admin_token_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """With ``admin.token`` set, every ``/__admin`` call but health needs ``X-Admin-Token``."""
+    """With ``admin.token`` set, every ``/__admin`` call but health needs the token, as
+    ``X-Admin-Token: <token>`` or ``Authorization: Bearer <token>`` (docs/notes/config.md)."""
     token = request.app[keys.CONFIG].admin.token
     if token and request.path.startswith(ADMIN_PREFIX) and request.path != ADMIN_PREFIX + "/health":
-        given = request.headers.get("X-Admin-Token", "")
+        given = request.headers.get("X-Admin-Token")
+        if given is None:
+            scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+            given = value.strip() if scheme == "Bearer" else ""
         if not hmac.compare_digest(given.encode(), token.encode()):
-            raise AuthError(401, "missing or wrong X-Admin-Token")
+            raise AuthError(
+                401, "missing or wrong admin token (X-Admin-Token or Authorization: Bearer)"
+            )
     return await handler(request)

@@ -88,7 +88,8 @@ class RunRecord:
             "pushes": self.pushes,
             "startedAt": self.started_ms,
             "finishedAt": self.finished_ms,
-            "error": self.error,
+            # a server-side failure, else why the engine failed the run (a bad variable...)
+            "error": self.error if self.error is not None else self.run.error,
         }
 
 
