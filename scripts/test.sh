@@ -10,6 +10,6 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 "$VENV/bin/python" -m pip install --quiet --upgrade pip
 "$VENV/bin/python" -m pip install --quiet ".[test]"
-"$VENV/bin/ruff" check simulator tests examples benchmarks
+"$VENV/bin/ruff" check .
 "$VENV/bin/mypy"
 "$VENV/bin/python" -m pytest "$@"
