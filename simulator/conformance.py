@@ -95,8 +95,9 @@ def _seed(
 _T1, _T2 = 1625898453913, 1625898871961
 
 #: seed 001 "//1connected" (push-request.seed-pushmsg-connected.json, its one message)
-SEED_CONNECTED = _seed("CHAT", "TEXT", "The call is connected to an agent.", "SYSTEM", "SYSTEM",
-                       _T1, call_id=True)
+SEED_CONNECTED = _seed(
+    "CHAT", "TEXT", "The call is connected to an agent.", "SYSTEM", "SYSTEM", _T1, call_id=True
+)
 #: seed 001 "//queuing"
 SEED_QUEUING = _seed("CHAT", "TEXT", "Queuing...", "SYSTEM", "SYSTEM", _T1)
 #: seed 001 "//disconnect because of agent"
@@ -162,8 +163,14 @@ def build_cases(
         out["from"], out["to"] = channel_id, user_id
         return out
 
-    def msg(control: str, media: str | None, content: str | None, source: str = "AGENT",
-            nickname: str | None = None, **extra: Any) -> dict[str, Any]:
+    def msg(
+        control: str,
+        media: str | None,
+        content: str | None,
+        source: str = "AGENT",
+        nickname: str | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         message: dict[str, Any] = {
             "from": channel_id,
             "channel": "WEB",
@@ -190,86 +197,217 @@ def build_cases(
         "DOCUMENT": "5f0c2a1e-7b3d-4c55-9a10-000000000004",
     }
     cases: list[Case] = [
-        Case("seed-connected", "seed", "the vendor sample '1connected' (with callId null)",
-             (seed(SEED_CONNECTED),)),
+        Case(
+            "seed-connected",
+            "seed",
+            "the vendor sample '1connected' (with callId null)",
+            (seed(SEED_CONNECTED),),
+        ),
         Case("seed-queuing", "seed", "the vendor sample 'queuing'", (seed(SEED_QUEUING),)),
-        Case("seed-agent-disconnect", "seed", "the vendor sample 'disconnect because of agent'",
-             (seed(SEED_AGENT_DISCONNECT),)),
-        Case("seed-timeout-async-off", "seed",
-             "the vendor sample 'disconnect because of timeout, async switch off'",
-             (seed(SEED_TIMEOUT_ASYNC_OFF),)),
-        Case("seed-timeout-async-on", "seed",
-             "the vendor sample 'disconnect because of timeout, async switch on' "
-             "(isOfflineStatus true, content \"{TIPS}\")", (seed(SEED_TIMEOUT_ASYNC_ON),)),
-        Case("seed-read", "seed", "the vendor sample 'read' (content \"messageId1,messageId2\")",
-             (seed(SEED_READ),)),
-        Case("seed-batch", "batch", "the vendor webhook sample: six messages in one POST",
-             tuple(seed(m) for m in SEED_BATCH)),
+        Case(
+            "seed-agent-disconnect",
+            "seed",
+            "the vendor sample 'disconnect because of agent'",
+            (seed(SEED_AGENT_DISCONNECT),),
+        ),
+        Case(
+            "seed-timeout-async-off",
+            "seed",
+            "the vendor sample 'disconnect because of timeout, async switch off'",
+            (seed(SEED_TIMEOUT_ASYNC_OFF),),
+        ),
+        Case(
+            "seed-timeout-async-on",
+            "seed",
+            "the vendor sample 'disconnect because of timeout, async switch on' "
+            '(isOfflineStatus true, content "{TIPS}")',
+            (seed(SEED_TIMEOUT_ASYNC_ON),),
+        ),
+        Case(
+            "seed-read",
+            "seed",
+            "the vendor sample 'read' (content \"messageId1,messageId2\")",
+            (seed(SEED_READ),),
+        ),
+        Case(
+            "seed-batch",
+            "batch",
+            "the vendor webhook sample: six messages in one POST",
+            tuple(seed(m) for m in SEED_BATCH),
+        ),
         # every downlink controlType
-        Case("control-connect", "controlType", "controlType CONNECT (SYSTEM, null media)",
-             (msg("CONNECT", None, None, "SYSTEM"),)),
+        Case(
+            "control-connect",
+            "controlType",
+            "controlType CONNECT (SYSTEM, null media)",
+            (msg("CONNECT", None, None, "SYSTEM"),),
+        ),
         Case("control-chat", "controlType", "controlType CHAT (agent text)", (agent_text,)),
-        Case("control-disconnect", "controlType", "controlType DISCONNECT (agent ends)",
-             (msg("DISCONNECT", None, None, "AGENT"),)),
-        Case("control-read", "controlType", "controlType READ (one messageId)",
-             (msg("READ", None, "conformance-msg-1", "AGENT"),)),
-        Case("control-trans2agent", "controlType",
-             "controlType Trans2Agent (the downlink tables' spelling)",
-             (msg("Trans2Agent", None, None, "SYSTEM"),)),
+        Case(
+            "control-disconnect",
+            "controlType",
+            "controlType DISCONNECT (agent ends)",
+            (msg("DISCONNECT", None, None, "AGENT"),),
+        ),
+        Case(
+            "control-read",
+            "controlType",
+            "controlType READ (one messageId)",
+            (msg("READ", None, "conformance-msg-1", "AGENT"),),
+        ),
+        Case(
+            "control-trans2agent",
+            "controlType",
+            "controlType Trans2Agent (the downlink tables' spelling)",
+            (msg("Trans2Agent", None, None, "SYSTEM"),),
+        ),
     ]
     # every downlink mediaType
     for media, content in media_content.items():
-        cases.append(Case(f"media-{media.lower()}", "mediaType",
-                          f"mediaType {media} (agent CHAT, content {excerpt(content, 60)})",
-                          (msg("CHAT", media, content, "AGENT", "Alice"),)))
+        cases.append(
+            Case(
+                f"media-{media.lower()}",
+                "mediaType",
+                f"mediaType {media} (agent CHAT, content {excerpt(content, 60)})",
+                (msg("CHAT", media, content, "AGENT", "Alice"),),
+            )
+        )
     cases += [
-        Case("offline-true", "offline", "isOfflineStatus true (timeout DISCONNECT with tips)",
-             (msg("DISCONNECT", "TEXT", tips, "SYSTEM", isOfflineStatus=True),)),
-        Case("offline-false", "offline", "isOfflineStatus false (timeout DISCONNECT)",
-             (msg("DISCONNECT", None, None, "SYSTEM", isOfflineStatus=False),)),
-        Case("offline-null", "offline", "isOfflineStatus null",
-             (msg("DISCONNECT", None, None, "SYSTEM", isOfflineStatus=None),)),
-        Case("fields-null", "fields",
-             "every optional field present and null (simQuestions, senderNickname, "
-             "messageCode, callId, isOfflineStatus)",
-             (msg("CHAT", "TEXT", "Null optional fields.", "AGENT", None, callId=None,
-                  isOfflineStatus=None),)),
-        Case("fields-absent", "fields", "only the required fields (no optional field at all)",
-             ({"from": channel_id, "channel": "WEB", "to": user_id, "controlType": "CHAT",
-               "mediaType": "TEXT", "content": "Only required fields.", "timestamp": stamp,
-               "sourceType": "AGENT"},)),
-        Case("fields-filled", "fields",
-             "optional fields filled (senderNickname, simQuestions, messageCode of 64 chars)",
-             (msg("CHAT", "TEXT", "Did you mean one of these?", "ROBOT", "Robot",
-                  simQuestions="How do I reset my password?", messageCode="m" * 64),)),
-        Case("fields-unicode", "fields", "non-ASCII text as UTF-8 (the poll sample's 已接通座席。)",
-             (msg("CHAT", "TEXT", "已接通座席。", "SYSTEM", "系统"),)),
-        Case("fields-poll-extras", "fields",
-             "poll-only extra fields present (contentType, mediaFileType, interIdx, "
-             "robotGender, senderAvatar, queueFlag, associationContentId, receiveTime, "
-             "handlerType)",
-             (msg("CHAT", "IMAGE", media_content["IMAGE"], "ROBOT", "Robot",
-                  contentType="1", mediaFileType="png", interIdx=1, robotGender="MALE",
-                  senderAvatar=None, queueFlag="Y", associationContentId=None,
-                  receiveTime=stamp, handlerType=None),)),
-        Case("batch-conversation", "batch",
-             "a conversation in one POST: queuing, connected, greeting, every media type, "
-             "read, agent disconnect",
-             (msg("CHAT", "TEXT", "Queuing...", "SYSTEM", "SYSTEM"),
-              msg("CHAT", "TEXT", "The call is connected to an agent.", "SYSTEM", "SYSTEM"),
-              agent_text,
-              *(msg("CHAT", m, c, "AGENT", "Alice") for m, c in media_content.items()
-                if m != "TEXT"),
-              msg("READ", None, "conformance-msg-1,conformance-msg-2", "AGENT"),
-              msg("DISCONNECT", None, None, "AGENT"))),
+        Case(
+            "offline-true",
+            "offline",
+            "isOfflineStatus true (timeout DISCONNECT with tips)",
+            (msg("DISCONNECT", "TEXT", tips, "SYSTEM", isOfflineStatus=True),),
+        ),
+        Case(
+            "offline-false",
+            "offline",
+            "isOfflineStatus false (timeout DISCONNECT)",
+            (msg("DISCONNECT", None, None, "SYSTEM", isOfflineStatus=False),),
+        ),
+        Case(
+            "offline-null",
+            "offline",
+            "isOfflineStatus null",
+            (msg("DISCONNECT", None, None, "SYSTEM", isOfflineStatus=None),),
+        ),
+        Case(
+            "fields-null",
+            "fields",
+            "every optional field present and null (simQuestions, senderNickname, "
+            "messageCode, callId, isOfflineStatus)",
+            (
+                msg(
+                    "CHAT",
+                    "TEXT",
+                    "Null optional fields.",
+                    "AGENT",
+                    None,
+                    callId=None,
+                    isOfflineStatus=None,
+                ),
+            ),
+        ),
+        Case(
+            "fields-absent",
+            "fields",
+            "only the required fields (no optional field at all)",
+            (
+                {
+                    "from": channel_id,
+                    "channel": "WEB",
+                    "to": user_id,
+                    "controlType": "CHAT",
+                    "mediaType": "TEXT",
+                    "content": "Only required fields.",
+                    "timestamp": stamp,
+                    "sourceType": "AGENT",
+                },
+            ),
+        ),
+        Case(
+            "fields-filled",
+            "fields",
+            "optional fields filled (senderNickname, simQuestions, messageCode of 64 chars)",
+            (
+                msg(
+                    "CHAT",
+                    "TEXT",
+                    "Did you mean one of these?",
+                    "ROBOT",
+                    "Robot",
+                    simQuestions="How do I reset my password?",
+                    messageCode="m" * 64,
+                ),
+            ),
+        ),
+        Case(
+            "fields-unicode",
+            "fields",
+            "non-ASCII text as UTF-8 (the poll sample's 已接通座席。)",
+            (msg("CHAT", "TEXT", "已接通座席。", "SYSTEM", "系统"),),
+        ),
+        Case(
+            "fields-poll-extras",
+            "fields",
+            "poll-only extra fields present (contentType, mediaFileType, interIdx, "
+            "robotGender, senderAvatar, queueFlag, associationContentId, receiveTime, "
+            "handlerType)",
+            (
+                msg(
+                    "CHAT",
+                    "IMAGE",
+                    media_content["IMAGE"],
+                    "ROBOT",
+                    "Robot",
+                    contentType="1",
+                    mediaFileType="png",
+                    interIdx=1,
+                    robotGender="MALE",
+                    senderAvatar=None,
+                    queueFlag="Y",
+                    associationContentId=None,
+                    receiveTime=stamp,
+                    handlerType=None,
+                ),
+            ),
+        ),
+        Case(
+            "batch-conversation",
+            "batch",
+            "a conversation in one POST: queuing, connected, greeting, every media type, "
+            "read, agent disconnect",
+            (
+                msg("CHAT", "TEXT", "Queuing...", "SYSTEM", "SYSTEM"),
+                msg("CHAT", "TEXT", "The call is connected to an agent.", "SYSTEM", "SYSTEM"),
+                agent_text,
+                *(
+                    msg("CHAT", m, c, "AGENT", "Alice")
+                    for m, c in media_content.items()
+                    if m != "TEXT"
+                ),
+                msg("READ", None, "conformance-msg-1,conformance-msg-2", "AGENT"),
+                msg("DISCONNECT", None, None, "AGENT"),
+            ),
+        ),
     ]
     if security:
         cases += [
-            Case("security-wrong-auth", "security",
-                 "wrong credentials (Bearer wrong-… / auth-v2 signed with another key) "
-                 "must be refused", (agent_text,), auth="wrong"),
-            Case("security-missing-auth", "security",
-                 "no Authorization header must be refused", (agent_text,), auth="missing"),
+            Case(
+                "security-wrong-auth",
+                "security",
+                "wrong credentials (Bearer wrong-… / auth-v2 signed with another key) "
+                "must be refused",
+                (agent_text,),
+                auth="wrong",
+            ),
+            Case(
+                "security-missing-auth",
+                "security",
+                "no Authorization header must be refused",
+                (agent_text,),
+                auth="missing",
+            ),
         ]
     return tuple(cases)
 
@@ -331,8 +469,14 @@ def judge(case: Case, records: Sequence[AttemptRecord]) -> CaseResult:
     accepted = last.verdict == "accepted"
 
     def done(passed: bool, reason: str) -> CaseResult:
-        return CaseResult(case, passed, reason, last.response_status,
-                          result_code_of(last.response_body), last.latency_ms)
+        return CaseResult(
+            case,
+            passed,
+            reason,
+            last.response_status,
+            result_code_of(last.response_body),
+            last.latency_ms,
+        )
 
     if case.expects_refusal:
         if accepted:
@@ -374,8 +518,9 @@ async def run_suite(
     try:
         for case in cases:
             if aborted is not None:
-                results.append(CaseResult(case, False, "not run: receiver unreachable",
-                                          skipped=True))
+                results.append(
+                    CaseResult(case, False, "not run: receiver unreachable", skipped=True)
+                )
                 continue
             records.clear()
             push = PlannedPush(case.messages, PushFaults(auth=case.auth), step=case.name)

@@ -39,6 +39,9 @@ from simulator.push import PlannedPush, PushFaults, PushMode, PushTarget, RetryP
 from simulator.signing import DEFAULT_ACCESS_KEY, check_push_key, sign
 from simulator.validation import SchemaStore
 
+#: built once: json.dumps with options builds a new encoder on every call
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
 __all__ = [
     "PUSH_SCHEMA",
     "RESPONSE_RECORD_LIMIT",
@@ -401,7 +404,7 @@ class Deliverer:
         faults = push.faults
         stamp = self._clock_ms() if job.body_timestamp is None else job.body_timestamp
         document = {"timestamp": stamp, "messages": list(push.messages)}
-        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+        text = _ENCODE(document)
         body = text.encode("utf-8")
         url = _parse_url(target.url)
         headers = self._headers(target, url, body, stamp, push)

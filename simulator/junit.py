@@ -141,5 +141,6 @@ def write_junit(
     try:
         Path(path).write_bytes(data)
     except OSError as exc:
-        raise FileError(str(path), None, f"cannot write the JUnit report: "
-                        f"{exc.strerror or exc}") from None
+        raise FileError(
+            str(path), None, f"cannot write the JUnit report: {exc.strerror or exc}"
+        ) from None

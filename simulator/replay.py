@@ -246,8 +246,10 @@ class _Driver:
                 position = run.position
                 run.cancel()
                 outcome = "stalled"
-                note = (f"{position} waits for a customer message with no timeout; replay has "
-                        "no customer (script one with --uplink)")
+                note = (
+                    f"{position} waits for a customer message with no timeout; replay has "
+                    "no customer (script one with --uplink)"
+                )
                 break
             when = min(due)
             delay = when - self.loop.time()
@@ -285,10 +287,13 @@ async def replay(
     (bad speed, undeclared variables).
     """
     records: list[AttemptRecord] = []
-    deliverer = Deliverer(session, policy=plan.policy, store=plan.store,
-                          on_attempt=records.append)
-    refusals = Deliverer(session, policy=replace(plan.policy, attempts=1), store=plan.store,
-                         on_attempt=records.append)
+    deliverer = Deliverer(session, policy=plan.policy, store=plan.store, on_attempt=records.append)
+    refusals = Deliverer(
+        session,
+        policy=replace(plan.policy, attempts=1),
+        store=plan.store,
+        on_attempt=records.append,
+    )
     try:
         return await _Driver(plan, deliverer, refusals, records, on_push).run()
     finally:

@@ -38,26 +38,48 @@ def register(sub: Any) -> None:
         help="run the push conformance suite against an integration's receiver",
         description="POST every downlink variant (each controlType and mediaType, the vendor "
         "samples, offline status, null and extra fields, batches) to URL, each of which must "
-        "be answered HTTP 200 with resultCode \"0\", and check that pushes with wrong or no "
+        'be answered HTTP 200 with resultCode "0", and check that pushes with wrong or no '
         "credentials are refused. Exit 0 only if every case passed.",
     )
-    parser.add_argument("url", type=callback_url, metavar="URL",
-                        help="the receiver's callback URL (signature mode appends "
-                             "/webhooks/v1/messages)")
-    parser.add_argument("--user", default=DEFAULT_USER_ID, metavar="ID",
-                        help=f"DownLinkMsg.to in every case (default {DEFAULT_USER_ID}, the "
-                             "vendor sample's)")
-    parser.add_argument("--channel", default=DEFAULT_CHANNEL_ID, metavar="ID",
-                        help="DownLinkMsg.from in every case (default the vendor sample's "
-                             f"{DEFAULT_CHANNEL_ID})")
-    parser.add_argument("--tips", default="{TIPS}", metavar="TEXT",
-                        help="content of the generated offline DISCONNECT case (default {TIPS})")
-    parser.add_argument("--timeout", type=positive_float, default=5.0, metavar="SECONDS",
-                        help="time allowed for each answer (default 5)")
-    parser.add_argument("--skip-auth-cases", action="store_true",
-                        help="leave out the security cases (wrong and missing credentials)")
-    parser.add_argument("--junit", metavar="FILE",
-                        help="also write a JUnit XML report, one testcase per case")
+    parser.add_argument(
+        "url",
+        type=callback_url,
+        metavar="URL",
+        help="the receiver's callback URL (signature mode appends /webhooks/v1/messages)",
+    )
+    parser.add_argument(
+        "--user",
+        default=DEFAULT_USER_ID,
+        metavar="ID",
+        help=f"DownLinkMsg.to in every case (default {DEFAULT_USER_ID}, the vendor sample's)",
+    )
+    parser.add_argument(
+        "--channel",
+        default=DEFAULT_CHANNEL_ID,
+        metavar="ID",
+        help=f"DownLinkMsg.from in every case (default the vendor sample's {DEFAULT_CHANNEL_ID})",
+    )
+    parser.add_argument(
+        "--tips",
+        default="{TIPS}",
+        metavar="TEXT",
+        help="content of the generated offline DISCONNECT case (default {TIPS})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=5.0,
+        metavar="SECONDS",
+        help="time allowed for each answer (default 5)",
+    )
+    parser.add_argument(
+        "--skip-auth-cases",
+        action="store_true",
+        help="leave out the security cases (wrong and missing credentials)",
+    )
+    parser.add_argument(
+        "--junit", metavar="FILE", help="also write a JUnit XML report, one testcase per case"
+    )
     add_auth_options(parser)
     parser.set_defaults(handler=_handle)
 
@@ -78,10 +100,15 @@ def format_summary(report: SuiteReport) -> str:
     security = [r for r in results if r.case.expects_refusal]
     ran = [r for r in results if not r.skipped]
     passed = sum(r.passed for r in ran)
-    lines = [f"{len(results)} case(s): {passed} passed, {len(report.failed)} failed, "
-             f"{len(results) - len(ran)} not run"
-             + (f" (security: {sum(r.passed for r in security)}/{len(security)} passed)"
-                if security else "")]
+    lines = [
+        f"{len(results)} case(s): {passed} passed, {len(report.failed)} failed, "
+        f"{len(results) - len(ran)} not run"
+        + (
+            f" (security: {sum(r.passed for r in security)}/{len(security)} passed)"
+            if security
+            else ""
+        )
+    ]
     for result in report.failed:
         lines.append(f"  failed: {result.case.name} ({result.case.subject}): {result.reason}")
     if report.aborted:
@@ -93,8 +120,10 @@ def format_summary(report: SuiteReport) -> str:
 def _auth_hint(report: SuiteReport) -> str | None:
     positive = [r for r in report.results if not r.case.expects_refusal and not r.skipped]
     if positive and all(r.status in (401, 403) for r in positive):
-        return ("every case was refused with 401/403: does the receiver expect other "
-                "credentials? (--token, --app-key, --push-key, --access-key, --mode)")
+        return (
+            "every case was refused with 401/403: does the receiver expect other "
+            "credentials? (--token, --app-key, --push-key, --access-key, --mode)"
+        )
     return None
 
 
@@ -103,27 +132,39 @@ def junit_cases(report: SuiteReport) -> list[JUnitCase]:
     cases = []
     for result in report.results:
         case = result.case
-        cases.append(JUnitCase(
-            name=f"{case.name} ({case.subject})",
-            classname=f"aicc-sim.check-callback.{case.group}",
-            seconds=(result.latency_ms or 0.0) / 1000,
-            failure=None if result.passed or result.skipped else result.reason,
-            skipped=result.reason if result.skipped else None,
-            details=f"{case.title}\n{result.reason}",
-        ))
+        cases.append(
+            JUnitCase(
+                name=f"{case.name} ({case.subject})",
+                classname=f"aicc-sim.check-callback.{case.group}",
+                seconds=(result.latency_ms or 0.0) / 1000,
+                failure=None if result.passed or result.skipped else result.reason,
+                skipped=result.reason if result.skipped else None,
+                details=f"{case.title}\n{result.reason}",
+            )
+        )
     return cases
 
 
 async def _run(settings: AuthSettings, args: argparse.Namespace) -> SuiteReport:
-    cases = build_cases(user_id=args.user, channel_id=args.channel, tips=args.tips,
-                        security=not args.skip_auth_cases)
+    cases = build_cases(
+        user_id=args.user,
+        channel_id=args.channel,
+        tips=args.tips,
+        security=not args.skip_auth_cases,
+    )
 
     def show(result: CaseResult) -> None:
         print(format_result(result), flush=True)
 
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
-        report = await run_suite(session, settings.target, cases, answer_timeout=args.timeout,
-                                 store=default_store(), on_result=show)
+        report = await run_suite(
+            session,
+            settings.target,
+            cases,
+            answer_timeout=args.timeout,
+            store=default_store(),
+            on_result=show,
+        )
     for result in report.results:
         if result.skipped:
             show(result)
@@ -142,6 +183,11 @@ def _handle(args: argparse.Namespace) -> int:
     if report.aborted:
         print(f"aicc-sim check-callback: {report.aborted}", file=sys.stderr)
     if args.junit:
-        write_junit(args.junit, "check-callback", junit_cases(report), timestamp=started,
-                    properties={"url": settings.target.url, "mode": settings.target.mode})
+        write_junit(
+            args.junit,
+            "check-callback",
+            junit_cases(report),
+            timestamp=started,
+            properties={"url": settings.target.url, "mode": settings.target.mode},
+        )
     return 0 if report.passed else 1

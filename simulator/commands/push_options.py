@@ -91,19 +91,37 @@ def add_auth_options(parser: argparse.ArgumentParser) -> None:
     """Add ``--mode``, ``--app-key``, ``--token``, ``--push-key``, ``--access-key``."""
     group = parser.add_argument_group("push authentication")
     group.add_argument(
-        "--mode", choices=("oauth", "signature"), default="oauth",
+        "--mode",
+        choices=("oauth", "signature"),
+        default="oauth",
         help="oauth: POST to URL with x-app-key + Bearer; signature: POST to "
-             "URL/webhooks/v1/messages with an auth-v2 signature (default oauth)",
+        "URL/webhooks/v1/messages with an auth-v2 signature (default oauth)",
     )
-    group.add_argument("--app-key", default=DEFAULT_APP_KEY, metavar="KEY",
-                       help=f"x-app-key header in oauth mode (default {DEFAULT_APP_KEY})")
-    group.add_argument("--token", default=None, metavar="TOKEN",
-                       help="Bearer token in oauth mode (default: a generated one, printed)")
-    group.add_argument("--push-key", default=DEFAULT_PUSH_KEY, metavar="KEY",
-                       help="signature mode: the 43-character message push key (default: "
-                            "the documented dev key " + DEFAULT_PUSH_KEY + ")")
-    group.add_argument("--access-key", default=DEFAULT_ACCESS_KEY, metavar="KEY",
-                       help=f"signature mode: the auth-v2 accessKey (default {DEFAULT_ACCESS_KEY})")
+    group.add_argument(
+        "--app-key",
+        default=DEFAULT_APP_KEY,
+        metavar="KEY",
+        help=f"x-app-key header in oauth mode (default {DEFAULT_APP_KEY})",
+    )
+    group.add_argument(
+        "--token",
+        default=None,
+        metavar="TOKEN",
+        help="Bearer token in oauth mode (default: a generated one, printed)",
+    )
+    group.add_argument(
+        "--push-key",
+        default=DEFAULT_PUSH_KEY,
+        metavar="KEY",
+        help="signature mode: the 43-character message push key (default: "
+        "the documented dev key " + DEFAULT_PUSH_KEY + ")",
+    )
+    group.add_argument(
+        "--access-key",
+        default=DEFAULT_ACCESS_KEY,
+        metavar="KEY",
+        help=f"signature mode: the auth-v2 accessKey (default {DEFAULT_ACCESS_KEY})",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +159,7 @@ def describe_auth(settings: AuthSettings) -> str:
     """One line saying how pushes authenticate; a secret the user gave is never shown."""
     target = settings.target
     if target.mode == "oauth":
-        token = (f"{target.bearer_token} (generated)" if settings.token_generated
-                 else "*** (given)")
+        token = f"{target.bearer_token} (generated)" if settings.token_generated else "*** (given)"
         return f"oauth: x-app-key {target.app_key}, Authorization: Bearer {token}"
     key = "the default dev key" if settings.push_key_default else "*** (given)"
     return f"signature: auth-v2, accessKey {target.access_key}, push key {key}"

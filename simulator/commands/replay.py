@@ -34,8 +34,14 @@ from simulator.scenario import RunContext, Uplink, load
 from simulator.validation import default_store
 from simulator.verdicts import answer_of, excerpt, push_kind
 
-__all__ = ["UPLINK_CONTROLS", "format_push", "format_summary", "junit_cases", "register",
-           "uplink_spec"]
+__all__ = [
+    "UPLINK_CONTROLS",
+    "format_push",
+    "format_summary",
+    "junit_cases",
+    "register",
+    "uplink_spec",
+]
 
 #: controlTypes a scripted customer uplink may have (the uplink enumeration of ``send``).
 UPLINK_CONTROLS = ("CONNECT", "CHAT", "TRANS2AGENT", "INPUT", "DISCONNECT", "READ")
@@ -83,37 +89,93 @@ def register(sub: Any) -> None:
         "no customer: an expect step runs to its timeout branch unless --uplink scripts a "
         "customer message. Exit 0 only if every push behaved as expected.",
     )
-    parser.add_argument("scenario", metavar="SCENARIO",
-                        help="a built-in scenario name or a path to a scenario YAML file")
-    parser.add_argument("--callback", required=True, type=callback_url, metavar="URL",
-                        help="the receiver's callback URL (signature mode appends "
-                             "/webhooks/v1/messages)")
-    parser.add_argument("--user", default=DEFAULT_USER_ID, metavar="ID",
-                        help=f"the customer's userId, DownLinkMsg.to (default {DEFAULT_USER_ID})")
-    parser.add_argument("--channel", default=DEFAULT_CHANNEL_ID, metavar="ID",
-                        help="the channel configuration id, DownLinkMsg.from "
-                             f"(default {DEFAULT_CHANNEL_ID})")
-    parser.add_argument("--speed", type=positive_float, default=1.0, metavar="F",
-                        help="play waits, timeouts and fault delays F times faster (default 1)")
-    parser.add_argument("--tips", default="{TIPS}", metavar="TEXT",
-                        help="content of an offline (async on) timeout DISCONNECT "
-                             "(default {TIPS})")
-    parser.add_argument("--idle-timeout", type=positive_float, default=2.0, metavar="SECONDS",
-                        help="the idleTimeout variable (scenario time; default 2)")
-    parser.add_argument("--var", dest="vars", action="append", type=var_assignment, default=[],
-                        metavar="NAME=VALUE", help="override a scenario variable (repeatable)")
-    parser.add_argument("--uplink", dest="uplinks", action="append", type=uplink_spec,
-                        default=[], metavar="CONTROL[:content]@SECONDS",
-                        help="inject a customer message at SECONDS (scenario time) after the "
-                             "start, e.g. CHAT:hello@1.5 or TRANS2AGENT@2 (repeatable)")
-    parser.add_argument("--seed", type=int, default=None, metavar="N",
-                        help="seed for jitter and generated messageCodes")
-    parser.add_argument("--timeout", type=positive_float, default=5.0, metavar="SECONDS",
-                        help="per-attempt timeout (default 5)")
-    parser.add_argument("--attempts", type=positive_int, default=3, metavar="N",
-                        help="attempts per push, with backoff 0.2 s doubling (default 3)")
-    parser.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report, "
-                        "one testcase per push")
+    parser.add_argument(
+        "scenario",
+        metavar="SCENARIO",
+        help="a built-in scenario name or a path to a scenario YAML file",
+    )
+    parser.add_argument(
+        "--callback",
+        required=True,
+        type=callback_url,
+        metavar="URL",
+        help="the receiver's callback URL (signature mode appends /webhooks/v1/messages)",
+    )
+    parser.add_argument(
+        "--user",
+        default=DEFAULT_USER_ID,
+        metavar="ID",
+        help=f"the customer's userId, DownLinkMsg.to (default {DEFAULT_USER_ID})",
+    )
+    parser.add_argument(
+        "--channel",
+        default=DEFAULT_CHANNEL_ID,
+        metavar="ID",
+        help=f"the channel configuration id, DownLinkMsg.from (default {DEFAULT_CHANNEL_ID})",
+    )
+    parser.add_argument(
+        "--speed",
+        type=positive_float,
+        default=1.0,
+        metavar="F",
+        help="play waits, timeouts and fault delays F times faster (default 1)",
+    )
+    parser.add_argument(
+        "--tips",
+        default="{TIPS}",
+        metavar="TEXT",
+        help="content of an offline (async on) timeout DISCONNECT (default {TIPS})",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=positive_float,
+        default=2.0,
+        metavar="SECONDS",
+        help="the idleTimeout variable (scenario time; default 2)",
+    )
+    parser.add_argument(
+        "--var",
+        dest="vars",
+        action="append",
+        type=var_assignment,
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a scenario variable (repeatable)",
+    )
+    parser.add_argument(
+        "--uplink",
+        dest="uplinks",
+        action="append",
+        type=uplink_spec,
+        default=[],
+        metavar="CONTROL[:content]@SECONDS",
+        help="inject a customer message at SECONDS (scenario time) after the "
+        "start, e.g. CHAT:hello@1.5 or TRANS2AGENT@2 (repeatable)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        metavar="N",
+        help="seed for jitter and generated messageCodes",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=positive_float,
+        default=5.0,
+        metavar="SECONDS",
+        help="per-attempt timeout (default 5)",
+    )
+    parser.add_argument(
+        "--attempts",
+        type=positive_int,
+        default=3,
+        metavar="N",
+        help="attempts per push, with backoff 0.2 s doubling (default 3)",
+    )
+    parser.add_argument(
+        "--junit", metavar="FILE", help="also write a JUnit XML report, one testcase per push"
+    )
     add_auth_options(parser)
     parser.set_defaults(handler=_handle)
 
@@ -142,8 +204,10 @@ def format_push(report: PushReport) -> str:
     last = report.last_attempt
     latency = f"{last.latency_ms:7.1f} ms" if last and last.latency_ms is not None else "      - ms"
     sent = len([a for a in report.attempts if a.attempt >= 1 and not a.duplicate])
-    line = (f"+{report.offset:.3f}s  {kind:<26} {excerpt(first.get('content'), 40):<40}  "
-            f"{answer_of(last):<22} {latency}  {report.verdict}")
+    line = (
+        f"+{report.offset:.3f}s  {kind:<26} {excerpt(first.get('content'), 40):<40}  "
+        f"{answer_of(last):<22} {latency}  {report.verdict}"
+    )
     extras = []
     if sent > 1:
         extras.append(f"{sent} attempts")
@@ -180,19 +244,27 @@ def junit_cases(report: ReplayReport) -> list[JUnitCase]:
         last = push.last_attempt
         seconds = sum((a.latency_ms or 0.0) for a in push.attempts) / 1000
         body = last.request_body if last else ""
-        details = (f"step {push.step}; verdict {push.verdict}; answer {answer_of(last)}"
-                   + (f"; response {last.response_body}" if last and last.response_body else ""))
-        cases.append(JUnitCase(
-            name=f"#{push.index} +{push.offset:.3f}s {push.step} {push_kind(push.messages)}",
-            classname=classname,
-            seconds=seconds,
-            failure=None if push.passed else push.verdict,
-            details=details,
-            output=body,
-        ))
+        details = f"step {push.step}; verdict {push.verdict}; answer {answer_of(last)}" + (
+            f"; response {last.response_body}" if last and last.response_body else ""
+        )
+        cases.append(
+            JUnitCase(
+                name=f"#{push.index} +{push.offset:.3f}s {push.step} {push_kind(push.messages)}",
+                classname=classname,
+                seconds=seconds,
+                failure=None if push.passed else push.verdict,
+                details=details,
+                output=body,
+            )
+        )
     if report.outcome in ("failed", "aborted"):
-        cases.append(JUnitCase(name="scenario run", classname=classname,
-                               error=f"run {report.outcome}: {report.note}"))
+        cases.append(
+            JUnitCase(
+                name="scenario run",
+                classname=classname,
+                error=f"run {report.outcome}: {report.note}",
+            )
+        )
     return cases
 
 
@@ -227,15 +299,26 @@ def _handle(args: argparse.Namespace) -> int:
     )
     started = datetime.now(UTC).isoformat(timespec="seconds")
     print(f"replay {scenario.name} -> {settings.target.url}")
-    print(f"  user {args.user}, channel {args.channel}, speed {args.speed:g}; "
-          f"{describe_auth(settings)}", flush=True)
+    print(
+        f"  user {args.user}, channel {args.channel}, speed {args.speed:g}; "
+        f"{describe_auth(settings)}",
+        flush=True,
+    )
     report = asyncio.run(_replay(plan))
     print(format_summary(report))
     if report.outcome == "aborted":
         print(f"aicc-sim replay: {report.note}", file=sys.stderr)
     if args.junit:
-        write_junit(args.junit, f"replay {scenario.name}", junit_cases(report),
-                    timestamp=started,
-                    properties={"scenario": scenario.name, "url": settings.target.url,
-                                "mode": settings.target.mode, "outcome": report.outcome})
+        write_junit(
+            args.junit,
+            f"replay {scenario.name}",
+            junit_cases(report),
+            timestamp=started,
+            properties={
+                "scenario": scenario.name,
+                "url": settings.target.url,
+                "mode": settings.target.mode,
+                "outcome": report.outcome,
+            },
+        )
     return 0 if report.passed else 1

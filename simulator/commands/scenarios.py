@@ -68,8 +68,12 @@ def _lint(args: argparse.Namespace) -> int:
             try:
                 scenario = load_path(file)
                 if scenario.name in seen:
-                    raise FileError(str(file), name_line(scenario), "duplicate scenario name "
-                                    f"{scenario.name!r} (also in {seen[scenario.name]})")
+                    raise FileError(
+                        str(file),
+                        name_line(scenario),
+                        "duplicate scenario name "
+                        f"{scenario.name!r} (also in {seen[scenario.name]})",
+                    )
             except FileError as exc:
                 print(str(exc))
                 failed += 1

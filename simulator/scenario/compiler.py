@@ -174,8 +174,11 @@ class _Compiler:
             self.fail(parts, str(exc))
         for name in names_in(compiled):
             if name not in self.sample:
-                self.fail(parts, f"unknown variable {name!r} (built-in: "
-                          f"{', '.join(sorted(BUILTIN_VARIABLES))}; declare others under vars:)")
+                self.fail(
+                    parts,
+                    f"unknown variable {name!r} (built-in: "
+                    f"{', '.join(sorted(BUILTIN_VARIABLES))}; declare others under vars:)",
+                )
         return compiled
 
     def dry(self, value: Value) -> Any:
@@ -194,8 +197,7 @@ class _Compiler:
     def compile(self, source: str) -> Scenario:
         for name in self.declared:
             if name in BUILTIN_VARIABLES:
-                self.fail(["vars", name], f"{name!r} is a built-in variable and cannot be "
-                          "declared")
+                self.fail(["vars", name], f"{name!r} is a built-in variable and cannot be declared")
         for media_id, spec in (self.data.get("media") or {}).items():
             self.media[media_id] = self.media_file(media_id, spec, ["media", media_id])
         self.steps(self.data["steps"], ["steps"], ())
@@ -206,8 +208,11 @@ class _Compiler:
                 self.fail(parts, f"goto to unknown label {label!r} (labels: {known})")
             target, label_block, _ = self.labels[label]
             if label_block != block_path[: len(label_block)]:
-                self.fail(parts, f"goto {label!r} jumps into another block; a goto may only "
-                          "target a label in its own block or an enclosing one")
+                self.fail(
+                    parts,
+                    f"goto {label!r} jumps into another block; a goto may only "
+                    "target a label in its own block or an enclosing one",
+                )
             self.program[index] = JumpOp(readable(parts), target)
         result = self.data.get("connect_result")
         return Scenario(
@@ -225,8 +230,10 @@ class _Compiler:
     def media_file(self, media_id: str, spec: Mapping[str, Any], parts: Parts) -> MediaFile:
         given = [k for k in ("base64", "text", "size") if k in spec]
         if len(given) != 1:
-            self.fail(parts, "give exactly one of base64, text or size "
-                      f"(got {', '.join(given) or 'none'})")
+            self.fail(
+                parts,
+                f"give exactly one of base64, text or size (got {', '.join(given) or 'none'})",
+            )
         data: bytes
         if "base64" in spec:
             try:
@@ -239,8 +246,7 @@ class _Compiler:
             seed = f"{media_id}:".encode()
             data = (seed * (spec["size"] // len(seed) + 1))[: spec["size"]]
         if len(data) > MAX_MEDIA_BYTES:
-            self.fail(parts, f"file is {len(data)} bytes; the download limit is "
-                      f"{MAX_MEDIA_BYTES}")
+            self.fail(parts, f"file is {len(data)} bytes; the download limit is {MAX_MEDIA_BYTES}")
         return MediaFile(media_id, spec["fileType"], data)
 
     # -- steps ----------------------------------------------------------------------------
@@ -265,8 +271,9 @@ class _Compiler:
     def step_batch(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
         self.push(step, here, step["batch"], [*here, "batch"], single=False)
 
-    def push(self, step: dict[str, Any], here: Parts, raws: list[Any], at: Parts,
-             *, single: bool) -> None:
+    def push(
+        self, step: dict[str, Any], here: Parts, raws: list[Any], at: Parts, *, single: bool
+    ) -> None:
         faults = self.faults(step.get("faults") or {}, [*here, "faults"])
         messages = tuple(
             self.message(raw, at if single else [*at, i], faults.invalid)
@@ -323,14 +330,17 @@ class _Compiler:
                 fields[name] = defaults[name]
         for key, value in (raw.get("extra") or {}).items():
             if key in fields or key in _SHORTCUTS:
-                self.fail([*parts, "extra", key], f"{key!r} is a message field; set it "
-                          "directly, not under extra")
+                self.fail(
+                    [*parts, "extra", key],
+                    f"{key!r} is a message field; set it directly, not under extra",
+                )
             fields[key] = self.value(value, [*parts, "extra", key])
         for index, name in enumerate(raw.get("omit") or []):
             name = _SHORTCUTS.get(name, name)
             if name not in fields:
-                self.fail([*parts, "omit", index], f"cannot omit {name!r}: not a field of this "
-                          "message")
+                self.fail(
+                    [*parts, "omit", index], f"cannot omit {name!r}: not a field of this message"
+                )
             del fields[name]
         if not invalid:
             self.check_media_reference(fields, parts, spelled)
@@ -343,8 +353,9 @@ class _Compiler:
             reads_message_code="messageCode" in read,
         )
 
-    def check_media_reference(self, fields: Mapping[str, Value], parts: Parts,
-                              spelled: Mapping[str, str]) -> None:
+    def check_media_reference(
+        self, fields: Mapping[str, Value], parts: Parts, spelled: Mapping[str, str]
+    ) -> None:
         media_type, content = fields.get("mediaType"), fields.get("content")
         if (
             media_type in MEDIA_TYPES_WITH_FILES
@@ -352,12 +363,15 @@ class _Compiler:
             and content not in self.media
         ):
             declared = ", ".join(sorted(self.media)) or "none"
-            self.fail([*parts, spelled.get("content", "content")],
-                      f"{media_type} content {content!r} is not a media id declared under "
-                      f"media: (declared: {declared})")
+            self.fail(
+                [*parts, spelled.get("content", "content")],
+                f"{media_type} content {content!r} is not a media id declared under "
+                f"media: (declared: {declared})",
+            )
 
-    def check_messages(self, messages: tuple[MessageSpec, ...], raws: list[Any], at: Parts,
-                       *, single: bool) -> None:
+    def check_messages(
+        self, messages: tuple[MessageSpec, ...], raws: list[Any], at: Parts, *, single: bool
+    ) -> None:
         """Dry-render with sample values and check the push body against its schema."""
         lookup = self.sample.__getitem__
         body = {
@@ -378,8 +392,11 @@ class _Compiler:
             spelled = next((k for k in raw if _SHORTCUTS.get(k, k) == field), None)
             target = [*where, spelled] if spelled is not None else where
             rest = pointer_of(inner[2:]) or "/"
-            self.fail(target, f"not a valid DownLinkMsg: {rest}: {violation.message} (mark the "
-                      "step with faults: {invalid: true} to send it anyway)")
+            self.fail(
+                target,
+                f"not a valid DownLinkMsg: {rest}: {violation.message} (mark the "
+                "step with faults: {invalid: true} to send it anyway)",
+            )
 
     def step_wait(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
         self.program.append(WaitOp(readable(here), self.duration(step["wait"], [*here, "wait"])))
@@ -391,8 +408,11 @@ class _Compiler:
         controls = frozenset([control] if isinstance(control, str) else control)
         for name in spec.get("on") or {}:
             if name not in controls:
-                self.fail([*at, "on", name], f"branch for {name!r}, which this expect does not "
-                          f"wait for (control: {', '.join(sorted(controls))})")
+                self.fail(
+                    [*at, "on", name],
+                    f"branch for {name!r}, which this expect does not "
+                    f"wait for (control: {', '.join(sorted(controls))})",
+                )
         timeout = None
         if "timeout" in spec:
             timeout = self.duration(spec["timeout"], [*at, "timeout"])
@@ -447,8 +467,10 @@ class _Compiler:
             if name in BUILTIN_VARIABLES:
                 self.fail(at, f"{name!r} is a built-in variable and cannot be set")
             if name not in self.declared:
-                self.fail(at, f"set of undeclared variable {name!r}; declare it under vars: "
-                          "with a default")
+                self.fail(
+                    at,
+                    f"set of undeclared variable {name!r}; declare it under vars: with a default",
+                )
             value = self.value(raw, at)
             self.sample[name] = self.dry(value)
             assignments.append((name, value))
@@ -472,18 +494,25 @@ def _check_kinds(steps: Any, parts: Parts, lines: Lines) -> None:
     for index, step in enumerate(steps):
         here = [*parts, index]
         if not isinstance(step, dict):
-            raise lines.error(pointer_of(here), f"{readable(here)}: a step must be a mapping "
-                              f"such as {{wait: 1}}, got {step!r}")
+            raise lines.error(
+                pointer_of(here),
+                f"{readable(here)}: a step must be a mapping such as {{wait: 1}}, got {step!r}",
+            )
         kinds = [k for k in step if k in STEP_KINDS]
         if not kinds:
             unknown = [k for k in step if k != "label"]
             shown = repr(unknown[0]) if unknown else "nothing"
             at = pointer_of([*here, unknown[0]]) if unknown else pointer_of(here)
-            raise lines.error(at, f"{readable(here)}: unknown step kind {shown}; expected one "
-                              f"of {', '.join(STEP_KINDS)}")
+            raise lines.error(
+                at,
+                f"{readable(here)}: unknown step kind {shown}; expected one "
+                f"of {', '.join(STEP_KINDS)}",
+            )
         if len(kinds) > 1:
-            raise lines.error(pointer_of([*here, kinds[1]]), f"{readable(here)}: a step has "
-                              f"one kind, found {' and '.join(kinds)}")
+            raise lines.error(
+                pointer_of([*here, kinds[1]]),
+                f"{readable(here)}: a step has one kind, found {' and '.join(kinds)}",
+            )
         body = step[kinds[0]]
         if kinds[0] == "repeat" and isinstance(body, dict):
             _check_kinds(body.get("steps"), [*here, "repeat", "steps"], lines)
@@ -511,8 +540,9 @@ def _check_schema(data: Any, lines: Lines) -> None:
         if extra:
             pointer += pointer_of([extra.group(1)])
         line = lines.of(pointer) or 0
-        located.append((line, pointer, f"{readable(_parts_of(violation.pointer))}: "
-                        f"{violation.message}"))
+        located.append(
+            (line, pointer, f"{readable(_parts_of(violation.pointer))}: {violation.message}")
+        )
     line, pointer, reason = min(located)
     raise FileError(lines.path, line or None, reason)
 
@@ -525,4 +555,3 @@ def compile_scenario(data: Any, lines: Lines, source: str) -> Scenario:
     _check_kinds(data.get("steps"), ["steps"], lines)
     _check_schema(data, lines)
     return _Compiler(data, lines).compile(source)
-

@@ -287,8 +287,11 @@ class ScenarioRun:
         while self._state == _RUNNING:
             budget -= 1
             if budget < 0:
-                self._fail(f"{program[self._pc].path}: more than {MAX_OPS_PER_CALL} steps "
-                           "without a wait (a goto or repeat loop with no wait or expect?)", out)
+                self._fail(
+                    f"{program[self._pc].path}: more than {MAX_OPS_PER_CALL} steps "
+                    "without a wait (a goto or repeat loop with no wait or expect?)",
+                    out,
+                )
                 return
             op = program[self._pc]
             if isinstance(op, PushOp):

@@ -73,8 +73,11 @@ def load_builtin(name: str) -> Scenario:
         )
     scenario = load_path(builtin_directory() / f"{name}.yaml")
     if scenario.name != name:
-        raise FileError(scenario.path, 1, f"built-in scenario name {scenario.name!r} must "
-                        f"match its file name {name!r}")
+        raise FileError(
+            scenario.path,
+            1,
+            f"built-in scenario name {scenario.name!r} must match its file name {name!r}",
+        )
     return scenario
 
 
@@ -94,9 +97,11 @@ def load_library(paths: Iterable[str | Path]) -> dict[str, Scenario]:
     for path in _expand(paths):
         scenario = load_path(path)
         if scenario.name in found:
-            raise FileError(str(path), name_line(scenario),
-                            f"duplicate scenario name {scenario.name!r} (also in "
-                            f"{found[scenario.name].path})")
+            raise FileError(
+                str(path),
+                name_line(scenario),
+                f"duplicate scenario name {scenario.name!r} (also in {found[scenario.name].path})",
+            )
         found[scenario.name] = scenario
     return found
 

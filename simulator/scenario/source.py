@@ -80,8 +80,11 @@ def _check_nodes(path: str, root: Node) -> None:
         node = stack.pop()
         budget -= 1
         if budget < 0:
-            raise FileError(path, None, f"document too large: more than {MAX_NODES} values "
-                            "after expanding aliases")
+            raise FileError(
+                path,
+                None,
+                f"document too large: more than {MAX_NODES} values after expanding aliases",
+            )
         if isinstance(node, SequenceNode):
             stack.extend(node.value)
         elif isinstance(node, MappingNode):
@@ -103,8 +106,12 @@ def _record(path: str, node: Node, data: Any, parts: list[str | int], lines: Lin
     """Walk nodes and constructed data together, noting lines and refusing non-JSON values."""
     lines.lines.setdefault(pointer_of(parts), _line(node))
     if not isinstance(data, _JSON_TYPES):
-        _fail(path, node, f"unsupported YAML value of type {type(data).__name__}; "
-              "use plain strings, numbers, booleans, null, lists and mappings")
+        _fail(
+            path,
+            node,
+            f"unsupported YAML value of type {type(data).__name__}; "
+            "use plain strings, numbers, booleans, null, lists and mappings",
+        )
     if isinstance(node, MappingNode) and isinstance(data, dict):
         for key_node, value_node in node.value:
             key = str(key_node.value)
@@ -151,8 +158,9 @@ def parse_yaml(text: str, path: str) -> tuple[Any, Lines]:
     try:
         node = loader.get_single_node()
         if node is None or (isinstance(node, ScalarNode) and node.tag == _NULL):
-            raise FileError(path, 1, "empty file: expected a scenario mapping with "
-                            "'name' and 'steps'")
+            raise FileError(
+                path, 1, "empty file: expected a scenario mapping with 'name' and 'steps'"
+            )
         _check_nodes(path, node)
         data = loader.construct_document(node)
         lines = Lines(path, {})
@@ -165,4 +173,3 @@ def parse_yaml(text: str, path: str) -> tuple[Any, Lines]:
     finally:
         loader.dispose()
     return data, lines
-

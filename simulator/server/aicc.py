@@ -62,6 +62,9 @@ ASYNC_OK = "send sendMessageForOpenApiAsync success."
 POLL_OK = "query user messages success."
 LEAVE_OK = "Save leaveMessage success!"
 
+#: messageIds remembered per session for READ receipts
+MAX_UNREAD_IDS = 100
+
 
 class NotFound(SimulatorError):
     """An admin-API lookup that found nothing (answered 404)."""
@@ -256,7 +259,6 @@ class Aicc:
             return self._connect(channel, token, session, body)
         if session is None or not session.active:
             return self._without_session(control)
-        session.last_uplink = self.clock()
         self._arm_idle(channel, session)
         if control == "DISCONNECT":
             session.record(dict(body), from_customer=True)
@@ -274,6 +276,8 @@ class Aicc:
             message_id = body.get("messageId")
             if message_id:
                 session.unread_ids.append(message_id)
+                if len(session.unread_ids) > MAX_UNREAD_IDS:  # bounded, like the engine's
+                    del session.unread_ids[:-MAX_UNREAD_IDS]
             self._feed(session, body)
             robot = session.state is SessionState.ROBOT
             return Outcome("0", CHAT_ROBOT_OK if robot else CHAT_OK)
@@ -325,6 +329,8 @@ class Aicc:
             return Outcome("0", robot_text)  # already connected: nothing new starts
         if not self._in_working_hours(channel):
             return Outcome("12", OUTSIDE_HOURS)
+        if session is not None:
+            self._end_idle(session)  # an ended session's timer must not stand in for the new one
         session = Session(
             channel.id,
             token.user_id,
@@ -378,18 +384,26 @@ class Aicc:
     # --- idle timeout -------------------------------------------------------------------
 
     def _arm_idle(self, channel: ChannelConfig, session: Session) -> None:
+        """Note the customer's activity; one timer per session, created on the first uplink
+        and re-armed for the remaining time when it fires (not cancelled on every send)."""
+        if not channel.idle_timeout or channel.idle_timeout <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        session.last_uplink = loop.time()
         key = (session.channel_id, session.user_id)
-        timer = self._idle.pop(key, None)
-        if timer is not None:
-            timer.cancel()
-        if channel.idle_timeout and channel.idle_timeout > 0:
-            loop = asyncio.get_running_loop()
+        if key not in self._idle:
             self._idle[key] = loop.call_later(
                 channel.idle_timeout, self._idle_expired, channel, session
             )
 
     def _idle_expired(self, channel: ChannelConfig, session: Session) -> None:
-        self._idle.pop((session.channel_id, session.user_id), None)
+        key = (session.channel_id, session.user_id)
+        self._idle.pop(key, None)
+        loop = asyncio.get_running_loop()
+        remaining = session.last_uplink + (channel.idle_timeout or 0) - loop.time()
+        if session.active and remaining > 0.001:
+            self._idle[key] = loop.call_later(remaining, self._idle_expired, channel, session)
+            return
         if not session.active:
             return
         if session.run_id is not None:

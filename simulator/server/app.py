@@ -92,9 +92,7 @@ def create_app(
         config.journal.capacity,
         path=f"{journal_path}.deliveries.jsonl" if journal_path else None,
     )
-    aicc = Aicc(
-        config, store, clock=clock or time.monotonic, deliveries=app[keys.DELIVERIES]
-    )
+    aicc = Aicc(config, store, clock=clock or time.monotonic, deliveries=app[keys.DELIVERIES])
     app[keys.AICC] = aicc
     app.add_routes(emulated.routes)
     app.add_routes(admin.routes)

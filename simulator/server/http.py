@@ -47,8 +47,8 @@ RAW_BODY: Any = _request_key("raw_body", bytes)
 USER_ID: Any = _request_key("user_id", str)
 
 
-def _dumps(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+# built once: json.dumps/loads with options build a new encoder/decoder on every call
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def json_response(
@@ -103,6 +103,9 @@ def _no_constant(name: str) -> Any:
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_no_constant)
+
+
 def parse_json_body(raw: bytes) -> Any:
     """Parse a request body as the vendor sends it: UTF-8 JSON text.
 
@@ -115,7 +118,7 @@ def parse_json_body(raw: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise ValueError(f"body is not UTF-8: {exc.reason} at byte {exc.start}") from None
     try:
-        document = json.loads(text, parse_constant=_no_constant)
+        document = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise ValueError(
             f"body is not valid JSON: {exc.msg} (line {exc.lineno} column {exc.colno})"
