@@ -4,7 +4,7 @@
 #   docker build -t aicc-sim .
 #   docker run --rm -p 8080:8080 aicc-sim
 #
-# Every setting is an AICC_SIM_* variable (docs/notes/config.md), e.g.
+# Every setting is an AICC_SIM_* variable (docs/config.md), e.g.
 #   -e AICC_SIM_CHANNELS__0__CALLBACK_URL=http://webchat:9000/aicc
 # or a mounted file:
 #   -v ./aicc-sim.yaml:/config/aicc-sim.yaml:ro -e AICC_SIM_CONFIG=/config/aicc-sim.yaml

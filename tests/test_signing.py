@@ -13,7 +13,7 @@ from multidict import CIMultiDict
 from simulator import signing
 from simulator.errors import SignatureError, SimulatorError
 
-# The worked example of docs/notes/delivery.md, byte for byte.
+# The worked example of docs/delivery.md, byte for byte.
 KEY = "SimulatorPushKey0123456789abcdefghijklmnopq"
 PATH = "/aicc/webhooks/v1/messages"
 STAMP = 1625898453913

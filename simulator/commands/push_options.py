@@ -32,7 +32,7 @@ __all__ = [
 #: The embedded default credential pair's app key (``default_config.yaml``).
 DEFAULT_APP_KEY = "sim-app-key"
 #: A fixed, documented development push key (43 characters of [A-Za-z0-9]); the same one
-#: docs/notes/delivery.md signs its worked example with. Never use it anywhere real.
+#: docs/delivery.md signs its worked example with. Never use it anywhere real.
 DEFAULT_PUSH_KEY = "SimulatorPushKey0123456789abcdefghijklmnopq"
 #: The vendor sample's channel configuration id and user id.
 DEFAULT_CHANNEL_ID = "202105284494222653"

@@ -32,7 +32,7 @@ __all__ = [
     "WaitOp",
 ]
 
-#: Variables every scenario can read without declaring them (see docs/notes/scenarios.md).
+#: Variables every scenario can read without declaring them (see docs/scenarios.md).
 BUILTIN_VARIABLES = frozenset(
     {
         "userId",

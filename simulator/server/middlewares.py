@@ -103,7 +103,7 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
 @web.middleware
 async def admin_token_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """With ``admin.token`` set, every ``/__admin`` call but health needs the token, as
-    ``X-Admin-Token: <token>`` or ``Authorization: Bearer <token>`` (docs/notes/config.md)."""
+    ``X-Admin-Token: <token>`` or ``Authorization: Bearer <token>`` (docs/config.md)."""
     token = request.app[keys.CONFIG].admin.token
     if token and request.path.startswith(ADMIN_PREFIX) and request.path != ADMIN_PREFIX + "/health":
         given = request.headers.get("X-Admin-Token")
