@@ -271,6 +271,14 @@ async def test_metrics_are_prometheus_text(sim: Sim, receiver: RecordingReceiver
         assert line.startswith("#") or len(line.split(" ")) == 2, line
 
 
+async def test_metrics_label_unknown_paths_by_route_not_by_path(sim: Sim) -> None:
+    for n in range(3):
+        assert (await sim.request("GET", f"/fuzzed/{n}")).status == 404
+    lines = (await sim.admin("GET", "/metrics")).text.splitlines()
+    assert 'aicc_sim_requests_total{path="<unmatched>",status="404"} 3' in lines
+    assert not any("/fuzzed/" in line for line in lines)
+
+
 async def test_journal_cap_keeps_the_newest(make_sim: MakeSim, receiver: RecordingReceiver) -> None:
     sim = await make_sim(config_doc([channel_doc(receiver.url)], journal={"capacity": 5}))
     customer = sim.customer("capped")

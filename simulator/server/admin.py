@@ -157,7 +157,7 @@ async def get_session(request: web.Request) -> web.Response:
     return json_response(
         {
             "userId": user_id,
-            "sessions": [{**s.summary(), "history": list(s.history)} for s in found],
+            "sessions": [{**s.summary(), "history": s.history_records()} for s in found],
         }
     )
 

@@ -261,7 +261,7 @@ class Aicc:
             return self._without_session(control)
         self._arm_idle(channel, session)
         if control == "DISCONNECT":
-            session.record(dict(body), from_customer=True)
+            session.record(body, from_customer=True)
             self._end_session(session, "customer-disconnect")
             return Outcome("0", DISCONNECT_ROBOT_OK if channel.robot else DISCONNECT_OK)
         if control == "TRANS2AGENT":
@@ -272,7 +272,7 @@ class Aicc:
             self._feed(session, body)
             return Outcome("0", "success")
         if control == "CHAT":
-            session.record(dict(body), from_customer=True)
+            session.record(body, from_customer=True)
             message_id = body.get("messageId")
             if message_id:
                 session.unread_ids.append(message_id)
@@ -340,7 +340,7 @@ class Aicc:
             now_ms=wall_ms(),
         )
         self.sessions.put(session)
-        session.record(dict(body), from_customer=True)
+        session.record(body, from_customer=True)
         if not channel.on_connect:
             self._arm_idle(channel, session)
             return Outcome("0", robot_text)
@@ -713,7 +713,7 @@ class Aicc:
     def history(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """queryHistoryChatMessage: the session's messages, oldest first, paged."""
         session = self.sessions.get(body["channelId"], body["userId"])
-        records = list(session.history) if session is not None else []
+        records = session.history_records() if session is not None else []
         start = _int_or_none(body.get("startTime"))
         end = _int_or_none(body.get("endTime"))
         if start is not None:

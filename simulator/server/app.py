@@ -17,11 +17,7 @@ from simulator.server import admin, echo, emulated, keys
 from simulator.server.aicc import Aicc
 from simulator.server.journal_entries import RequestRecord
 from simulator.server.metrics import Metrics
-from simulator.server.middlewares import (
-    admin_token_middleware,
-    error_middleware,
-    journal_middleware,
-)
+from simulator.server.middlewares import simulator_middleware
 from simulator.validation import SchemaStore, default_store
 
 __all__ = ["create_app"]
@@ -76,7 +72,7 @@ def create_app(
     ``clock`` (monotonic seconds, default :func:`time.monotonic`) is what token lifetimes
     and queue waits are measured with; tests pass a controllable one to expire tokens."""
     app = web.Application(
-        middlewares=[journal_middleware, error_middleware, admin_token_middleware],
+        middlewares=[simulator_middleware],
         client_max_size=config.limits.max_body_bytes,
     )
     store = store or default_store()

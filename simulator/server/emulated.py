@@ -7,12 +7,15 @@ ask :class:`~simulator.server.aicc.Aicc`, answer with the vendor's field names.
 from __future__ import annotations
 
 import time
+from functools import lru_cache
+from typing import Any
 
 from aiohttp import web
 
 from simulator.errors import ValidationFailed, Violation
 from simulator.server import keys
-from simulator.server.http import USER_ID, json_response, read_json
+from simulator.server.aicc import Aicc, Outcome
+from simulator.server.http import USER_ID, encode_json, json_response, read_json
 from simulator.server.tokens import AccessToken, MessagingToken
 
 __all__ = ["routes"]
@@ -69,18 +72,36 @@ async def apply_token(request: web.Request) -> web.Response:
     return json_response({**outcome.body(), "token": token})
 
 
-async def _send(request: web.Request, asynchronous: bool) -> web.Response:
+async def _session_body(
+    request: web.Request, schema: str
+) -> tuple[Aicc, MessagingToken, Any, dict[str, str]]:
+    """What every ccmessaging call starts with: the caller's tokens (and the header that
+    renews an expired ccmessaging-token), then the body validated against ``schema``."""
     aicc = request.app[keys.AICC]
     token, headers = _messaging(request)
-    body = await read_json(request, aicc.store, "send-request")
+    body = await read_json(request, aicc.store, schema)
+    return aicc, token, body, headers
+
+
+@lru_cache(maxsize=256)
+def _outcome_bytes(outcome: Outcome) -> bytes:
+    """The encoded answer of a resultCode/resultDesc pair; there are a few dozen of them."""
+    return encode_json(outcome.body())
+
+
+#: every vendor example of sendAsync answers this, whatever the controlType (§3.2)
+_ASYNC_ANSWER = Outcome("0", "send sendMessageForOpenApiAsync success.")
+
+
+async def _send(request: web.Request, asynchronous: bool) -> web.Response:
+    aicc, token, body, headers = await _session_body(request, "send-request")
     outcome = aicc.send(token, body)
-    if asynchronous:
-        # every vendor example of sendAsync answers this, whatever the controlType (§3.2)
-        return json_response(
-            {"resultCode": "0", "resultDesc": "send sendMessageForOpenApiAsync success."},
-            headers=headers,
-        )
-    return json_response(outcome.body(), headers=headers)
+    return web.Response(
+        body=_outcome_bytes(_ASYNC_ANSWER if asynchronous else outcome),
+        headers=headers,
+        content_type="application/json",
+        charset="utf-8",
+    )
 
 
 @routes.post(f"{CCM}/send")
@@ -129,27 +150,21 @@ async def query_queue_info(request: web.Request) -> web.Response:
 @routes.post(f"{CCM}/uploadFileStream")
 async def upload_file_stream(request: web.Request) -> web.Response:
     """uploadFileStream (reference §3.5)."""
-    aicc = request.app[keys.AICC]
-    _, headers = _messaging(request)
-    body = await read_json(request, aicc.store, "upload-request")
+    aicc, _, body, headers = await _session_body(request, "upload-request")
     return json_response(aicc.upload(body), headers=headers)
 
 
 @routes.post(f"{CCM}/downloadFileStream")
 async def download_file_stream(request: web.Request) -> web.Response:
     """downloadFileStream (reference §3.6)."""
-    aicc = request.app[keys.AICC]
-    _, headers = _messaging(request)
-    body = await read_json(request, aicc.store, "download-request")
+    aicc, _, body, headers = await _session_body(request, "download-request")
     return json_response(aicc.download(body), headers=headers)
 
 
 @routes.post(f"{CCM}/queryHistoryChatMessage")
 async def query_history(request: web.Request) -> web.Response:
     """queryHistoryChatMessage (reference §3.7)."""
-    aicc = request.app[keys.AICC]
-    token, headers = _messaging(request)
-    body = await read_json(request, aicc.store, "history-request")
+    aicc, token, body, headers = await _session_body(request, "history-request")
     if body["userId"] != token.user_id:
         raise ValidationFailed(
             "history-request",
@@ -165,9 +180,7 @@ async def query_history(request: web.Request) -> web.Response:
 @routes.post(f"{CCM}/doLeaveMessage")
 async def do_leave_message(request: web.Request) -> web.Response:
     """doLeaveMessage (reference §3.8)."""
-    aicc = request.app[keys.AICC]
-    _, headers = _messaging(request)
-    body = await read_json(request, aicc.store, "leave-message-request")
+    aicc, _, body, headers = await _session_body(request, "leave-message-request")
     return json_response(aicc.leave_message(body).body(), headers=headers)
 
 

@@ -16,6 +16,7 @@ __all__ = [
     "ERROR_TEXTS",
     "RAW_BODY",
     "USER_ID",
+    "encode_json",
     "error_body",
     "error_response",
     "json_response",
@@ -48,7 +49,12 @@ USER_ID: Any = _request_key("user_id", str)
 
 
 # built once: json.dumps/loads with options build a new encoder/decoder on every call
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def encode_json(data: Any) -> bytes:
+    """Compact UTF-8 JSON bytes, as every answer is written."""
+    return _ENCODER.encode(data).encode()
 
 
 def json_response(
@@ -56,7 +62,7 @@ def json_response(
 ) -> web.Response:
     """A compact UTF-8 JSON response."""
     return web.Response(
-        body=_dumps(data).encode(),
+        body=encode_json(data),
         status=status,
         headers=headers,
         content_type="application/json",

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from simulator.server.http import parse_json_body
 
@@ -44,9 +43,9 @@ def _body_json(raw: bytes | None) -> Any:
     return document
 
 
-@dataclass(frozen=True, slots=True)
-class RequestRecord:
-    """One incoming request and the answer it got. Holds references, copies nothing."""
+class RequestRecord(NamedTuple):
+    """One incoming request and the answer it got. Holds references, copies nothing; a
+    NamedTuple because one is built on every request (a frozen dataclass costs ~3x)."""
 
     at_ms: int
     method: str

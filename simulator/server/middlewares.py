@@ -1,4 +1,4 @@
-"""Middlewares: errors to vendor-shaped JSON, the request journal, the admin token."""
+"""The middleware: errors to vendor-shaped JSON, the admin token, the request journal."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from simulator.server.http import RAW_BODY, USER_ID, error_body, error_response,
 from simulator.server.journal_entries import RequestRecord
 from simulator.server.tokens import EXPIRED_TOKEN_TEXT
 
-__all__ = ["admin_token_middleware", "error_middleware", "journal_middleware"]
+__all__ = ["simulator_middleware"]
 
 log = logging.getLogger(__name__)
 
@@ -59,28 +59,52 @@ def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse
     return error_response(500, "internal error; the simulator's log has the details")
 
 
+def _check_admin_token(request: web.Request) -> None:
+    """With ``admin.token`` set, every ``/__admin`` call but health needs the token, as
+    ``X-Admin-Token: <token>`` or ``Authorization: Bearer <token>`` (docs/config.md)."""
+    token = request.app[keys.CONFIG].admin.token
+    if not token or request.path == ADMIN_PREFIX + "/health":
+        return
+    given = request.headers.get("X-Admin-Token")
+    if given is None:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        given = value.strip() if scheme == "Bearer" else ""
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise AuthError(
+            401, "missing or wrong admin token (X-Admin-Token or Authorization: Bearer)"
+        )
+
+
+def _route_label(request: web.Request) -> str:
+    """The metrics label of a request: its route's path template, so that unknown or
+    fuzzed paths cannot grow the counters without bound."""
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "<unmatched>"
+
+
 @web.middleware
-async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Turn every error into a JSON answer with a specific message; never a traceback."""
+async def simulator_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The one middleware (one is measurably cheaper than three on the hot path):
+
+    - every error becomes a JSON answer with a specific message, never a traceback, and the
+      server keeps serving;
+    - ``/__admin`` calls need the admin token when one is configured;
+    - every other request is journaled with its answer, and counted."""
+    admin = request.path.startswith(ADMIN_PREFIX)
+    started = time.perf_counter()
     try:
-        return await handler(request)
+        if admin:
+            _check_admin_token(request)
+        response = await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        return _to_response(request, exc)
-    except Exception as exc:  # the last line of defence: the server keeps serving
-        return _to_response(request, exc)
-
-
-@web.middleware
-async def journal_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Journal every non-admin request with its answer, and count it."""
-    if request.path.startswith(ADMIN_PREFIX):
-        return await handler(request)
-    started = time.perf_counter()
-    response = await handler(request)
+        response = _to_response(request, exc)
+    except Exception as exc:  # the last line of defence
+        response = _to_response(request, exc)
+    if admin:
+        return response
     latency = (time.perf_counter() - started) * 1000
-    body = request.get(RAW_BODY)  # what the handler read, if anything; never re-read here
     answer = response.body if isinstance(response, web.Response) else None
     request.app[keys.REQUESTS].append(
         RequestRecord(
@@ -89,29 +113,12 @@ async def journal_middleware(request: web.Request, handler: Handler) -> web.Stre
             request.path,
             request.query_string,
             request.headers,
-            body,
+            request.get(RAW_BODY),  # what the handler read, if anything; never re-read here
             response.status,
             answer if isinstance(answer, bytes) else None,
             latency,
             request.get(USER_ID),
         )
     )
-    request.app[keys.METRICS].request(request.path, response.status, latency)
+    request.app[keys.METRICS].request(_route_label(request), response.status, latency)
     return response
-
-
-@web.middleware
-async def admin_token_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """With ``admin.token`` set, every ``/__admin`` call but health needs the token, as
-    ``X-Admin-Token: <token>`` or ``Authorization: Bearer <token>`` (docs/config.md)."""
-    token = request.app[keys.CONFIG].admin.token
-    if token and request.path.startswith(ADMIN_PREFIX) and request.path != ADMIN_PREFIX + "/health":
-        given = request.headers.get("X-Admin-Token")
-        if given is None:
-            scheme, _, value = request.headers.get("Authorization", "").partition(" ")
-            given = value.strip() if scheme == "Bearer" else ""
-        if not hmac.compare_digest(given.encode(), token.encode()):
-            raise AuthError(
-                401, "missing or wrong admin token (X-Admin-Token or Authorization: Bearer)"
-            )
-    return await handler(request)

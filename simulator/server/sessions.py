@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -71,7 +71,7 @@ class Session:
         self.queued_since: float | None = None if robot else now
         self.run_id: str | None = None
         self.ended_reason: str | None = None
-        self.history: deque[dict[str, Any]] = deque(maxlen=HISTORY_LIMIT)
+        self.history: deque[tuple[int, Mapping[str, Any], bool]] = deque(maxlen=HISTORY_LIMIT)
         self.poll_queue: deque[dict[str, Any]] = deque()
         self.unread_ids: list[str] = []
 
@@ -106,36 +106,15 @@ class Session:
             self.unread_ids.clear()
         self.record(message, from_customer=False)
 
-    def record(self, message: dict[str, Any], *, from_customer: bool) -> None:
-        """Keep ``message`` for queryHistoryChatMessage, in the history record's shape."""
-        ts = message.get("timestamp")
-        try:
-            send_time = int(ts) if ts is not None else 0
-        except (TypeError, ValueError):
-            send_time = 0
-        self.history.append(
-            {
-                "id": str(next(_history_ids)),
-                "channel": message.get("channel", "WEB"),
-                "senderNickname": message.get("senderNickname"),
-                "senderAvatar": message.get("senderAvatar"),
-                "sendTime": send_time,
-                "receiveTime": send_time,
-                "controlType": message.get("controlType"),
-                # history records call the customer USER (reference §3.7)
-                "sourceType": "USER" if from_customer else message.get("sourceType"),
-                "mediaType": message.get("mediaType"),
-                "content": message.get("content"),
-                "callId": message.get("callId"),
-                "messageCode": message.get("messageCode") or message.get("messageId"),
-                "associationContentId": None,
-                "sendStatus": None,
-                "errorMsg": None,
-                "isForwarded": False,
-                "forwardTime": None,
-                "contentDealType": None,
-            }
-        )
+    def record(self, message: Mapping[str, Any], *, from_customer: bool) -> None:
+        """Keep ``message`` for queryHistoryChatMessage. Only a reference is kept (parsed
+        bodies and pushed messages are never mutated); the vendor's history-record shape
+        is built when history is asked for (:meth:`history_records`)."""
+        self.history.append((next(_history_ids), message, from_customer))
+
+    def history_records(self) -> list[dict[str, Any]]:
+        """The kept messages, oldest first, in the history record's shape (reference §3.7)."""
+        return [_history_record(*entry) for entry in self.history]
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready view for the admin API."""
@@ -151,6 +130,37 @@ class Session:
             "unreadMessageIds": list(self.unread_ids),
             "historySize": len(self.history),
         }
+
+
+def _history_record(
+    record_id: int, message: Mapping[str, Any], from_customer: bool
+) -> dict[str, Any]:
+    ts = message.get("timestamp")
+    try:
+        send_time = int(ts) if ts is not None else 0
+    except (TypeError, ValueError):
+        send_time = 0
+    return {
+        "id": str(record_id),
+        "channel": message.get("channel", "WEB"),
+        "senderNickname": message.get("senderNickname"),
+        "senderAvatar": message.get("senderAvatar"),
+        "sendTime": send_time,
+        "receiveTime": send_time,
+        "controlType": message.get("controlType"),
+        # history records call the customer USER (reference §3.7)
+        "sourceType": "USER" if from_customer else message.get("sourceType"),
+        "mediaType": message.get("mediaType"),
+        "content": message.get("content"),
+        "callId": message.get("callId"),
+        "messageCode": message.get("messageCode") or message.get("messageId"),
+        "associationContentId": None,
+        "sendStatus": None,
+        "errorMsg": None,
+        "isForwarded": False,
+        "forwardTime": None,
+        "contentDealType": None,
+    }
 
 
 class SessionStore:
