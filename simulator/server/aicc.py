@@ -331,15 +331,7 @@ class Aicc:
             return Outcome("12", OUTSIDE_HOURS)
         if session is not None:
             self._end_idle(session)  # an ended session's timer must not stand in for the new one
-        session = Session(
-            channel.id,
-            token.user_id,
-            token.user_name,
-            robot=channel.robot,
-            now=self.clock(),
-            now_ms=wall_ms(),
-        )
-        self.sessions.put(session)
+        session = self._new_session(channel, token.user_id, token.user_name)
         session.record(body, from_customer=True)
         if not channel.on_connect:
             self._arm_idle(channel, session)
@@ -355,6 +347,14 @@ class Aicc:
         record = self._start(scenario, channel, session, "connect")
         session.run_id = record.run_id
         return outcome or Outcome("0", robot_text)
+
+    def _new_session(self, channel: ChannelConfig, user_id: str, user_name: str) -> Session:
+        session = Session(
+            channel.id, user_id, user_name, robot=channel.robot, now=self.clock(),
+            now_ms=wall_ms(),
+        )  # fmt: skip
+        self.sessions.put(session)
+        return session
 
     def _in_working_hours(self, channel: ChannelConfig) -> bool:
         return channel.working_hours.is_open(datetime.now(UTC))
@@ -374,9 +374,7 @@ class Aicc:
 
     def _end_session(self, session: Session, reason: str) -> None:
         session.end(reason)
-        timer = self._idle.pop((session.channel_id, session.user_id), None)
-        if timer is not None:
-            timer.cancel()
+        self._end_idle(session)
         if session.run_id is not None:
             self.conductor.cancel(session.run_id)
         self._wake_poll(session)
@@ -400,11 +398,11 @@ class Aicc:
         key = (session.channel_id, session.user_id)
         self._idle.pop(key, None)
         loop = asyncio.get_running_loop()
-        remaining = session.last_uplink + (channel.idle_timeout or 0) - loop.time()
-        if session.active and remaining > 0.001:
-            self._idle[key] = loop.call_later(remaining, self._idle_expired, channel, session)
-            return
         if not session.active:
+            return
+        remaining = session.last_uplink + (channel.idle_timeout or 0) - loop.time()
+        if remaining > 0.001:  # the customer wrote since the timer was set
+            self._idle[key] = loop.call_later(remaining, self._idle_expired, channel, session)
             return
         if session.run_id is not None:
             self.conductor.cancel(session.run_id)
@@ -440,7 +438,6 @@ class Aicc:
         extra: Mapping[str, Any] | None = None,
         target: PushTarget | None = None,
     ) -> RunRecord:
-        self._register_media(scenario)
         context = self._context(channel, session, extra or {})
         return self.conductor.start(scenario, context, trigger=trigger, target=target)
 
@@ -464,15 +461,7 @@ class Aicc:
             target = self._target(channel, callback_url)
         session = self.sessions.get(channel.id, user_id)
         if session is None or not session.active:
-            session = Session(
-                channel.id,
-                user_id,
-                user_id,
-                robot=channel.robot,
-                now=self.clock(),
-                now_ms=wall_ms(),
-            )
-            self.sessions.put(session)
+            session = self._new_session(channel, user_id, user_id)
         if session.run_id is not None:
             self.conductor.cancel(session.run_id)
         record = self._start(scenario, channel, session, "admin", variables, target)

@@ -67,7 +67,8 @@ class Session:
         self.user_name = user_name
         self.state = SessionState.ROBOT if robot else SessionState.QUEUING
         self.created_ms = now_ms
-        self.last_uplink = now
+        #: event-loop time of the customer's last uplink (kept by the server's idle timer)
+        self.last_uplink = 0.0
         self.queued_since: float | None = None if robot else now
         self.run_id: str | None = None
         self.ended_reason: str | None = None
