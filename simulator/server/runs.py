@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from simulator.push import PlannedPush, PushTarget
@@ -126,8 +126,14 @@ class Conductor:
         """The run called ``run_id``, if still remembered."""
         return self._runs.get(run_id)
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[RunRecord]:
         return iter(list(self._runs.values()))
+
+    def _live(self, run_id: str) -> RunRecord | None:
+        record = self._runs.get(run_id)
+        if record is None or record.run.finished or record.error is not None:
+            return None
+        return record
 
     def start(
         self,
@@ -157,16 +163,16 @@ class Conductor:
 
     def feed(self, run_id: str, uplink: Uplink) -> None:
         """Hand a customer message to a running run (ignored once it finished)."""
-        record = self._runs.get(run_id)
-        if record is None or record.run.finished or record.error is not None:
+        record = self._live(run_id)
+        if record is None:
             return
         loop = asyncio.get_running_loop()
         self._apply(record, lambda: record.run.feed(uplink, loop.time()))
 
     def cancel(self, run_id: str) -> None:
         """Stop a run (the session ended); nothing more is pushed for it."""
-        record = self._runs.get(run_id)
-        if record is None or record.run.finished or record.error is not None:
+        record = self._live(run_id)
+        if record is None:
             return
         record.run.cancel()
         self._finish(record)
@@ -190,9 +196,6 @@ class Conductor:
         self._apply(record, lambda: record.run.advance(loop.time()))
 
     def _apply(self, record: RunRecord, step: Callable[[], Advance]) -> None:
-        if record.timer is not None:
-            record.timer.cancel()
-            record.timer = None
         try:
             advance = step()
         except Exception as exc:  # a scenario's runtime error must not kill the server
@@ -205,9 +208,15 @@ class Conductor:
             self._dispatch(record, push)
         if advance.finished or record.run.finished:
             self._finish(record)
-        elif advance.wake_at is not None:
-            loop = asyncio.get_running_loop()
-            record.timer = loop.call_at(advance.wake_at, self._wake, record)
+            return
+        timer = record.timer
+        if timer is not None and timer.when() == advance.wake_at:
+            return  # e.g. an uplink that leaves the expect's deadline as it was
+        if timer is not None:
+            timer.cancel()
+            record.timer = None
+        if advance.wake_at is not None:
+            record.timer = asyncio.get_running_loop().call_at(advance.wake_at, self._wake, record)
 
     def _finish(self, record: RunRecord) -> None:
         if record.finished_ms is not None:
