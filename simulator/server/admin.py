@@ -11,6 +11,7 @@ from aiohttp import web
 
 from simulator import __version__
 from simulator.errors import ValidationFailed, Violation
+from simulator.journal import Journal
 from simulator.server import keys
 from simulator.server.aicc import NotFound
 from simulator.server.http import json_response, read_json
@@ -84,21 +85,27 @@ def _request_filter(request: web.Request) -> Callable[[RequestRecord], bool]:
     return keep
 
 
-@routes.get(f"{ADMIN}/requests")
-async def list_requests(request: web.Request) -> web.Response:
-    """The request journal; filters ``path`` (full or last segment), ``method``, ``status``,
-    ``userId``; paging ``since`` (seq) and ``limit``."""
-    journal = request.app[keys.REQUESTS]
+def _journal_page(
+    request: web.Request, journal: Journal[Any], key: str, keep: Callable[[Any], bool]
+) -> web.Response:
+    """One page of a journal (``since`` cursor, ``limit``) with its lifetime counters."""
     since, limit = _page(request)
-    entries = journal.list(_request_filter(request), since=since, limit=limit)
+    entries = journal.list(keep, since=since, limit=limit)
     return json_response(
         {
-            "requests": [{"seq": e.seq, **e.item.to_json()} for e in entries],
+            key: [{"seq": e.seq, **e.item.to_json()} for e in entries],
             "total": journal.total,
             "dropped": journal.dropped,
             "lastSeq": journal.last_seq,
         }
     )
+
+
+@routes.get(f"{ADMIN}/requests")
+async def list_requests(request: web.Request) -> web.Response:
+    """The request journal; filters ``path`` (full or last segment), ``method``, ``status``,
+    ``userId``; paging ``since`` (seq) and ``limit``."""
+    return _journal_page(request, request.app[keys.REQUESTS], "requests", _request_filter(request))
 
 
 @routes.delete(f"{ADMIN}/requests")
@@ -108,16 +115,10 @@ async def clear_requests(request: web.Request) -> web.Response:
     return json_response({"cleared": True})
 
 
-def _delivery_json(item: Any) -> dict[str, Any]:
-    data: dict[str, Any] = item.to_json()
-    return data
-
-
 @routes.get(f"{ADMIN}/deliveries")
 async def list_deliveries(request: web.Request) -> web.Response:
     """Every push attempt and every poll-queue hand-off; filters ``userId``, ``runId``,
     ``verdict``; paging ``since`` and ``limit``."""
-    journal = request.app[keys.DELIVERIES]
     user = request.query.get("userId")
     run = request.query.get("runId")
     verdict = request.query.get("verdict")
@@ -129,16 +130,7 @@ async def list_deliveries(request: web.Request) -> web.Response:
             and (verdict is None or item.verdict == verdict)
         )
 
-    since, limit = _page(request)
-    entries = journal.list(keep, since=since, limit=limit)
-    return json_response(
-        {
-            "deliveries": [{"seq": e.seq, **_delivery_json(e.item)} for e in entries],
-            "total": journal.total,
-            "dropped": journal.dropped,
-            "lastSeq": journal.last_seq,
-        }
-    )
+    return _journal_page(request, request.app[keys.DELIVERIES], "deliveries", keep)
 
 
 @routes.get(f"{ADMIN}/sessions")
