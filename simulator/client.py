@@ -20,6 +20,9 @@ fixture (:mod:`simulator.pytest_plugin`) waits on the journal itself instead and
 Both share the matching vocabulary defined here: :class:`DeliveryMatch`,
 :class:`RequestMatch` (pure, no I/O) and :func:`messages_of`. A match is applied to journal
 entries in the admin API's JSON shape (``{"seq": …, "verdict": …, "requestBody": …}``).
+Every wait, here and in the plugin, takes its keyword filters as :class:`DeliveryFilters` /
+:class:`RequestFilters` (the match's fields but ``predicate``) and builds its match as
+``DeliveryMatch(predicate, **filters)``: a new filter is a field of both, nothing else.
 """
 
 from __future__ import annotations
@@ -30,17 +33,20 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Final
+from typing import Any, ClassVar, Final, TypedDict, Unpack
 
 from simulator.errors import AdminApiError, WaitTimeout
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "SHOWN_ON_TIMEOUT",
     "AdminClient",
+    "DeliveryFilters",
     "DeliveryMatch",
     "Predicate",
+    "RequestFilters",
     "RequestMatch",
     "describe_delivery",
     "describe_request",
@@ -55,6 +61,8 @@ DEFAULT_TIMEOUT: Final = 5.0
 SHOWN_ON_TIMEOUT: Final = 10
 _ADMIN: Final = "/__admin"
 _PAGE: Final = 1000
+#: The admin API's listing (path and JSON key) of each journal.
+_LISTING: Final = {"delivery": "deliveries", "request": "requests"}
 
 #: A test's own condition on one journal entry (a JSON object of the admin API).
 Predicate = Callable[[Mapping[str, Any]], bool]
@@ -88,15 +96,40 @@ def _user_of(conversation: Any) -> tuple[str, str]:
     return channel, user
 
 
-def _describe_fields(obj: Any, skip: tuple[str, ...] = ("predicate",)) -> str:
+def _describe_fields(obj: Any) -> str:
     parts = [
         f"{f.name}={getattr(obj, f.name)!r}"
         for f in fields(obj)
-        if f.name not in skip and getattr(obj, f.name) is not None
+        if f.name != "predicate" and getattr(obj, f.name) is not None
     ]
     if getattr(obj, "predicate", None) is not None:
         parts.append("predicate")
     return ", ".join(parts) if parts else "anything"
+
+
+class DeliveryFilters(TypedDict, total=False):
+    """The keyword filters of a delivery wait: :class:`DeliveryMatch`'s fields but
+    ``predicate`` (``None`` or left out: not filtered on)."""
+
+    user_id: str | None
+    channel_id: str | None
+    run_id: str | None
+    verdict: str | None
+    control_type: str | None
+    source_type: str | None
+    media_type: str | None
+    content: str | None
+
+
+class RequestFilters(TypedDict, total=False):
+    """The keyword filters of a request wait: :class:`RequestMatch`'s fields but
+    ``predicate``."""
+
+    path: str | None
+    method: str | None
+    user_id: str | None
+    status: int | None
+    control_type: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,8 +141,11 @@ class DeliveryMatch:
     ``connection-error``, ``dropped``, ``invalid-outbound``, ``queued-for-poll``).
     ``control_type``, ``source_type``, ``media_type`` and ``content`` must all hold for one
     and the same DownLinkMsg of the push. ``predicate`` gets the whole entry.
+    Built from a wait's keywords as ``DeliveryMatch(predicate, **filters)``.
     """
 
+    #: The journal it matches entries of (as :func:`timeout_message` names it).
+    kind: ClassVar[str] = "delivery"
     predicate: Predicate | None = None
     user_id: str | None = None
     channel_id: str | None = None
@@ -159,9 +195,12 @@ class RequestMatch:
 
     ``path`` is the full path or its last segment (``send`` matches
     ``/apiaccess/ccmessaging/send``), as the admin API filters; ``control_type`` is the
-    request body's ``controlType`` (send / sendAsync).
+    request body's ``controlType`` (send / sendAsync). Built from a wait's keywords as
+    ``RequestMatch(predicate, **filters)``.
     """
 
+    #: The journal it matches entries of (as :func:`timeout_message` names it).
+    kind: ClassVar[str] = "request"
     predicate: Predicate | None = None
     path: str | None = None
     method: str | None = None
@@ -349,21 +388,15 @@ class AdminClient:
     def wait_until_healthy(self, timeout: float = 30.0) -> dict[str, Any]:
         """Poll ``/__admin/health`` until it answers 200 (a container that is starting);
         :class:`WaitTimeout` with the last error after ``timeout`` seconds."""
-        deadline = time.monotonic() + timeout
-        interval = self._poll_interval
-        while True:
+        last: AdminApiError | None = None
+        for _ in self._attempts(timeout):
             try:
                 return self._call("GET", "/health", http_timeout=min(2.0, self._http_timeout))  # type: ignore[no-any-return]
             except AdminApiError as exc:
                 last = exc
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise WaitTimeout(
-                    f"the simulator at {self._base_url} was not healthy within {timeout:g} s"
-                    f" (last: {last})"
-                )
-            time.sleep(min(interval, remaining))
-            interval = min(interval * 1.5, 0.5)
+        raise WaitTimeout(
+            f"the simulator at {self._base_url} was not healthy within {timeout:g} s (last: {last})"
+        )
 
     def requests(
         self,
@@ -473,86 +506,78 @@ class AdminClient:
         """Forget sessions, runs, tokens, files, journals and counters."""
         self._call("POST", "/reset")
 
-    # -- waiting (polling, see the module docstring) -------------------------------------------
+    # -- waiting: polling here (see the module docstring); the in-process simulator of
+    # simulator.pytest_plugin overrides _wait_for_match to wait on the journal itself ----------
     def wait_for_delivery(
         self,
         predicate: Predicate | None = None,
         *,
-        user_id: str | None = None,
-        channel_id: str | None = None,
-        run_id: str | None = None,
-        verdict: str | None = None,
-        control_type: str | None = None,
-        source_type: str | None = None,
-        media_type: str | None = None,
-        content: str | None = None,
         since: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        **filters: Unpack[DeliveryFilters],
     ) -> dict[str, Any]:
         """The first delivery journal entry (already there with ``seq > since``, or to come)
-        that matches (see :class:`DeliveryMatch`); :class:`WaitTimeout` otherwise.
+        that matches every given filter (see :class:`DeliveryMatch`); :class:`WaitTimeout`
+        after ``timeout`` seconds.
 
         A push attempt is journaled once the receiver has answered, so when this returns
-        the receiver has seen the push."""
-        match = DeliveryMatch(
-            predicate, user_id, channel_id, run_id, verdict, control_type, source_type,
-            media_type, content,
-        )  # fmt: skip
-        return self._poll("delivery", "/deliveries", match, match.query(), since, timeout)
+        the receiver has seen the push. Blocking, for sync tests: in async tests, the
+        in-process simulator has ``await_delivery``."""
+        return self._wait_for_match(DeliveryMatch(predicate, **filters), since, timeout)
 
     def wait_for_request(
         self,
         predicate: Predicate | None = None,
         *,
-        path: str | None = None,
-        method: str | None = None,
-        user_id: str | None = None,
-        status: int | None = None,
-        control_type: str | None = None,
         since: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        **filters: Unpack[RequestFilters],
     ) -> dict[str, Any]:
-        """The first request journal entry that matches (see :class:`RequestMatch`)."""
-        match = RequestMatch(predicate, path, method, user_id, status, control_type)
-        return self._poll("request", "/requests", match, match.query(), since, timeout)
+        """The first request journal entry that matches every given filter (see
+        :class:`RequestMatch`). Blocking, for sync tests: in async tests, the in-process
+        simulator has ``await_request``."""
+        return self._wait_for_match(RequestMatch(predicate, **filters), since, timeout)
 
-    def _poll(
-        self,
-        kind: str,
-        path: str,
-        match: Callable[[Mapping[str, Any]], bool],
-        query: Mapping[str, str],
-        since: int | None,
-        timeout: float,
-    ) -> dict[str, Any]:
-        listing = path.strip("/")
+    def _attempts(self, timeout: float) -> Iterator[None]:
+        """Yield at once, then again after each pause (50 ms at first, backing off to 0.5 s)
+        until ``timeout`` seconds have passed."""
         deadline = time.monotonic() + timeout
         interval = self._poll_interval
-        cursor = since
-        last_seq = since or 0
         while True:
-            page = {**query, "limit": str(_PAGE)}
-            if cursor is not None:
-                page["since"] = str(cursor)
-            answer = self._call("GET", path, query=page)
-            entries: list[dict[str, Any]] = answer[listing]
-            for entry in entries:
-                if match(entry):
-                    return entry
-            last_seq = int(answer.get("lastSeq", last_seq))
-            # a full page may hide more: continue after its last entry, at once
-            if len(entries) == _PAGE:
-                cursor = int(entries[-1]["seq"])
-                continue
-            cursor = last_seq
+            yield
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                recent = self._call(
-                    "GET", path, query={"since": str(max(0, last_seq - SHOWN_ON_TIMEOUT))}
-                )[listing]
-                raise WaitTimeout(timeout_message(kind, match, timeout, recent))
+                return
             time.sleep(min(interval, remaining))
             interval = min(interval * 1.5, 0.5)
+
+    def _wait_for_match(
+        self, match: DeliveryMatch | RequestMatch, since: int | None, timeout: float
+    ) -> dict[str, Any]:
+        """What every wait does: poll the admin API with a ``since`` cursor."""
+        listing = _LISTING[match.kind]
+        path = "/" + listing
+        query = match.query()
+        cursor = since
+        last_seq = since or 0
+        for _ in self._attempts(timeout):
+            while True:
+                page = {**query, "limit": str(_PAGE)}
+                if cursor is not None:
+                    page["since"] = str(cursor)
+                answer = self._call("GET", path, query=page)
+                entries: list[dict[str, Any]] = answer[listing]
+                for entry in entries:
+                    if match(entry):
+                        return entry
+                last_seq = int(answer.get("lastSeq", last_seq))
+                if len(entries) < _PAGE:
+                    break
+                # a full page may hide more: continue after its last entry, at once
+                cursor = int(entries[-1]["seq"])
+            cursor = last_seq
+        recent = self._call("GET", path, query={"since": str(max(0, last_seq - SHOWN_ON_TIMEOUT))})
+        raise WaitTimeout(timeout_message(match.kind, match, timeout, recent[listing]))
 
 
 def _segment(value: str) -> str:

@@ -18,9 +18,11 @@ then ``@pytest.mark.aicc_sim_config({...})`` markers (module < class < function)
 merged over the previous (see :func:`build_config`). ``listen`` defaults to 127.0.0.1:0.
 
 The handle (:class:`InProcessSimulator`) is an :class:`~simulator.client.AdminClient` of
-the running server plus in-process helpers: ``wait_for_delivery`` / ``wait_for_request``
-wait on the journal itself (woken by each append, never polling); their async twins
-``await_delivery`` / ``await_request`` leave the test's own loop free meanwhile.
+the running server plus in-process helpers: its ``wait_for_delivery`` / ``wait_for_request``
+(for sync tests) wait on the journal itself (woken by each append, never polling); their
+async twins ``await_delivery`` / ``await_request`` leave the test's own loop free meanwhile.
+All four take the keywords of :class:`~simulator.client.DeliveryFilters` /
+:class:`~simulator.client.RequestFilters` and share one implementation (:meth:`_wait`).
 """
 
 from __future__ import annotations
@@ -29,9 +31,10 @@ import asyncio
 import copy
 import threading
 from collections.abc import Callable, Coroutine, Iterator, Mapping
+from concurrent.futures import Future
 from dataclasses import replace
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, Unpack
 
 import pytest
 
@@ -39,8 +42,10 @@ from simulator.client import (
     DEFAULT_TIMEOUT,
     SHOWN_ON_TIMEOUT,
     AdminClient,
+    DeliveryFilters,
     DeliveryMatch,
     Predicate,
+    RequestFilters,
     RequestMatch,
     timeout_message,
 )
@@ -159,7 +164,9 @@ class InProcessSimulator(AdminClient):
 
     Use it as a context manager (or :meth:`start` / :meth:`stop`). Every admin call of
     :class:`~simulator.client.AdminClient` works on it (over HTTP, thread-safe), plus the
-    in-process helpers below.
+    in-process helpers below. Its inherited ``wait_for_delivery`` / ``wait_for_request``
+    wait on the journal itself instead of polling: for sync tests; async tests use
+    :meth:`await_delivery` / :meth:`await_request`.
     """
 
     def __init__(self, config: Config) -> None:
@@ -259,18 +266,17 @@ class InProcessSimulator(AdminClient):
             await runner.cleanup()
 
     # -- running things in the server's loop -------------------------------------------------
-    def _call_in_loop(self, make: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
+    def _submit(self, make: Callable[[], Coroutine[Any, Any, T]]) -> Future[T]:
         loop = self._loop
         if loop is None or self._app is None or loop.is_closed():
             raise SimulatorError("the simulator is not running")
-        future = asyncio.run_coroutine_threadsafe(make(), loop)
-        return future.result(timeout)
+        return asyncio.run_coroutine_threadsafe(make(), loop)
+
+    def _call_in_loop(self, make: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
+        return self._submit(make).result(timeout)
 
     async def _await_in_loop(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-        loop = self._loop
-        if loop is None or self._app is None or loop.is_closed():
-            raise SimulatorError("the simulator is not running")
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(make(), loop))
+        return await asyncio.wrap_future(self._submit(make))
 
     # -- what a test needs to know ------------------------------------------------------------
     @property
@@ -295,7 +301,7 @@ class InProcessSimulator(AdminClient):
     @property
     def channel_id(self) -> str:
         """The first channel's configuration id (``DownLinkMsg.from``)."""
-        return self.config.channels[0].id
+        return self.channel.id
 
     @property
     def app(self) -> web.Application:
@@ -330,19 +336,20 @@ class InProcessSimulator(AdminClient):
         aicc.config = replace(updated, source=current.source)
 
     # -- waiting on the journals (woken by appends, never polling) ----------------------------
-    def _journal(self, kind: str) -> Journal[Any]:
-        from simulator.server import keys
-
-        return self.app[keys.DELIVERIES if kind == "delivery" else keys.REQUESTS]
-
     async def _wait(
         self,
-        kind: str,
-        match: Callable[[dict[str, Any]], bool],
+        match: DeliveryMatch | RequestMatch,
         since: int | None,
         timeout: float,  # noqa: ASYNC109 - the journal's own wait_for takes one
     ) -> dict[str, Any]:
-        journal = self._journal(kind)
+        """The one implementation of every in-process wait, sync or async: the first entry
+        of ``match``'s journal (already there with ``seq > since``, or to come) that matches;
+        runs in the server's loop."""
+        from simulator.server import keys
+
+        journal: Journal[Any] = self.app[
+            keys.DELIVERIES if match.kind == "delivery" else keys.REQUESTS
+        ]
         for entry in journal.list(since=since):
             data = _entry_json(entry.seq, entry.item)
             if match(data):
@@ -359,100 +366,47 @@ class InProcessSimulator(AdminClient):
                 _entry_json(e.seq, e.item)
                 for e in journal.list(limit=SHOWN_ON_TIMEOUT, newest=True)
             ]
-            raise WaitTimeout(timeout_message(kind, match, timeout, recent)) from None
+            raise WaitTimeout(timeout_message(match.kind, match, timeout, recent)) from None
         return _entry_json(found.seq, found.item)
 
-    def _blocking_wait(self, name: str, kind: str, match: Any, since: int | None,
-                       timeout: float) -> dict[str, Any]:  # fmt: skip
+    def _wait_for_match(
+        self, match: DeliveryMatch | RequestMatch, since: int | None, timeout: float
+    ) -> dict[str, Any]:
+        """What ``wait_for_delivery`` / ``wait_for_request`` (inherited) do here: block this
+        thread on :meth:`_wait` in the server's loop, instead of polling over HTTP."""
         if _running_loop() is not None:
             raise SimulatorError(
-                f"{name}() would block the running event loop (and any receiver served on it);"
-                f" use 'await aicc_sim.await_{kind}(...)' in async code"
+                f"wait_for_{match.kind}() would block the running event loop (and any receiver"
+                f" served on it); use 'await aicc_sim.await_{match.kind}(...)' in async code"
             )
         return self._call_in_loop(
-            lambda: self._wait(kind, match, since, timeout), timeout + THREAD_TIMEOUT
+            lambda: self._wait(match, since, timeout), timeout + THREAD_TIMEOUT
         )
-
-    def wait_for_delivery(
-        self,
-        predicate: Predicate | None = None,
-        *,
-        user_id: str | None = None,
-        channel_id: str | None = None,
-        run_id: str | None = None,
-        verdict: str | None = None,
-        control_type: str | None = None,
-        source_type: str | None = None,
-        media_type: str | None = None,
-        content: str | None = None,
-        since: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> dict[str, Any]:
-        """The first delivery journal entry (already there with ``seq > since``, or to come)
-        matching every given filter (:class:`~simulator.client.DeliveryMatch`);
-        :class:`~simulator.errors.WaitTimeout` after ``timeout`` s. For sync tests; async
-        tests use :meth:`await_delivery`."""
-        match = DeliveryMatch(
-            predicate, user_id, channel_id, run_id, verdict, control_type, source_type,
-            media_type, content,
-        )  # fmt: skip
-        return self._blocking_wait("wait_for_delivery", "delivery", match, since, timeout)
-
-    def wait_for_request(
-        self,
-        predicate: Predicate | None = None,
-        *,
-        path: str | None = None,
-        method: str | None = None,
-        user_id: str | None = None,
-        status: int | None = None,
-        control_type: str | None = None,
-        since: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,
-    ) -> dict[str, Any]:
-        """The first request journal entry matching every given filter
-        (:class:`~simulator.client.RequestMatch`). For sync tests; see :meth:`await_request`."""
-        match = RequestMatch(predicate, path, method, user_id, status, control_type)
-        return self._blocking_wait("wait_for_request", "request", match, since, timeout)
 
     async def await_delivery(
         self,
         predicate: Predicate | None = None,
         *,
-        user_id: str | None = None,
-        channel_id: str | None = None,
-        run_id: str | None = None,
-        verdict: str | None = None,
-        control_type: str | None = None,
-        source_type: str | None = None,
-        media_type: str | None = None,
-        content: str | None = None,
         since: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - mirrors the sync twin
+        **filters: Unpack[DeliveryFilters],
     ) -> dict[str, Any]:
         """:meth:`wait_for_delivery` for async tests: the wait runs in the simulator's loop
         while the test's loop keeps serving (e.g. the integration's push receiver)."""
-        match = DeliveryMatch(
-            predicate, user_id, channel_id, run_id, verdict, control_type, source_type,
-            media_type, content,
-        )  # fmt: skip
-        return await self._await_in_loop(lambda: self._wait("delivery", match, since, timeout))
+        match = DeliveryMatch(predicate, **filters)
+        return await self._await_in_loop(lambda: self._wait(match, since, timeout))
 
     async def await_request(
         self,
         predicate: Predicate | None = None,
         *,
-        path: str | None = None,
-        method: str | None = None,
-        user_id: str | None = None,
-        status: int | None = None,
-        control_type: str | None = None,
         since: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - mirrors the sync twin
+        **filters: Unpack[RequestFilters],
     ) -> dict[str, Any]:
         """:meth:`wait_for_request` for async tests."""
-        match = RequestMatch(predicate, path, method, user_id, status, control_type)
-        return await self._await_in_loop(lambda: self._wait("request", match, since, timeout))
+        match = RequestMatch(predicate, **filters)
+        return await self._await_in_loop(lambda: self._wait(match, since, timeout))
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

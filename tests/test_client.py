@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 from collections.abc import Iterator
+from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -13,7 +14,9 @@ import pytest
 import simulator.client as client_module
 from simulator.client import (
     AdminClient,
+    DeliveryFilters,
     DeliveryMatch,
+    RequestFilters,
     RequestMatch,
     inject_messages,
     messages_of,
@@ -117,6 +120,22 @@ def test_a_match_describes_itself_and_what_the_admin_api_filters() -> None:
     assert match.query() == {"userId": "u1", "verdict": "accepted"}
     assert str(RequestMatch()) == "anything"
     assert RequestMatch(path="send", status=200).query() == {"path": "send", "status": "200"}
+
+
+@pytest.mark.parametrize(
+    ("filters", "match"), [(DeliveryFilters, DeliveryMatch), (RequestFilters, RequestMatch)]
+)
+def test_the_wait_keywords_are_the_fields_of_the_match(filters: type, match: type) -> None:
+    # mypy refuses a filter the match lacks; this catches a match field the waits lack
+    assert list(filters.__annotations__) == [f.name for f in fields(match)][1:]
+
+
+def test_an_unknown_wait_keyword_is_refused_before_any_call() -> None:
+    client = AdminClient(f"http://127.0.0.1:{_closed_port()}")
+    with pytest.raises(TypeError, match="user"):
+        client.wait_for_delivery(user="u1", timeout=0)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="verdict"):
+        client.wait_for_request(verdict="accepted", timeout=0)  # type: ignore[call-arg]
 
 
 def test_timeout_messages_show_the_newest_entries() -> None:

@@ -321,6 +321,15 @@ def test_request_waits_filter_on_the_body_control_type(sim: InProcessSimulator) 
         sim.wait_for_request(path="send", control_type="CONNECT", timeout=0.05)
 
 
+async def test_an_unknown_wait_keyword_is_refused(sim: InProcessSimulator) -> None:
+    with pytest.raises(TypeError, match="user"):
+        await sim.await_delivery(user="u1", timeout=0)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="verdict"):
+        await sim.await_request(verdict="accepted", timeout=0)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="user"):
+        await asyncio.to_thread(lambda: sim.wait_for_delivery(user="u1", timeout=0))  # type: ignore[call-arg]
+
+
 def test_set_callback_redirects_the_next_pushes(
     sim: InProcessSimulator, receiver: InProcessSimulator
 ) -> None:
