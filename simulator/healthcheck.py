@@ -25,16 +25,10 @@ _TIMEOUT = 2.0
 def health_url(environ: Mapping[str, str]) -> str:
     """The health URL of the simulator configured by ``environ``."""
     from simulator.config import load_config
+    from simulator.netloc import local_url_host
 
     listen = load_config(None, environ=environ).listen
-    host = listen.host
-    if host in ("", "0.0.0.0"):
-        host = "127.0.0.1"
-    elif host == "::":
-        host = "[::1]"
-    elif ":" in host:
-        host = f"[{host}]"
-    return f"http://{host}:{listen.port}/__admin/health"
+    return f"http://{local_url_host(listen.host)}:{listen.port}/__admin/health"
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:

@@ -50,6 +50,7 @@ from simulator.client import (
     timeout_message,
 )
 from simulator.errors import SimulatorError, WaitTimeout
+from simulator.netloc import local_url_host
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -147,12 +148,6 @@ def build_config(*layers: Mapping[str, Any]) -> Config:
 
 
 # --------------------------------------------------------------------------- the server
-
-
-def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", "", "::"):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 def _entry_json(seq: int, item: Any) -> dict[str, Any]:
@@ -256,7 +251,7 @@ class InProcessSimulator(AdminClient):
                     f"cannot listen on {host}:{port}: {exc.strerror or exc}"
                 ) from None
             bound = runner.addresses[0][1]
-            self._base_url = f"http://{_url_host(host)}:{bound}"
+            self._base_url = f"http://{local_url_host(host)}:{bound}"
             app[AICC].set_base_url(self._base_url)
             self._app = app
             self._ready.set()

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from simulator.config import Config, load_config
 from simulator.errors import SimulatorError
+from simulator.netloc import local_url_host
 
 __all__ = ["register", "serve"]
 
@@ -32,12 +33,6 @@ def register(sub: Any) -> None:
     parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to bind (default 8080; 0 = any free port)")
     parser.set_defaults(handler=_handle)
-
-
-def _url_host(host: str) -> str:
-    if host in ("0.0.0.0", "", "::"):
-        return "127.0.0.1"
-    return f"[{host}]" if ":" in host else host
 
 
 async def serve(
@@ -59,7 +54,7 @@ async def serve(
             f"cannot listen on {config.listen.host}:{config.listen.port}: {exc.strerror or exc}"
         ) from None
     port = runner.addresses[0][1]
-    base = f"http://{_url_host(config.listen.host)}:{port}"
+    base = f"http://{local_url_host(config.listen.host)}:{port}"
     app[AICC].set_base_url(base)
     print(
         f"aicc-sim: serving the emulated AICC on {base} (admin: {base}/__admin/health)", flush=True
