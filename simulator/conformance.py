@@ -171,19 +171,9 @@ def build_cases(
         nickname: str | None = None,
         **extra: Any,
     ) -> dict[str, Any]:
-        message: dict[str, Any] = {
-            "from": channel_id,
-            "channel": "WEB",
-            "to": user_id,
-            "controlType": control,
-            "mediaType": media,
-            "content": content,
-            "simQuestions": None,
-            "senderNickname": nickname,
-            "timestamp": stamp,
-            "sourceType": source,
-            "messageCode": None,
-        }
+        # The seed layout (same keys, same order), re-addressed; extra fields go last.
+        message = _seed(control, media, content, source, nickname, stamp)
+        message["from"], message["to"] = channel_id, user_id
         message.update(extra)
         return message
 

@@ -42,11 +42,12 @@ class PushFaults:
 
     @property
     def any(self) -> bool:
-        """True when at least one fault is set."""
-        return self != _NO_FAULTS
-
-
-_NO_FAULTS = PushFaults()
+        """True when at least one fault is set (differs from the default)."""
+        # Field by field, not ``self != PushFaults()``: it is asked on every push, and the
+        # dataclass __eq__ builds two tuples.
+        return bool(
+            self.delay != 0.0 or self.duplicate or self.drop or self.invalid or self.auth != "ok"
+        )
 
 
 @dataclass(frozen=True, slots=True)

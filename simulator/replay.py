@@ -153,7 +153,8 @@ def judge_push(
     A push that should be refused passes only when the receiver *answered* and refused it:
     a receiver that cannot be reached has shown nothing.
     """
-    last = next(iter(reversed(sent_attempts(attempts))), None)
+    sent = sent_attempts(attempts)
+    last = sent[-1] if sent else None
     if expected == "none":
         if result.verdict == "dropped":
             return True, "dropped (not sent, as scripted)"

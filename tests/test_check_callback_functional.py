@@ -8,13 +8,13 @@ import json
 import socket
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from multidict import CIMultiDict
+from receivers import Recorder, serving
 
 from simulator import conformance, signing
 from simulator.cli import main
@@ -33,14 +33,7 @@ Rule = Callable[[dict[str, Any]], bool]  # True = this receiver refuses the body
 
 
 @dataclass
-class Seen:
-    path: str
-    headers: CIMultiDict[str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
+class Receiver(Recorder):
     """A push receiver: checks auth (unless ``lax``), validates the body, then applies
     ``refuse_if`` (a receiver bug under test)."""
 
@@ -48,8 +41,6 @@ class Receiver:
     lax: bool = False
     refuse_if: Rule | None = None
     status: int = 400
-    url: str = ""
-    seen: list[Seen] = field(default_factory=list)
 
     def authorized(self, request: web.Request, body: bytes) -> bool:
         if self.mode == "oauth":
@@ -64,8 +55,7 @@ class Receiver:
         return True
 
     async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.seen.append(Seen(request.raw_path, CIMultiDict(request.headers), body))
+        body = (await self.record(request)).body
         if not self.lax and not self.authorized(request, body):
             return web.json_response({"resultCode": "1", "resultDesc": "unauthorized"},
                                      status=401)
@@ -81,15 +71,9 @@ class Receiver:
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     recv = Receiver()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", recv.handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    recv.url = f"http://127.0.0.1:{runner.addresses[0][1]}/aicc"
-    yield recv
-    await runner.cleanup()
+    async with serving(recv.handle) as base_url:
+        recv.base_url = base_url
+        yield recv
 
 
 async def cli(*argv: str) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from multidict import CIMultiDict
+from receivers import Recorder, serving
 
 from simulator import signing
 from simulator.delivery import (
@@ -36,47 +36,19 @@ WAIT = 5.0  # generous bound for every wait on an event
 
 
 @dataclass
-class Seen:
-    method: str
-    path: str
-    headers: CIMultiDict[str]
-    body: bytes
+class Receiver(Recorder):
+    """Answers per path from a script of actions (default ``ok``)."""
 
-    @property
-    def contents(self) -> list[str]:
-        return [m["content"] for m in json.loads(self.body)["messages"]]
-
-
-@dataclass
-class Receiver:
-    """Records every request; answers per path from a script of actions (default ``ok``)."""
-
-    base_url: str = ""
-    seen: list[Seen] = field(default_factory=list)
     scripts: dict[str, deque[str]] = field(default_factory=dict)
     release: asyncio.Event = field(default_factory=asyncio.Event)
     holding: asyncio.Event = field(default_factory=asyncio.Event)
-    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     def script(self, path: str, *actions: str) -> str:
         self.scripts[path] = deque(actions)
         return self.base_url + path
 
-    def on(self, path: str) -> list[Seen]:
-        return [s for s in self.seen if s.path == path]
-
-    async def wait_seen(self, count: int, path: str | None = None) -> None:
-        def enough() -> bool:
-            return len(self.on(path) if path else self.seen) >= count
-
-        async with asyncio.timeout(WAIT), self.changed:
-            await self.changed.wait_for(enough)
-
     async def handle(self, request: web.Request) -> web.StreamResponse:
-        body = await request.read()
-        self.seen.append(Seen(request.method, request.path, CIMultiDict(request.headers), body))
-        async with self.changed:
-            self.changed.notify_all()
+        await self.record(request)
         queue = self.scripts.get(request.path)
         action = queue.popleft() if queue else "ok"
         if action == "ok":
@@ -113,17 +85,10 @@ class Receiver:
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     recv = Receiver()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", recv.handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    recv.base_url = f"http://127.0.0.1:{port}"
-    yield recv
-    recv.release.set()
-    await runner.cleanup()
+    async with serving(recv.handle) as base_url:
+        recv.base_url = base_url
+        yield recv
+        recv.release.set()  # let a held handler finish before the server closes
 
 
 @pytest.fixture

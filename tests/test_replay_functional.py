@@ -8,13 +8,13 @@ import socket
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from multidict import CIMultiDict
+from receivers import Recorder, serving
 
 from simulator import signing
 from simulator.cli import main
@@ -37,33 +37,14 @@ Decide = Callable[[web.Request, bytes], web.Response | None]
 
 
 @dataclass
-class Seen:
-    path: str
-    headers: CIMultiDict[str]
-    body: bytes
-
-    @property
-    def document(self) -> Any:
-        return json.loads(self.body)
-
-    @property
-    def messages(self) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = self.document["messages"]
-        return messages
-
-
-@dataclass
-class Receiver:
-    """Records every request; ``decide`` may answer instead of the default 200 / "0"."""
+class Receiver(Recorder):
+    """``decide`` may answer instead of the default 200 / "0"."""
 
     decide: Decide | None = None
-    url: str = ""
-    seen: list[Seen] = field(default_factory=list)
 
     async def handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        self.seen.append(Seen(request.raw_path, CIMultiDict(request.headers), body))
-        if self.decide is not None and (answer := self.decide(request, body)) is not None:
+        seen = await self.record(request)
+        if self.decide is not None and (answer := self.decide(request, seen.body)) is not None:
             return answer
         return web.json_response({"resultCode": "0", "resultDesc": "success."})
 
@@ -95,16 +76,9 @@ def check_signature(request: web.Request, body: bytes) -> web.Response | None:
 @pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     recv = Receiver()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", recv.handle)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    recv.url = f"http://127.0.0.1:{port}/aicc"
-    yield recv
-    await runner.cleanup()
+    async with serving(recv.handle) as base_url:
+        recv.base_url = base_url
+        yield recv
 
 
 async def cli(*argv: str) -> int:

@@ -44,17 +44,21 @@ def example_header() -> str:
     return signing.sign(path=PATH, headers=HEADERS, body=BODY, push_key=KEY, access_key="aicc-sim")
 
 
-def check(header: str | None, **overrides: Any) -> None:
-    arguments: dict[str, Any] = {
+def arguments(**overrides: Any) -> dict[str, Any]:
+    """verify()'s keyword arguments for the worked example, one second after signing."""
+    return {
         "method": "POST",
         "path": PATH,
         "headers": HEADERS,
         "body": BODY,
         "push_key": KEY,
         "now_ms": STAMP + 1_000,
+        **overrides,
     }
-    arguments.update(overrides)
-    signing.verify(header, **arguments)
+
+
+def check(header: str | None, **overrides: Any) -> None:
+    signing.verify(header, **arguments(**overrides))
 
 
 def test_worked_example_canonical_string_and_signature() -> None:
@@ -205,16 +209,7 @@ def test_verify_refuses_with_a_specific_code(
     assert caught.value.code == code
     assert isinstance(caught.value, SimulatorError)
     assert caught.value.reason in str(caught.value)
-    arguments: dict[str, Any] = {
-        "method": "POST",
-        "path": PATH,
-        "headers": HEADERS,
-        "body": BODY,
-        "push_key": KEY,
-        "now_ms": STAMP,
-    }
-    arguments.update(overrides)
-    assert signing.is_valid(header, **arguments) is False
+    assert signing.is_valid(header, **arguments(**{"now_ms": STAMP, **overrides})) is False
 
 
 def test_the_edge_of_the_window_is_still_fresh() -> None:

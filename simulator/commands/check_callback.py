@@ -15,9 +15,8 @@ from typing import Any
 import aiohttp
 
 from simulator.commands.push_options import (
-    DEFAULT_CHANNEL_ID,
-    DEFAULT_USER_ID,
     AuthSettings,
+    add_address_options,
     add_auth_options,
     auth_settings,
     callback_url,
@@ -47,18 +46,7 @@ def register(sub: Any) -> None:
         metavar="URL",
         help="the receiver's callback URL (signature mode appends /webhooks/v1/messages)",
     )
-    parser.add_argument(
-        "--user",
-        default=DEFAULT_USER_ID,
-        metavar="ID",
-        help=f"DownLinkMsg.to in every case (default {DEFAULT_USER_ID}, the vendor sample's)",
-    )
-    parser.add_argument(
-        "--channel",
-        default=DEFAULT_CHANNEL_ID,
-        metavar="ID",
-        help=f"DownLinkMsg.from in every case (default the vendor sample's {DEFAULT_CHANNEL_ID})",
-    )
+    add_address_options(parser)
     parser.add_argument(
         "--tips",
         default="{TIPS}",

@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_PUSH_KEY",
     "DEFAULT_USER_ID",
     "AuthSettings",
+    "add_address_options",
     "add_auth_options",
     "auth_settings",
     "callback_url",
@@ -85,6 +86,24 @@ def var_assignment(text: str) -> tuple[str, Any]:
     except ValueError:
         value = raw
     return name.strip(), value
+
+
+def add_address_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--user`` and ``--channel``: the ``to`` and ``from`` of every pushed message."""
+    parser.add_argument(
+        "--user",
+        default=DEFAULT_USER_ID,
+        metavar="ID",
+        help=f"the customer's userId, DownLinkMsg.to (default {DEFAULT_USER_ID}, "
+        "the vendor sample's)",
+    )
+    parser.add_argument(
+        "--channel",
+        default=DEFAULT_CHANNEL_ID,
+        metavar="ID",
+        help="the channel configuration id, DownLinkMsg.from (default "
+        f"{DEFAULT_CHANNEL_ID}, the vendor sample's)",
+    )
 
 
 def add_auth_options(parser: argparse.ArgumentParser) -> None:

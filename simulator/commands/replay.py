@@ -17,8 +17,7 @@ from typing import Any
 import aiohttp
 
 from simulator.commands.push_options import (
-    DEFAULT_CHANNEL_ID,
-    DEFAULT_USER_ID,
+    add_address_options,
     add_auth_options,
     auth_settings,
     callback_url,
@@ -32,7 +31,7 @@ from simulator.push import PushFaults, RetryPolicy
 from simulator.replay import PushReport, ReplayPlan, ReplayReport, ScriptedUplink, replay
 from simulator.scenario import RunContext, Uplink, load
 from simulator.validation import default_store
-from simulator.verdicts import answer_of, excerpt, push_kind
+from simulator.verdicts import answer_of, excerpt, push_kind, sent_attempts
 
 __all__ = [
     "UPLINK_CONTROLS",
@@ -101,18 +100,7 @@ def register(sub: Any) -> None:
         metavar="URL",
         help="the receiver's callback URL (signature mode appends /webhooks/v1/messages)",
     )
-    parser.add_argument(
-        "--user",
-        default=DEFAULT_USER_ID,
-        metavar="ID",
-        help=f"the customer's userId, DownLinkMsg.to (default {DEFAULT_USER_ID})",
-    )
-    parser.add_argument(
-        "--channel",
-        default=DEFAULT_CHANNEL_ID,
-        metavar="ID",
-        help=f"the channel configuration id, DownLinkMsg.from (default {DEFAULT_CHANNEL_ID})",
-    )
+    add_address_options(parser)
     parser.add_argument(
         "--speed",
         type=positive_float,
@@ -203,7 +191,7 @@ def format_push(report: PushReport) -> str:
         kind += f" +{len(report.messages) - 1} more"
     last = report.last_attempt
     latency = f"{last.latency_ms:7.1f} ms" if last and last.latency_ms is not None else "      - ms"
-    sent = len([a for a in report.attempts if a.attempt >= 1 and not a.duplicate])
+    sent = len(sent_attempts(report.attempts))
     line = (
         f"+{report.offset:.3f}s  {kind:<26} {excerpt(first.get('content'), 40):<40}  "
         f"{answer_of(last):<22} {latency}  {report.verdict}"
