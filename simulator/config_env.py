@@ -24,6 +24,7 @@ import yaml
 
 from simulator.errors import ConfigError
 from simulator.validation import pointer_of
+from simulator.yamlsource import Problem, YamlRules, read_yaml
 
 __all__ = [
     "CONFIG_FILE_VAR",
@@ -59,9 +60,15 @@ FLAG_ALIASES: Mapping[str, tuple[str, ...]] = {
     "admin_token": ("admin", "token"),
 }
 
-#: Hostile files: a cap on values after alias expansion ("billion laughs").
+#: Hostile files: a cap on values after alias expansion ("billion laughs"), and on nesting
+#: (also where a recursive alias such as ``&x [*x]`` ends up).
 _MAX_NODES = 200_000
 _MAX_DEPTH = 64
+#: YAML 1.1 scalars (``yes`` is true), as PyYAML's SafeLoader reads them.
+_RULES = YamlRules(max_nodes=_MAX_NODES, max_depth=_MAX_DEPTH)
+_EMPTY = (
+    "the file is empty: expected a mapping of settings with at least 'credentials' and 'channels'"
+)
 _NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
 
 PathPart = str | int
@@ -302,69 +309,6 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-class _Budget:
-    def __init__(self) -> None:
-        self.nodes = 0
-
-
-def _key_text(node: yaml.Node) -> str | None:
-    if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:str":
-        return str(node.value)
-    return None
-
-
-def _walk(
-    node: yaml.Node,
-    path: list[str | int],
-    positions: dict[str, int],
-    budget: _Budget,
-    source: str,
-    record: bool,
-) -> None:
-    """Map every pointer to its line; refuse non-string and duplicate keys, alias bombs."""
-    budget.nodes += 1
-    if len(path) > _MAX_DEPTH:
-        # also where a recursive alias (&x [*x]) ends up
-        raise ConfigError(source, node.start_mark.line + 1, f"nested more than {_MAX_DEPTH} deep")
-    if budget.nodes > _MAX_NODES:
-        raise ConfigError(
-            source,
-            node.start_mark.line + 1,
-            f"more than {_MAX_NODES} values (after expanding aliases)",
-        )
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                _walk(value_node, path, positions, budget, source, record=False)
-                continue
-            line = key_node.start_mark.line + 1
-            key = _key_text(key_node)
-            if key is None:
-                scalar = isinstance(key_node, yaml.ScalarNode)
-                shown = _show(key_node.value) if scalar else "a collection"
-                raise ConfigError(
-                    source,
-                    line,
-                    f"{pointer_of(path) or '/'}: key {shown} is not a string (quote it)",
-                )
-            if key in seen:
-                raise ConfigError(
-                    source,
-                    line,
-                    f"{pointer_of([*path, key])}: duplicate key (first at line {seen[key]})",
-                )
-            seen[key] = line
-            if record:
-                positions[pointer_of([*path, key])] = line
-            _walk(value_node, [*path, key], positions, budget, source, record)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            if record:
-                positions[pointer_of([*path, index])] = item.start_mark.line + 1
-            _walk(item, [*path, index], positions, budget, source, record)
-
-
 def _yaml_reason(exc: yaml.YAMLError) -> str:
     if isinstance(exc, yaml.MarkedYAMLError):
         reason = f"invalid YAML: {exc.problem or exc.context}"
@@ -385,6 +329,39 @@ def _yaml_line(exc: yaml.YAMLError, text: str) -> tuple[int | None, int | None]:
     return None, None
 
 
+def _phrase(problem: Problem, text: str, source: str) -> ConfigError:
+    """A config file's wording of what the YAML reader refused."""
+    match problem.kind:
+        case "syntax":
+            assert problem.error is not None
+            line, column = _yaml_line(problem.error, text)
+            return ConfigError(source, line, _yaml_reason(problem.error), column)
+        case "empty":
+            return ConfigError(source, None, _EMPTY)
+        case "too_deep":
+            return ConfigError(source, problem.line, f"nested more than {_MAX_DEPTH} deep")
+        case "too_many":
+            return ConfigError(
+                source, problem.line, f"more than {_MAX_NODES} values (after expanding aliases)"
+            )
+        case "recursion":
+            return ConfigError(source, None, "invalid YAML: nested too deeply")
+        case "key_not_string":
+            shown = _show(problem.key) if problem.key is not None else "a collection"
+            where = pointer_of(problem.path) or "/"
+            return ConfigError(
+                source, problem.line, f"{where}: key {shown} is not a string (quote it)"
+            )
+        case "duplicate_key":
+            return ConfigError(
+                source,
+                problem.line,
+                f"{pointer_of(problem.path)}: duplicate key (first at line {problem.first_line})",
+            )
+        case "not_json":  # not asked for: the schema refuses such values with their pointer
+            return ConfigError(source, problem.line, f"unsupported value {problem.type_name}")
+
+
 def _kind(value: Any) -> str:
     if isinstance(value, list):
         return "a list"
@@ -395,37 +372,13 @@ def _kind(value: Any) -> str:
 
 def read_config_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[str, int]]:
     """The config document in ``text`` and its positions (JSON pointer → 1-based line)."""
-    loader = yaml.SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            raise ConfigError(
-                source,
-                None,
-                "the file is empty: expected a mapping of settings "
-                "with at least 'credentials' and 'channels'",
-            )
-        positions: dict[str, int] = {"": node.start_mark.line + 1}
-        _walk(node, [], positions, _Budget(), source, record=True)
-        document = loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        line, column = _yaml_line(exc, text)
-        raise ConfigError(source, line, _yaml_reason(exc), column) from None
-    except RecursionError:
-        raise ConfigError(source, None, "invalid YAML: nested too deeply") from None
-    finally:
-        loader.dispose()
-    if document is None:
-        raise ConfigError(
-            source,
-            None,
-            "the file is empty: expected a mapping of settings "
-            "with at least 'credentials' and 'channels'",
-        )
+    document, lines = read_yaml(
+        text, source, _RULES, lambda problem: _phrase(problem, text, source)
+    )
     if not isinstance(document, dict):
         raise ConfigError(
             source,
-            positions[""],
+            lines.lines[""],
             f"the top level must be a mapping of settings, found {_kind(document)}",
         )
-    return document, positions
+    return document, lines.lines

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -623,6 +624,23 @@ def test_read_config_yaml_positions() -> None:
     assert positions["/listen"] == 1
     assert positions["/channels/1"] == positions["/channels/1/id"] == 23
     assert positions["/channels/0/push_key"] == 12
+
+
+def test_channel_and_credential_lookups_follow_the_fields() -> None:
+    config = parse_config(yaml.safe_load(FULL))
+    assert config.channel("poll-channel") is config.channels[1]
+    assert config.credential("ak2") is config.credentials[1]
+    assert config.channel("nope") is None and config.credential("nope") is None
+    # replace() (as set_callback does) rebuilds the lookups from the new fields
+    swapped = replace(config, channels=config.channels[1:], credentials=config.credentials[:1])
+    assert swapped.channel("202105284494222653") is None
+    assert swapped.channel("poll-channel") is swapped.channels[0]
+    assert swapped.credential("ak2") is None
+    # built directly with a repeated id, the first one is found, as by a scan
+    first = config.channels[0]
+    twice = replace(config, channels=(first, replace(config.channels[1], id=first.id)))
+    assert twice.channel(first.id) is first
+    assert twice == replace(twice) and "_channel_by_id" not in repr(twice)
 
 
 # --------------------------------------------------------------------------- env vars

@@ -128,6 +128,16 @@ def test_merge_keys_work() -> None:
     assert len(scenario.program) == 3
 
 
+def test_a_key_beside_a_merge_is_reported_at_its_own_line() -> None:
+    text = (
+        "name: x\nsteps:\n  - push: &hello {source: AGENT, content: hi}\n"
+        "  - push:\n      <<: *hello\n      source: BAD\n"
+    )
+    with pytest.raises(FileError) as caught:
+        load_text(text, "f.yaml")
+    assert caught.value.line == 6 and "'BAD'" in caught.value.reason
+
+
 def test_builtin_names_match_their_files_and_load() -> None:
     names = builtin_names()
     assert set(names) >= {

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,7 +89,11 @@ def _string_end(text: str, start: int) -> int:
     return len(text)
 
 
-def _strip_comments(text: str) -> str:
+def _outside_strings(text: str, step: Callable[[str, int], tuple[str, int]]) -> str:
+    """``text`` with JSON string literals copied as they are and ``step`` applied elsewhere.
+
+    ``step(text, i)`` returns what to keep for the text at ``i`` and the index to go on from.
+    """
     out: list[str] = []
     i = 0
     while i < len(text):
@@ -97,36 +101,38 @@ def _strip_comments(text: str) -> str:
             end = _string_end(text, i)
             out.append(text[i:end])
             i = end
-        elif text.startswith("//", i):
-            # the comment ends at its line break, or at the "{" of the message it labels
-            # (the stored seed lost its line breaks, so "//queuing{ ..." is one line)
-            while i < len(text) and text[i] not in "\n{":
-                i += 1
         else:
-            out.append(text[i])
-            i += 1
+            kept, i = step(text, i)
+            out.append(kept)
     return "".join(out)
+
+
+def _comment_step(text: str, i: int) -> tuple[str, int]:
+    if not text.startswith("//", i):
+        return text[i], i + 1
+    # the comment ends at its line break, or at the "{" of the message it labels
+    # (the stored seed lost its line breaks, so "//queuing{ ..." is one line)
+    while i < len(text) and text[i] not in "\n{":
+        i += 1
+    return "", i
+
+
+def _trailing_comma_step(text: str, i: int) -> tuple[str, int]:
+    if text[i] == ",":
+        j = i + 1
+        while j < len(text) and text[j].isspace():
+            j += 1
+        if j < len(text) and text[j] in "}]":
+            return "", i + 1
+    return text[i], i + 1
+
+
+def _strip_comments(text: str) -> str:
+    return _outside_strings(text, _comment_step)
 
 
 def _strip_trailing_commas(text: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        if text[i] == '"':
-            end = _string_end(text, i)
-            out.append(text[i:end])
-            i = end
-            continue
-        if text[i] == ",":
-            j = i + 1
-            while j < len(text) and text[j].isspace():
-                j += 1
-            if j < len(text) and text[j] in "}]":
-                i += 1
-                continue
-        out.append(text[i])
-        i += 1
-    return "".join(out)
+    return _outside_strings(text, _trailing_comma_step)
 
 
 def clean_vendor_json(text: str) -> str:

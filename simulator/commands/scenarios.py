@@ -9,7 +9,7 @@ from typing import Any
 
 from simulator.errors import FileError
 from simulator.scenario import builtin_names, load, load_builtin, load_path
-from simulator.scenario.loader import name_line
+from simulator.scenario.loader import duplicate_name_error, scenario_files
 
 __all__ = ["register"]
 
@@ -63,27 +63,15 @@ def _read(path: str) -> str:
 def _lint(args: argparse.Namespace) -> int:
     failed = 0
     seen: dict[str, str] = {}
-    for path in args.paths:
-        for file in _files(Path(path)):
-            try:
-                scenario = load_path(file)
-                if scenario.name in seen:
-                    raise FileError(
-                        str(file),
-                        name_line(scenario),
-                        "duplicate scenario name "
-                        f"{scenario.name!r} (also in {seen[scenario.name]})",
-                    )
-            except FileError as exc:
-                print(str(exc))
-                failed += 1
-                continue
-            seen[scenario.name] = str(file)
-            print(f"{file}: ok ({scenario.name})")
+    for file in scenario_files(args.paths):
+        try:
+            scenario = load_path(file)
+            if scenario.name in seen:
+                raise duplicate_name_error(scenario, seen[scenario.name])
+        except FileError as exc:
+            print(str(exc))
+            failed += 1
+            continue
+        seen[scenario.name] = str(file)
+        print(f"{file}: ok ({scenario.name})")
     return 1 if failed else 0
-
-
-def _files(path: Path) -> list[Path]:
-    if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml"))
-    return [path]

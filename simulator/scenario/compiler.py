@@ -109,17 +109,13 @@ def parse_duration(raw: Any) -> float:
     Raises ``ValueError`` with the accepted forms for anything else.
     """
     seconds: float
-    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise ValueError(f"bad duration {raw!r}: expected seconds (e.g. 1.5, '500ms', '2s', '1m')")
-    if isinstance(raw, str):
-        match = _DURATION.match(raw)
-        if match is None:
-            raise ValueError(
-                f"bad duration {raw!r}: expected seconds (e.g. 1.5, '500ms', '2s', '1m')"
-            )
+    match = _DURATION.match(raw) if isinstance(raw, str) else None
+    if match is not None:
         seconds = float(match.group(1)) * _UNITS[match.group(2)]
-    else:
+    elif isinstance(raw, int | float) and not isinstance(raw, bool):
         seconds = float(raw)
+    else:
+        raise ValueError(f"bad duration {raw!r}: expected seconds (e.g. 1.5, '500ms', '2s', '1m')")
     if not 0.0 <= seconds <= MAX_DURATION:
         raise ValueError(f"bad duration {raw!r}: must be between 0 and {MAX_DURATION:g} seconds")
     return seconds

@@ -226,25 +226,23 @@ class ScenarioRun:
             return self._result(out)
         self._record(uplink)
         op = self.scenario.program[self._pc]
-        expecting = self._state == _EXPECTING and isinstance(op, ExpectOp)
-        if uplink.control_type == "DISCONNECT" and not (
-            expecting and isinstance(op, ExpectOp) and "DISCONNECT" in op.controls
+        expect = op if self._state == _EXPECTING and isinstance(op, ExpectOp) else None
+        if uplink.control_type == "DISCONNECT" and (
+            expect is None or "DISCONNECT" not in expect.controls
         ):
             self.cancel()
-            return self._result(out)
-        if expecting and isinstance(op, ExpectOp):
-            if uplink.control_type in op.controls:
-                self._time = max(self._time, now)
-                self._deadline = None
-                self._state = _RUNNING
-                self._pc = self._consume(op, uplink)
-                self._run(now, out)
-        else:
+        elif expect is None:
             pending = self._pending if self._pending is not None else []
             pending.append(uplink)
             if len(pending) > MAX_PENDING_UPLINKS:
                 del pending[0]
             self._pending = pending
+        elif uplink.control_type in expect.controls:
+            self._time = max(self._time, now)
+            self._deadline = None
+            self._state = _RUNNING
+            self._pc = self._consume(expect, uplink)
+            self._run(now, out)
         return self._result(out)
 
     def cancel(self) -> None:

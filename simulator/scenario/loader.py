@@ -19,12 +19,14 @@ from simulator.scenario.source import parse_yaml
 __all__ = [
     "builtin_directory",
     "builtin_names",
+    "duplicate_name_error",
     "load",
     "load_builtin",
     "load_library",
     "load_path",
     "load_text",
     "name_line",
+    "scenario_files",
 ]
 
 _SUFFIXES = (".yaml", ".yml")
@@ -94,19 +96,26 @@ def load_library(paths: Iterable[str | Path]) -> dict[str, Scenario]:
     A name that appears twice is refused at the second file's ``name:`` line.
     """
     found: dict[str, Scenario] = {}
-    for path in _expand(paths):
+    for path in scenario_files(paths):
         scenario = load_path(path)
         if scenario.name in found:
-            raise FileError(
-                str(path),
-                name_line(scenario),
-                f"duplicate scenario name {scenario.name!r} (also in {found[scenario.name].path})",
-            )
+            raise duplicate_name_error(scenario, found[scenario.name].path)
         found[scenario.name] = scenario
     return found
 
 
-def _expand(paths: Iterable[str | Path]) -> list[Path]:
+def duplicate_name_error(scenario: Scenario, first_path: str) -> FileError:
+    """The error for ``scenario`` reusing the name of the one loaded from ``first_path``,
+    at its ``name:`` line."""
+    return FileError(
+        scenario.path,
+        name_line(scenario),
+        f"duplicate scenario name {scenario.name!r} (also in {first_path})",
+    )
+
+
+def scenario_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given; directories as their ``*.yaml`` and ``*.yml`` files, sorted."""
     out: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():
