@@ -327,7 +327,7 @@ class InProcessSimulator(AdminClient):
         document["channels"][ids.index(wanted)]["callback_url"] = url
         updated = parse_config(document, f"{CONFIG_SOURCE} (set_callback)")
         # The Aicc service reads its channels from ``aicc.config`` on every push, so swapping
-        # it takes effect for the next push; ``/__admin/config`` keeps the start-up view.
+        # it takes effect for the next push; ``/__admin/config`` shows it too.
         aicc.config = replace(updated, source=current.source)
 
     # -- waiting on the journals (woken by appends, never polling) ----------------------------

@@ -335,6 +335,8 @@ def test_set_callback_redirects_the_next_pushes(
 ) -> None:
     sim.set_callback(receiver.base_url + "/__echo/aicc")
     assert sim.channel.callback_url == receiver.base_url + "/__echo/aicc"
+    shown = sim.running_config()["channels"][0]["callback_url"]
+    assert shown == receiver.base_url + "/__echo/aicc"
     run_id = sim.start_run("queuing", user_id="u1")
     assert sim.wait_for_delivery(run_id=run_id)["url"] == receiver.base_url + "/__echo/aicc"
     came = receiver.wait_for_request(path="/__echo/aicc")

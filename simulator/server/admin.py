@@ -233,8 +233,9 @@ async def reset(request: web.Request) -> web.Response:
 
 @routes.get(f"{ADMIN}/config")
 async def show_config(request: web.Request) -> web.Response:
-    """The running configuration, secrets masked."""
-    return json_response(request.app[keys.CONFIG].redacted())
+    """The running configuration, secrets masked: the service's own, so that a callback
+    changed while running (the pytest fixture's ``set_callback``) shows here."""
+    return json_response(request.app[keys.AICC].config.redacted())
 
 
 @routes.get(f"{ADMIN}/openapi.json")
