@@ -51,6 +51,11 @@ def lookup(name: str) -> Any:
         ('{{ name | default("x") }}', "Alice"),
         ('<{{ empty|default("a \\"b\\"") }}>', '<a "b">'),
         ("a }} b", "a }} b"),
+        ("{{ name | truncate(3) }}", "Ali"),
+        ("say {{ name|truncate(10) }}!", "say Alice!"),
+        ("{{ n | truncate(1) }}", "4"),  # truncating makes text of any value
+        ("{{ nothing | truncate(3) }}", ""),
+        ('{{ empty | default("blank") | truncate(2) }}', "bl"),
     ],
 )
 def test_render(text: str, expected: Any) -> None:
@@ -82,6 +87,9 @@ def test_parts_are_kept_in_order() -> None:
         ("{{ a | upper }}", "bad template expression"),
         ("{{ a | default(x) }}", "bad template expression"),
         ("{{ __import__('os') }}", "bad template expression"),
+        ("{{ a | truncate(x) }}", "bad template expression"),
+        ("{{ a | truncate(-1) }}", "bad template expression"),
+        ('{{ a | truncate(3) | default("x") }}', "bad template expression"),
     ],
 )
 def test_bad_templates(text: str, message: str) -> None:

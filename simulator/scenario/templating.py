@@ -1,8 +1,11 @@
-"""A tiny, safe templater for scenario values: ``{{ name }}`` and ``{{ name | default("x") }}``.
+"""A tiny, safe templater for scenario values: ``{{ name }}``, ``{{ name | default("x") }}``
+and ``{{ name | truncate(200) }}``.
 
 No expressions, no attribute access, no eval: an expression is a variable name, optionally
-with one ``default`` fallback used when the value is null or empty. A string that is exactly
-one expression keeps the variable's type (``timestamp: "{{ now_ms }}"`` stays an integer);
+with one ``default`` fallback used when the value is null or empty, then optionally a
+``truncate(N)`` that keeps the first N characters of its text (so that a quoted customer
+message cannot push a DownLinkMsg past a length limit, such as poll's 500). A string that
+is exactly one expression keeps the variable's type (``timestamp: "{{ now_ms }}"`` stays an integer);
 anything else is string interpolation. Templates are parsed once, when the scenario is
 loaded, and shared by every run.
 """
@@ -36,17 +39,20 @@ _OPEN = "{{"
 _CLOSE = "}}"
 _EXPRESSION = re.compile(
     r"""^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*
-        (?:\|\s*default\s*\(\s*(?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>[^']*)')\s*\)\s*)?$""",
+        (?:\|\s*default\s*\(\s*(?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>[^']*)')\s*\)\s*)?
+        (?:\|\s*truncate\s*\(\s*(?P<limit>[0-9]{1,6})\s*\)\s*)?$""",
     re.VERBOSE,
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Ref:
-    """One ``{{ name }}`` expression; ``default`` replaces a null or empty value."""
+    """One ``{{ name }}`` expression; ``default`` replaces a null or empty value; ``limit``
+    cuts the text to that many characters."""
 
     name: str
     default: str | None = None
+    limit: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +96,9 @@ Value = str | int | float | bool | None | Template | MappingValue | ListValue
 def _resolve(ref: Ref, lookup: Lookup) -> Any:
     value = lookup(ref.name)
     if ref.default is not None and (value is None or value == ""):
-        return ref.default
+        value = ref.default
+    if ref.limit is not None:
+        return to_text(value)[: ref.limit]
     return value
 
 
@@ -126,14 +134,15 @@ def parse_template(text: str) -> str | Template:
         match = _EXPRESSION.match(inner)
         if match is None:
             raise ValueError(
-                f"bad template expression {{{{{inner}}}}}: expected {{{{ name }}}} or "
-                f'{{{{ name | default("text") }}}}'
+                f"bad template expression {{{{{inner}}}}}: expected {{{{ name }}}}, "
+                f'{{{{ name | default("text") }}}} or {{{{ name | truncate(N) }}}}'
             )
         if start > position:
             parts.append(text[position:start])
         quoted = match.group("dq")
         default = match.group("sq") if quoted is None else re.sub(r"\\(.)", r"\1", quoted)
-        parts.append(Ref(match.group("name"), default))
+        limit = match.group("limit")
+        parts.append(Ref(match.group("name"), default, None if limit is None else int(limit)))
         position = end + len(_CLOSE)
     if position < len(text):
         parts.append(text[position:])
