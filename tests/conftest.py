@@ -365,7 +365,7 @@ class Customer:
             },
             headers=self.gateway_headers(),
         )
-        if reply.status == 200:
+        if reply.status == 200 and reply.json.get("resultCode", "0") == "0":
             self.token = reply.json["token"]
         return reply
 

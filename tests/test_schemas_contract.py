@@ -871,6 +871,11 @@ ACCEPTED: list[Case] = [
     case("leave.resultDesc.absent", "leave-message-response",
          "leave-message-response.vendor-example.json", drop("/resultDesc"), "", ""),
     case("poll-req.minimal", "poll-request", "poll-request.inline", drop("/isNeedRead"), "", ""),
+    case("apply.failure-without-token", "apply-token-response",
+         "apply-token-response.voip-example.json",
+         (put("/resultCode", "1"), drop("/token"), put("/resultDesc", "no such channel")), "", ""),
+    case("upload.failure-without-key", "upload-response", "upload-response.vendor-example.json",
+         (put("/returnCode", "3"), drop("/objectKey")), "", ""),
 ]
 # fmt: on
 

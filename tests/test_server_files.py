@@ -21,6 +21,7 @@ from conftest import (
 )
 
 from simulator.scenario import load_builtin
+from simulator.validation import default_store
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP438AAAAQBAYDFKhhdAAAAAElFTkSuQmCC"
@@ -67,6 +68,14 @@ async def test_upload_then_download_round_trip(customer: Customer) -> None:
         "downloadFileStream", {"fileId": f"local/{key}", "channel": "WEB", "fileType": "jpg"}
     )
     assert base64.b64decode(local.json["fileStream"]) == data
+    # the temporary view link (fileUrl) serves the same bytes
+    assert down.json["fileUrl"].startswith(customer.sim.base_url + "/__files/")
+    path = down.json["fileUrl"].removeprefix(customer.sim.base_url)
+    view = await customer.sim.request("GET", path)
+    assert view.status == 200
+    assert view.headers["Content-Type"] == "image/jpeg"
+    async with customer.sim.http.get(down.json["fileUrl"]) as response:
+        assert await response.read() == data
 
 
 @pytest.mark.parametrize(
@@ -82,7 +91,8 @@ async def test_upload_refusals(customer: Customer, stream: str, code: str) -> No
     reply = await customer.call("uploadFileStream", _upload(stream))
     assert reply.status == 200, reply.text
     assert reply.json["returnCode"] == code
-    assert not reply.json.get("objectKey")
+    assert "objectKey" not in reply.json
+    assert default_store().violations("upload-response", reply.json) == []
 
 
 async def test_upload_at_the_limit_is_accepted(customer: Customer) -> None:
@@ -252,6 +262,11 @@ async def test_push_msg_sink(files_sim: Sim, customer: Customer) -> None:
     pointers = {v["pointer"] for v in bad.json["violations"]}
     assert "/messages/0/controlType" in pointers
     assert len(bad.json["violations"]) >= 2
+    # the missing timestamp is reported at the root, naming the member
+    assert any(
+        v["pointer"] == "" and "'timestamp' is a required property" in v["message"]
+        for v in bad.json["violations"]
+    ), bad.text
 
     for wrong in (
         {},

@@ -18,6 +18,8 @@ from conftest import (
     config_doc,
 )
 
+from simulator.validation import default_store
+
 VENDOR = Path(__file__).parent / "fixtures" / "vendor"
 OUTSIDE_HOURS = "The current time is not within the working time of the service agents"
 ASYNC_OK = {"resultCode": "0", "resultDesc": "send sendMessageForOpenApiAsync success."}
@@ -94,7 +96,10 @@ async def test_connect_outside_working_hours_is_12(
         {"callId": "late", "caller": "138****7777", "leaveMessage": "call me", "channel": "WEB"},
     )
     assert leave.json == {"resultCode": "0", "resultDesc": "Save leaveMessage success!"}
-    # nothing is pushed: another customer on a normal channel is not affected either
+    # nothing is pushed: no scenario run was started for the refused CONNECT (checking the
+    # receiver alone right away would pass even if a push were still on its way)
+    runs = (await sim.admin("GET", "/runs")).json["runs"]
+    assert [r for r in runs if r["userId"] == "late"] == []
     assert receiver.messages("late") == []
 
 
@@ -159,6 +164,32 @@ async def test_robot_channel_texts(make_sim: MakeSim, receiver: RecordingReceive
     assert chat.json == {"resultCode": "0", "resultDesc": "Send message to robot successfully"}
     bye = await customer.send("DISCONNECT")
     assert bye.json == {"resultCode": "0", "resultDesc": "Disconnect robot successfully"}
+    again = await customer.send("DISCONNECT")
+    assert again.json == {"resultCode": "13", "resultDesc": "Failed to disconnect robot"}
+
+
+async def test_robot_session_moved_to_an_agent(
+    make_sim: MakeSim, receiver: RecordingReceiver
+) -> None:
+    sim = await make_sim(
+        config_doc([channel_doc(receiver.url, robot=True, on_connect="robot-transfer", speed=20)])
+    )
+    customer = sim.customer("moved")
+    await customer.login()
+    await customer.send("CONNECT")
+    transfer = await customer.send("TRANS2AGENT")
+    assert transfer.json == {"resultCode": "0", "resultDesc": "success"}
+    await receiver.wait_message("moved", sourceType="AGENT")
+    # now with an agent: a second transfer is refused, and DISCONNECT is an agent's
+    second = await customer.send("TRANS2AGENT")
+    assert second.json == {
+        "resultCode": "13",
+        "resultDesc": "fail to transfer from robot to agent,it has been agent service.",
+    }
+    chat = await customer.send("CHAT", "hello agent")
+    assert chat.json == {"resultCode": "0", "resultDesc": "sendUserMessage successfully."}
+    bye = await customer.send("DISCONNECT")
+    assert bye.json == {"resultCode": "0", "resultDesc": "disconnect successfully"}
 
 
 async def test_unknown_channel_in_to_is_refused(sim: Sim) -> None:
@@ -166,7 +197,8 @@ async def test_unknown_channel_in_to_is_refused(sim: Sim) -> None:
     await customer.token_by_ak_sk()
     reply = await customer.apply_token()
     assert reply.json["resultCode"] == "1"
-    assert reply.json["token"] == ""
+    assert "token" not in reply.json
+    assert default_store().violations("apply-token-response", reply.json) == []
 
 
 # --------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from simulator.config import ChannelConfig, Config
 from simulator.errors import AuthError, ConfigError, SimulatorError, ValidationFailed, Violation
@@ -52,6 +52,7 @@ NO_CCUCS = "No ccucs address available!"
 DISCONNECT_OK = "disconnect successfully"
 DISCONNECT_FAILED = "disconnect failed"
 DISCONNECT_ROBOT_OK = "Disconnect robot successfully"
+DISCONNECT_ROBOT_FAILED = "Failed to disconnect robot"
 CHAT_OK = "sendUserMessage successfully."
 CHAT_FAILED = "sendUserMessage failed"
 CHAT_ROBOT_OK = "Send message to robot successfully"
@@ -61,6 +62,9 @@ TRANSFER_ALREADY = "fail to transfer from robot to agent,it has been agent servi
 ASYNC_OK = "send sendMessageForOpenApiAsync success."
 POLL_OK = "query user messages success."
 LEAVE_OK = "Save leaveMessage success!"
+
+#: where downloadFileStream's temporary ``fileUrl`` links point (served without auth)
+FILES_PATH = "/__files"
 
 #: messageIds remembered per session for READ receipts
 MAX_UNREAD_IDS = 100
@@ -91,10 +95,11 @@ class DeliveryNote:
     messages: tuple[dict[str, Any], ...]
     queued_ms: int
     verdict: str = "queued-for-poll"
+    violations: tuple[Violation, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready view."""
-        return {
+        data: dict[str, Any] = {
             "kind": "poll",
             "runId": self.run_id,
             "conversation": self.conversation,
@@ -102,6 +107,10 @@ class DeliveryNote:
             "queuedAt": self.queued_ms,
             "verdict": self.verdict,
         }
+        if self.violations:
+            data["violations"] = [{"pointer": v.pointer, "message": v.message}
+                                  for v in self.violations]  # fmt: skip
+        return data
 
 
 Submit = Callable[[str, PushTarget, PlannedPush, str | None], None]
@@ -213,11 +222,16 @@ class Aicc:
         lifetime = min(lifetime, tokens.access_token_max_ttl)
         return self.tokens.issue_access(app_key, lifetime)
 
-    def apply_token(self, access: AccessToken, body: Mapping[str, Any]) -> tuple[Outcome, str]:
-        """applyToken: a ccmessaging-token for the user on the channel."""
+    def apply_token(self, access: AccessToken, body: Mapping[str, Any]) -> dict[str, str]:
+        """applyToken: a ccmessaging-token for the user on the channel. Success answers as the
+        vendor's example, ``{"resultCode": "0", "token": …}`` (resultDesc is "currently not
+        returned", §2.2); an unknown channel is resultCode 1 without a token."""
         channel = self.config.channel(body["channelId"])
         if channel is None:
-            return Outcome("1", f"channel config {body['channelId']} not found"), ""
+            return {
+                "resultCode": "1",
+                "resultDesc": f"channel config {body['channelId']} not found",
+            }
         token = self.tokens.issue_messaging(
             access.app_key,
             user_id=body["userId"],
@@ -226,7 +240,7 @@ class Aicc:
             locale=body["locale"],
             lifetime=self.config.tokens.ccmessaging_token_ttl,
         )
-        return Outcome("0", "success"), token.value
+        return {"resultCode": "0", "token": token.value}
 
     def messaging_token(
         self, value: str | None, access: AccessToken
@@ -258,16 +272,17 @@ class Aicc:
         if control == "CONNECT":
             return self._connect(channel, token, session, body)
         if session is None or not session.active:
-            return self._without_session(control)
+            return self._without_session(control, robot=channel.robot)
         self._arm_idle(channel, session)
         if control == "DISCONNECT":
             session.record(body, from_customer=True)
+            robot = session.state is SessionState.ROBOT
             self._end_session(session, "customer-disconnect")
-            return Outcome("0", DISCONNECT_ROBOT_OK if channel.robot else DISCONNECT_OK)
+            return Outcome("0", DISCONNECT_ROBOT_OK if robot else DISCONNECT_OK)
         if control == "TRANS2AGENT":
             if not self._in_working_hours(channel):
                 return Outcome("12", OUTSIDE_HOURS + ".")
-            if session.state in (SessionState.AGENT, SessionState.QUEUING) and not channel.robot:
+            if session.state in (SessionState.AGENT, SessionState.QUEUING):
                 return Outcome("13", TRANSFER_ALREADY)
             self._feed(session, body)
             return Outcome("0", "success")
@@ -310,9 +325,9 @@ class Aicc:
             )
 
     @staticmethod
-    def _without_session(control: str) -> Outcome:
+    def _without_session(control: str, *, robot: bool) -> Outcome:
         if control == "DISCONNECT":
-            return Outcome("13", DISCONNECT_FAILED)
+            return Outcome("13", DISCONNECT_ROBOT_FAILED if robot else DISCONNECT_FAILED)
         if control == "TRANS2AGENT":
             return Outcome("13", TRANSFER_NO_SESSION)
         return Outcome("13", CHAT_FAILED)
@@ -522,6 +537,18 @@ class Aicc:
                 DeliveryNote(run_id, conversation, push.messages, wall_ms(), "dropped")
             )
             return
+        if not push.faults.invalid:
+            # what poll will answer must match poll-response (e.g. content <= 500), as a push
+            # must match push-request before it leaves
+            answer = {"resultCode": "0", "downlinkMessages": list(push.messages)}
+            if not self.store.is_valid("poll-response", answer):
+                found = tuple(self.store.violations("poll-response", answer))
+                self.poll_journal.append(
+                    DeliveryNote(
+                        run_id, conversation, push.messages, wall_ms(), "invalid-outbound", found
+                    )
+                )
+                return
         copies = 1 + push.faults.duplicate
         if session is not None:
             for _ in range(copies):
@@ -669,20 +696,21 @@ class Aicc:
         return {"resultCode": "0", **figures}
 
     def upload(self, body: Mapping[str, Any]) -> dict[str, str]:
-        """uploadFileStream: store the Base64 file, answer its objectKey."""
+        """uploadFileStream: store the Base64 file, answer its objectKey (a failure has only
+        its returnCode: 3 bad Base64, 2 empty, 13 too large)."""
         stream = body["fileStream"]
         # strict Base64, as a Java decoder on the vendor's side: Python would accept excess
         # padding ("QUJD=") and quietly decode it
         if len(stream) % 4:
-            return {"returnCode": "3", "objectKey": ""}
+            return {"returnCode": "3"}
         try:
             data = base64.b64decode(stream, validate=True)
         except (binascii.Error, ValueError):
-            return {"returnCode": "3", "objectKey": ""}
+            return {"returnCode": "3"}
         if not data:
-            return {"returnCode": "2", "objectKey": ""}
+            return {"returnCode": "2"}
         if len(data) > self.config.limits.max_file_bytes:
-            return {"returnCode": "13", "objectKey": ""}
+            return {"returnCode": "13"}
         return {"returnCode": "0", "objectKey": self.files.add(body["fileType"], data)}
 
     def download(self, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -696,7 +724,7 @@ class Aicc:
             "resultCode": "0",
             "resultDesc": "",
             "fileStream": base64.b64encode(found.data).decode("ascii"),
-            "fileUrl": f"{self.base_url}/__files/{body['fileId']}",
+            "fileUrl": f"{self.base_url}{FILES_PATH}/{quote(body['fileId'], safe='')}",
         }
 
     def history(self, body: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,6 +6,7 @@ ask :class:`~simulator.server.aicc.Aicc`, answer with the vendor's field names.
 
 from __future__ import annotations
 
+import mimetypes
 import time
 from functools import lru_cache
 from typing import Any
@@ -14,7 +15,7 @@ from aiohttp import web
 
 from simulator.errors import ValidationFailed, Violation
 from simulator.server import keys
-from simulator.server.aicc import Aicc, Outcome
+from simulator.server.aicc import FILES_PATH, Aicc, NotFound, Outcome
 from simulator.server.http import USER_ID, encode_json, json_response, read_json
 from simulator.server.tokens import AccessToken, MessagingToken
 
@@ -68,8 +69,7 @@ async def apply_token(request: web.Request) -> web.Response:
     access = _access(request)
     body = await read_json(request, aicc.store, "apply-token-request")
     request[USER_ID] = body["userId"]
-    outcome, token = aicc.apply_token(access, body)
-    return json_response({**outcome.body(), "token": token})
+    return json_response(aicc.apply_token(access, body))
 
 
 async def _session_body(
@@ -182,6 +182,17 @@ async def do_leave_message(request: web.Request) -> web.Response:
     """doLeaveMessage (reference §3.8)."""
     aicc, _, body, headers = await _session_body(request, "leave-message-request")
     return json_response(aicc.leave_message(body).body(), headers=headers)
+
+
+@routes.get(f"{FILES_PATH}/{{fileId}}")
+async def file_url(request: web.Request) -> web.Response:
+    """The temporary view link downloadFileStream answers as ``fileUrl`` (§3.6): the file's
+    bytes, no auth (it is a link to hand to a browser)."""
+    found = request.app[keys.AICC].files.get(request.match_info["fileId"])
+    if found is None:
+        raise NotFound(f"no file {request.match_info['fileId']!r}")
+    kind = mimetypes.types_map.get("." + found.file_type.lower(), "application/octet-stream")
+    return web.Response(body=found.data, content_type=kind)
 
 
 @routes.post(f"{CCM}/pushMsg")
