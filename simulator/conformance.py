@@ -13,13 +13,13 @@ user asked for (the defaults are the seed's, so by default they are exact).
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import aiohttp
 
+from simulator.clock import epoch_ms
 from simulator.delivery import AttemptRecord, Deliverer
 from simulator.push import AuthFault, PlannedPush, PushFaults, PushTarget, RetryPolicy
 from simulator.validation import SchemaStore
@@ -156,7 +156,7 @@ def build_cases(
     ``now_ms`` is the DownLinkMsg ``timestamp`` of the generated (non-seed) messages;
     ``tips`` the content of the offline DISCONNECT cases that are not seed copies.
     """
-    stamp = int(time.time() * 1000) if now_ms is None else now_ms
+    stamp = epoch_ms() if now_ms is None else now_ms
 
     def seed(message: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(message)

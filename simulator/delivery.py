@@ -34,6 +34,7 @@ from typing import Any, Literal, NamedTuple
 import aiohttp
 from yarl import URL
 
+from simulator.clock import epoch_ms
 from simulator.errors import DeliveryError, Violation
 from simulator.push import AuthFault, PlannedPush, PushFaults, PushMode, PushTarget, RetryPolicy
 from simulator.signing import DEFAULT_ACCESS_KEY, check_push_key, sign
@@ -205,10 +206,6 @@ def _parse_url(url: str) -> URL:
     return URL(url)
 
 
-def _wall_ms() -> int:
-    return int(time.time() * 1000)
-
-
 #: the one header every push sends, as journaled
 _JSON_CONTENT_TYPE = ("Content-Type", "application/json")
 
@@ -274,7 +271,7 @@ class Deliverer:
         policy: RetryPolicy,
         store: SchemaStore | None,
         on_attempt: Callable[[AttemptRecord], None],
-        clock_ms: Callable[[], int] = _wall_ms,
+        clock_ms: Callable[[], int] = epoch_ms,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         max_in_flight: int | None = None,
     ) -> None:

@@ -33,10 +33,10 @@ import hashlib
 import hmac
 import json
 import re
-import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from simulator.clock import epoch_ms
 from simulator.errors import SignatureError
 
 __all__ = [
@@ -277,7 +277,7 @@ def verify(
             "signature", "signature does not match (wrong push key, or body/headers changed)"
         )
     if max_skew_ms is not None:
-        now = int(time.time() * 1000) if now_ms is None else now_ms
+        now = epoch_ms() if now_ms is None else now_ms
         skew = now - parsed.timestamp
         if abs(skew) > max_skew_ms:
             raise SignatureError(

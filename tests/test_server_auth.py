@@ -8,6 +8,7 @@ from conftest import (
     APP_KEY,
     APP_SECRET,
     CCM,
+    CHANNEL,
     TOKEN_PATH,
     FakeClock,
     MakeSim,
@@ -117,8 +118,7 @@ async def test_expired_access_token_is_403_with_the_gateway_text(clocked: Sim) -
     clocked.clock.advance(1.0)
     expired = await customer.apply_token()
     assert expired.status == 403
-    assert expired.json["errorCode"] == "0"
-    assert expired.json["exceptionInfo"] == EXPIRED_TOKEN_TEXT
+    assert expired.json == {"errorCode": "0", "exceptionInfo": EXPIRED_TOKEN_TEXT}
     assert EXPIRED_TOKEN_TEXT == (
         "auth fail! illegal or expired token info. please apply or refresh the access token "
         "from the server!"
@@ -172,6 +172,11 @@ async def test_expired_ccmessaging_token_is_renewed_in_a_live_session(clocked: S
     # a fresh token is not renewed
     fresh = await customer.send("INPUT")
     assert "ccmessaging-token" not in fresh.headers
+    # and the client "must use it from then on": the old one is refused, saying why
+    customer.token = old
+    stale = await customer.send("CHAT", "with the old token")
+    assert stale.status == 401
+    assert "renewed" in stale.json["detail"]
 
 
 async def test_expired_ccmessaging_token_without_session_is_401(clocked: Sim) -> None:
@@ -200,3 +205,19 @@ async def test_ccmessaging_token_of_another_app_is_401(
     headers = {**second.gateway_headers(), "ccmessaging-token": first.token}
     reply = await second.call("send", second.message("CONNECT"), headers=headers)
     assert reply.status == 401
+
+
+async def test_query_queue_info_headers_are_optional_but_checked_when_sent(sim: Sim) -> None:
+    customer = sim.customer("queued-quietly")
+    await customer.connect()
+    body = {"userId": "queued-quietly", "channelConfigId": CHANNEL, "channel": "WEB"}
+    bare = await customer.call("queryQueueInfo", body, headers={"Content-Type": "application/json"})
+    assert bare.status == 200
+    assert bare.json["resultCode"] in {"0", "160021"}
+    for name in ("x-app-key", "Authorization", "ccmessaging-token"):
+        alone = {name: customer.headers()[name]}
+        half = await customer.call("queryQueueInfo", body, headers=alone)
+        assert half.status == 401, (name, half.text)
+    wrong_key = {**customer.headers(), "x-app-key": "not-the-app"}
+    assert (await customer.call("queryQueueInfo", body, headers=wrong_key)).status == 401
+    assert (await customer.queue_info()).status == 200

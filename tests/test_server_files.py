@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 from typing import Any
 
 import pytest
@@ -207,6 +208,20 @@ async def test_history_pages_the_conversation(
     assert other.json["violations"][0]["pointer"] == "/userId"
 
 
+async def test_history_dates_customer_messages_without_timestamp(customer: Customer) -> None:
+    before = int(time.time() * 1000)
+    await customer.connect()  # the test client's CONNECT has no timestamp
+    reply = await customer.call(
+        "queryHistoryChatMessage",
+        {"channelId": CHANNEL, "userId": "file-user", "limit": "1", "offset": "0",
+         "channel": "WEB", "startTime": str(before)},
+    )  # fmt: skip
+    (connect,) = reply.json["messageList"]
+    assert connect["controlType"] == "CONNECT"
+    assert connect["sendTime"] >= before
+    assert connect["receiveTime"] >= before
+
+
 async def test_leave_message(customer: Customer) -> None:
     reply = await customer.call(
         "doLeaveMessage",
@@ -219,6 +234,8 @@ async def test_leave_message(customer: Customer) -> None:
     )
     assert reply.status == 200
     assert reply.json == {"resultCode": "0", "resultDesc": "Save leaveMessage success!"}
+    kept = (await customer.sim.admin("GET", "/leave-messages")).json["leaveMessages"]
+    assert [(m["callId"], m["leaveMessage"]) for m in kept] == [("file-user", "请回复电话")]
 
 
 # --------------------------------------------------------------------------------------------

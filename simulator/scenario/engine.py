@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 import random
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from simulator.clock import epoch_ms
 from simulator.errors import ScenarioError
 from simulator.push import PlannedPush, PushFaults
 from simulator.scenario.compiler import parse_duration
@@ -63,10 +63,6 @@ _SHARED_RANDOM = random.Random()
 _PENDING, _RUNNING, _WAITING, _EXPECTING, _DONE = range(5)
 
 
-def _epoch_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 @dataclass(frozen=True, slots=True)
 class RunContext:
     """Who a run talks to and how: the customer's session, speed, randomness, clock."""
@@ -82,7 +78,7 @@ class RunContext:
     #: seeds jitter and messageCode; None draws from a process-wide generator
     seed: int | None = None
     #: epoch milliseconds for DownLinkMsg timestamps
-    wall_ms: Callable[[], int] = _epoch_ms
+    wall_ms: Callable[[], int] = epoch_ms
     #: messageIds the customer sent before the run started and nobody has read yet
     message_ids: tuple[str, ...] = ()
     #: content of the customer's last CHAT before the run started (initial ``lastMessage``)

@@ -5,8 +5,8 @@ No expressions, no attribute access, no eval: an expression is a variable name, 
 with one ``default`` fallback used when the value is null or empty, then optionally a
 ``truncate(N)`` that keeps the first N characters of its text (so that a quoted customer
 message cannot push a DownLinkMsg past a length limit, such as poll's 500). A string that
-is exactly one expression keeps the variable's type (``timestamp: "{{ now_ms }}"`` stays an integer);
-anything else is string interpolation. Templates are parsed once, when the scenario is
+is exactly one expression keeps the variable's type (``timestamp: "{{ now_ms }}"`` stays
+an integer); anything else is string interpolation. Templates are parsed once, when the scenario is
 loaded, and shared by every run.
 """
 

@@ -154,6 +154,12 @@ async def get_session(request: web.Request) -> web.Response:
     )
 
 
+@routes.get(f"{ADMIN}/leave-messages")
+async def list_leave_messages(request: web.Request) -> web.Response:
+    """The messages left with doLeaveMessage (the last 1000), oldest first."""
+    return json_response({"leaveMessages": list(request.app[keys.AICC].leave_messages)})
+
+
 @routes.get(f"{ADMIN}/scenarios")
 async def list_scenarios(request: web.Request) -> web.Response:
     """The built-in scenario library."""

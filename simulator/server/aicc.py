@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from simulator.clock import epoch_ms
 from simulator.config import ChannelConfig, Config
 from simulator.errors import AuthError, ConfigError, SimulatorError, ValidationFailed, Violation
 from simulator.journal import Journal
@@ -120,9 +121,8 @@ def _conversation(channel_id: str, user_id: str) -> str:
     return f"{channel_id}/{user_id}"
 
 
-def wall_ms() -> int:
-    """Epoch milliseconds now."""
-    return time.time_ns() // 1_000_000
+#: epoch milliseconds now (re-exported: the middleware journals with it)
+wall_ms = epoch_ms
 
 
 class Aicc:

@@ -136,11 +136,12 @@ async def poll(request: web.Request) -> web.Response:
 
 @routes.post(f"{CCM}/queryQueueInfo")
 async def query_queue_info(request: web.Request) -> web.Response:
-    """queryQueueInfo (reference §3.4). The vendor marks its headers optional: they are
-    checked when present."""
+    """queryQueueInfo (reference §3.4). The vendor marks its three headers optional: without
+    any of them the call is answered; with any of them, all three are checked as on every
+    other ccmessaging call (a half-authenticated call is a mistake worth reporting)."""
     aicc = request.app[keys.AICC]
     headers: dict[str, str] = {}
-    if request.headers.get("Authorization") or request.headers.get(TOKEN_HEADER):
+    if any(name in request.headers for name in ("Authorization", "x-app-key", TOKEN_HEADER)):
         _, headers = _messaging(request)
     body = await read_json(request, aicc.store, "queue-info-request")
     request[USER_ID] = body["userId"]

@@ -29,9 +29,7 @@ def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse
     if isinstance(exc, AuthError):
         if exc.status == 403:
             # the gateway's exact body for an expired or illegal AccessToken (reference §1.2)
-            return error_response(
-                403, exc.reason, error_code="0", exception_info=EXPIRED_TOKEN_TEXT
-            )
+            return error_response(403, error_code="0", exception_info=EXPIRED_TOKEN_TEXT)
         return error_response(exc.status, exc.reason)
     if isinstance(exc, NotFound):
         return error_response(404, str(exc))

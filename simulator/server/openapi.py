@@ -128,6 +128,7 @@ _ADMIN: list[tuple[str, str, str, str | None, str]] = [
     ("get", "/__admin/deliveries", "Delivery journal", None, "200"),
     ("get", "/__admin/sessions", "Sessions", None, "200"),
     ("get", "/__admin/sessions/{userId}", "One user's sessions", None, "200"),
+    ("get", "/__admin/leave-messages", "Messages left with doLeaveMessage", None, "200"),
     ("get", "/__admin/scenarios", "Built-in scenarios", None, "200"),
     ("post", "/__admin/scenarios/{name}/runs", "Start a scenario run", "admin-run-request", "201"),
     ("get", "/__admin/runs", "Scenario runs", None, "200"),

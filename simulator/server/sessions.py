@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
+from simulator.clock import epoch_ms
+
 __all__ = ["HISTORY_LIMIT", "Session", "SessionState", "SessionStore"]
 
 #: Messages kept per session for queryHistoryChatMessage; the oldest are dropped beyond.
@@ -72,7 +74,8 @@ class Session:
         self.queued_since: float | None = None if robot else now
         self.run_id: str | None = None
         self.ended_reason: str | None = None
-        self.history: deque[tuple[int, Mapping[str, Any], bool]] = deque(maxlen=HISTORY_LIMIT)
+        #: (record id, message, from the customer?, epoch ms when the simulator got it)
+        self.history: deque[tuple[int, Mapping[str, Any], bool, int]] = deque(maxlen=HISTORY_LIMIT)
         self.poll_queue: deque[dict[str, Any]] = deque()
         self.unread_ids: list[str] = []
 
@@ -111,7 +114,7 @@ class Session:
         """Keep ``message`` for queryHistoryChatMessage. Only a reference is kept (parsed
         bodies and pushed messages are never mutated); the vendor's history-record shape
         is built when history is asked for (:meth:`history_records`)."""
-        self.history.append((next(_history_ids), message, from_customer))
+        self.history.append((next(_history_ids), message, from_customer, epoch_ms()))
 
     def history_records(self) -> list[dict[str, Any]]:
         """The kept messages, oldest first, in the history record's shape (reference §3.7)."""
@@ -134,20 +137,21 @@ class Session:
 
 
 def _history_record(
-    record_id: int, message: Mapping[str, Any], from_customer: bool
+    record_id: int, message: Mapping[str, Any], from_customer: bool, received_ms: int
 ) -> dict[str, Any]:
+    # sendTime is the message's own timestamp (optional on send), else when it arrived
     ts = message.get("timestamp")
     try:
-        send_time = int(ts) if ts is not None else 0
+        send_time = int(ts) if ts is not None else received_ms
     except (TypeError, ValueError):
-        send_time = 0
+        send_time = received_ms
     return {
         "id": str(record_id),
         "channel": message.get("channel", "WEB"),
         "senderNickname": message.get("senderNickname"),
         "senderAvatar": message.get("senderAvatar"),
         "sendTime": send_time,
-        "receiveTime": send_time,
+        "receiveTime": received_ms,
         "controlType": message.get("controlType"),
         # history records call the customer USER (reference §3.7)
         "sourceType": "USER" if from_customer else message.get("sourceType"),

@@ -10,10 +10,10 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from simulator.clock import epoch_ms
 from simulator.errors import AuthError
 
 __all__ = [
@@ -68,8 +68,12 @@ class TokenStore:
         self._capacity = capacity
         self._access: dict[str, AccessToken] = {}
         self._messaging: dict[str, MessagingToken] = {}
+        #: expired tokens that were renewed: old value -> new value
+        self._renewed: dict[str, str] = {}
 
-    def _trim(self, table: dict[str, AccessToken] | dict[str, MessagingToken]) -> None:
+    def _trim(
+        self, table: dict[str, AccessToken] | dict[str, MessagingToken] | dict[str, str]
+    ) -> None:
         while len(table) > self._capacity:
             del table[next(iter(table))]
 
@@ -114,7 +118,7 @@ class TokenStore:
         now = self._clock()
         claims = json.dumps(
             {
-                "createTime": time.time_ns() // 1_000_000,
+                "createTime": epoch_ms(),
                 "userId": user_id,
                 "channelId": channel_id,
                 "nonce": secrets.token_hex(8),
@@ -136,6 +140,12 @@ class TokenStore:
             raise AuthError(401, "missing ccmessaging-token header (call applyToken first)")
         token = self._messaging.get(value)
         if token is None:
+            if value in self._renewed:
+                raise AuthError(
+                    401,
+                    "ccmessaging-token was renewed: use the one AICC returned in the "
+                    "ccmessaging-token response header",
+                )
             raise AuthError(401, "unknown ccmessaging-token (call applyToken again)")
         return token
 
@@ -144,8 +154,9 @@ class TokenStore:
         return self._clock() >= token.expires_at
 
     def renew_messaging(self, token: MessagingToken, lifetime: int) -> MessagingToken:
-        """A fresh token for the same user and channel (the mid-session renewal of §2.2)."""
-        return self.issue_messaging(
+        """A fresh token for the same user and channel (the mid-session renewal of §2.2).
+        The client "must use it from then on": the old value is refused afterwards."""
+        renewed = self.issue_messaging(
             token.app_key,
             user_id=token.user_id,
             user_name=token.user_name,
@@ -153,8 +164,13 @@ class TokenStore:
             locale=token.locale,
             lifetime=lifetime,
         )
+        self._messaging.pop(token.value, None)
+        self._renewed[token.value] = renewed.value
+        self._trim(self._renewed)
+        return renewed
 
     def clear(self) -> None:
         """Forget every token."""
         self._access.clear()
         self._messaging.clear()
+        self._renewed.clear()
