@@ -107,9 +107,13 @@ def _build(doc: Mapping[str, Any], source: str) -> Config:
     )
 
 
+#: The RetryPolicy settings that are counts; the others are seconds or factors.
+_RETRY_COUNTS: Final = frozenset({"attempts", "max_backlog"})
+
+
 def _build_retry(d: Mapping[str, Any]) -> RetryPolicy:
-    # every setting but the count is seconds or a factor: YAML may have given an int
-    given: dict[str, Any] = {k: v if k == "attempts" else float(v) for k, v in d.items()}
+    # seconds and factors are floats even where YAML gave an int
+    given: dict[str, Any] = {k: v if k in _RETRY_COUNTS else float(v) for k, v in d.items()}
     return RetryPolicy(**given)
 
 

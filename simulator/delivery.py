@@ -18,6 +18,10 @@ A delivery, in order:
    success is HTTP 200 and a JSON object whose ``resultCode`` is the string ``"0"``;
 5. ``faults.duplicate`` extra identical POSTs after the last attempt (one try each, recorded
    with ``duplicate=True``, not counted in the verdict).
+
+A lane holds at most ``policy.max_backlog`` waiting pushes besides the one in flight: a push
+submitted to a full lane is not queued but journaled and resolved at once as ``dropped``,
+so flooding a dead or stalled receiver cannot grow memory without bound.
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ AttemptVerdict = Literal[
     "http-error",  # any other status
     "timeout",  # no complete answer within policy.timeout
     "connection-error",  # refused, reset, DNS, protocol error
-    "dropped",  # faults.drop: nothing sent
+    "dropped",  # faults.drop or a full conversation backlog: nothing sent
     "invalid-outbound",  # failed push-request validation: nothing sent
 ]
 DeliveryVerdict = Literal["accepted", "failed", "dropped", "invalid-outbound"]
@@ -190,6 +194,17 @@ class _Job:
         self.future = future
 
 
+class _Prepared(NamedTuple):
+    """One delivery's body and headers, built once and shared by all its attempts."""
+
+    document: dict[str, Any]
+    text: str
+    body: bytes
+    url: URL
+    headers: dict[str, str]
+    shown: tuple[tuple[str, str], ...]
+
+
 class _Lane:
     """The queue of one active conversation and the task serving it."""
 
@@ -284,6 +299,7 @@ class Deliverer:
         self._session = session
         self._policy = policy
         self._attempts = max(1, policy.attempts)
+        self._max_backlog = max(1, policy.max_backlog)
         self._timeout = aiohttp.ClientTimeout(total=policy.timeout)
         self._store = store
         self._on_attempt = on_attempt
@@ -323,7 +339,9 @@ class Deliverer:
         the :class:`DeliveryResult` (it fails only on a bug, never for a refused push).
 
         ``body_timestamp`` (epoch ms) defaults to the clock when the delivery starts.
-        Cancelling the future before the push starts skips it.
+        Cancelling the future before the push starts skips it. When the conversation
+        already has ``policy.max_backlog`` pushes waiting behind the one in flight, the push
+        is not queued: it is journaled as ``dropped`` and the future is already resolved.
         """
         if self._closed:
             raise DeliveryError("the deliverer is closed")
@@ -340,6 +358,10 @@ class Deliverer:
             lane.task = loop.create_task(
                 self._serve(conversation, lane), name=f"push:{conversation}"
             )
+        elif len(lane.jobs) > self._max_backlog:
+            # jobs[0] is the push in flight (it stays queued while it runs); the rest wait
+            self._refuse(job, len(lane.jobs) - 1)
+            return future
         else:
             lane.jobs.append(job)
         self._pending += 1
@@ -423,70 +445,99 @@ class Deliverer:
         shown = signed.rsplit("/", 1)[0] + "/***"
         return headers, (_JSON_CONTENT_TYPE, ("Host", host), ("Authorization", shown))
 
-    async def _deliver(self, job: _Job) -> DeliveryResult:
-        push, target = job.push, job.target
-        faults = push.faults
-        journaled_faults = faults if faults.any else None
+    def _refuse(self, job: _Job, waiting: int) -> None:
+        """Resolve ``job`` as dropped without queueing it: its conversation's lane is full."""
+        pushes = "push" if waiting == 1 else "pushes"
+        error = f"conversation backlog full: {waiting} {pushes} waiting (delivery.max_backlog)"
+        try:
+            result = self._unsent(job, self._prepare(job), "dropped", error)
+        except Exception as exc:  # a bug (e.g. on_attempt raised): hand it to the caller
+            job.future.set_exception(exc)
+        else:
+            job.future.set_result(result)
+
+    def _prepare(self, job: _Job) -> _Prepared:
+        """The body (serialised once) and headers of ``job``, as sent on every attempt."""
+        target = job.target
         stamp = self._clock_ms() if job.body_timestamp is None else job.body_timestamp
-        document = {"timestamp": stamp, "messages": list(push.messages)}
+        document = {"timestamp": stamp, "messages": list(job.push.messages)}
         text = _ENCODE(document)
         body = text.encode("utf-8")
         url = _parse_url(target.url)
-        headers, shown = self._headers(target, url, body, stamp, faults.auth)
+        headers, shown = self._headers(target, url, body, stamp, job.push.faults.auth)
+        return _Prepared(document, text, body, url, headers, shown)
 
-        def record(
-            attempt: int,
-            outcome: _Outcome,
-            *,
-            duplicate: bool = False,
-            violations: tuple[Violation, ...] = (),
-        ) -> None:
-            self._on_attempt(
-                AttemptRecord(
-                    delivery_id=job.delivery_id,
-                    run_id=job.run_id,
-                    conversation=job.conversation,
-                    attempt=attempt,
-                    url=target.url,
-                    mode=target.mode,
-                    request_headers=shown,
-                    request_body=text,
-                    response_status=outcome.status,
-                    response_body=outcome.body,
-                    latency_ms=outcome.latency_ms,
-                    verdict=outcome.verdict,
-                    error=outcome.error,
-                    started_at=outcome.started_at,
-                    invalid_by_design=faults.invalid,
-                    duplicate=duplicate,
-                    response_truncated=outcome.truncated,
-                    violations=violations,
-                    step=push.step,
-                    faults=journaled_faults,
-                )
-            )
-
-        def unsent(
-            verdict: Literal["dropped", "invalid-outbound"],
-            error: str | None,
-            violations: tuple[Violation, ...] = (),
-        ) -> DeliveryResult:
-            record(
-                0,
-                _Outcome(self._clock_ms(), None, None, False, 0.0, verdict, error),
+    def _record(
+        self,
+        job: _Job,
+        prepared: _Prepared,
+        attempt: int,
+        outcome: _Outcome,
+        *,
+        duplicate: bool = False,
+        violations: tuple[Violation, ...] = (),
+    ) -> None:
+        """Journal one attempt of ``job`` through ``on_attempt``."""
+        faults = job.push.faults
+        self._on_attempt(
+            AttemptRecord(
+                delivery_id=job.delivery_id,
+                run_id=job.run_id,
+                conversation=job.conversation,
+                attempt=attempt,
+                url=job.target.url,
+                mode=job.target.mode,
+                request_headers=prepared.shown,
+                request_body=prepared.text,
+                response_status=outcome.status,
+                response_body=outcome.body,
+                latency_ms=outcome.latency_ms,
+                verdict=outcome.verdict,
+                error=outcome.error,
+                started_at=outcome.started_at,
+                invalid_by_design=faults.invalid,
+                duplicate=duplicate,
+                response_truncated=outcome.truncated,
                 violations=violations,
+                step=job.push.step,
+                faults=faults if faults.any else None,
             )
-            return DeliveryResult(
-                job.delivery_id, job.conversation, verdict, 0, None, error, violations
-            )
+        )
 
+    def _unsent(
+        self,
+        job: _Job,
+        prepared: _Prepared,
+        verdict: Literal["dropped", "invalid-outbound"],
+        error: str | None,
+        violations: tuple[Violation, ...] = (),
+    ) -> DeliveryResult:
+        """Journal the one record (attempt 0) of a push that is not sent, and its result."""
+        self._record(
+            job,
+            prepared,
+            0,
+            _Outcome(self._clock_ms(), None, None, False, 0.0, verdict, error),
+            violations=violations,
+        )
+        return DeliveryResult(
+            job.delivery_id, job.conversation, verdict, 0, None, error, violations
+        )
+
+    async def _deliver(self, job: _Job) -> DeliveryResult:
+        faults = job.push.faults
+        prepared = self._prepare(job)
+        url, headers, body = prepared.url, prepared.headers, prepared.body
         store = self._store
+        document = prepared.document
         if store is not None and not faults.invalid and not store.is_valid(PUSH_SCHEMA, document):
             found = tuple(store.violations(PUSH_SCHEMA, document))
             listed = "; ".join(str(v) for v in found)
-            return unsent("invalid-outbound", f"{PUSH_SCHEMA}: {listed}", found)
+            return self._unsent(
+                job, prepared, "invalid-outbound", f"{PUSH_SCHEMA}: {listed}", found
+            )
         if faults.drop:
-            return unsent("dropped", None)
+            return self._unsent(job, prepared, "dropped", None)
         if faults.delay > 0:
             await self._sleep(faults.delay)
 
@@ -495,14 +546,15 @@ class Deliverer:
         outcome: _Outcome | None = None
         for made in range(1, attempts + 1):
             outcome = await self._attempt(url, headers, body)
-            record(made, outcome)
+            self._record(job, prepared, made, outcome)
             if outcome.verdict == "accepted":
                 break
             if made < attempts:
                 await self._sleep(self._policy.backoff(made))
         assert outcome is not None
         for extra in range(1, faults.duplicate + 1):
-            record(made + extra, await self._attempt(url, headers, body), duplicate=True)
+            outcome_extra = await self._attempt(url, headers, body)
+            self._record(job, prepared, made + extra, outcome_extra, duplicate=True)
         accepted = outcome.verdict == "accepted"
         return DeliveryResult(
             job.delivery_id,

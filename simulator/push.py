@@ -88,13 +88,17 @@ class PushTarget:
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
     """How hard delivery tries. Defaults are the simulator's choice (the vendor documents
-    no retry behaviour): 3 attempts, 5 s per attempt, backoff 0.2 s doubling up to 5 s."""
+    no retry behaviour): 3 attempts, 5 s per attempt, backoff 0.2 s doubling up to 5 s,
+    at most 1000 pushes waiting per conversation."""
 
     attempts: int = 3
     timeout: float = 5.0
     backoff_initial: float = 0.2
     backoff_factor: float = 2.0
     backoff_max: float = 5.0
+    max_backlog: int = 1000
+    """The most pushes that may wait for one conversation, the one in flight not counted;
+    a push submitted to a full conversation is not queued but recorded as ``dropped``."""
 
     def backoff(self, failed_attempts: int) -> float:
         """Seconds to wait after the ``failed_attempts``-th failure (1-based)."""
