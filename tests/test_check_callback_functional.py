@@ -44,12 +44,19 @@ class Receiver(Recorder):
 
     def authorized(self, request: web.Request, body: bytes) -> bool:
         if self.mode == "oauth":
-            return (request.headers.get("x-app-key") == APP_KEY
-                    and request.headers.get("Authorization") == f"Bearer {TOKEN}")
+            return (
+                request.headers.get("x-app-key") == APP_KEY
+                and request.headers.get("Authorization") == f"Bearer {TOKEN}"
+            )
         try:
-            signing.verify(request.headers.get("Authorization"), method=request.method,
-                           path=request.raw_path, headers=request.headers, body=body,
-                           push_key=PUSH_KEY)
+            signing.verify(
+                request.headers.get("Authorization"),
+                method=request.method,
+                path=request.raw_path,
+                headers=request.headers,
+                body=body,
+                push_key=PUSH_KEY,
+            )
         except SignatureError:
             return False
         return True
@@ -57,14 +64,14 @@ class Receiver(Recorder):
     async def handle(self, request: web.Request) -> web.Response:
         body = (await self.record(request)).body
         if not self.lax and not self.authorized(request, body):
-            return web.json_response({"resultCode": "1", "resultDesc": "unauthorized"},
-                                     status=401)
+            return web.json_response({"resultCode": "1", "resultDesc": "unauthorized"}, status=401)
         document = json.loads(body)
         if not default_store().is_valid("push-request", document):
             return web.json_response({"resultCode": "1", "resultDesc": "invalid"}, status=400)
         if self.refuse_if is not None and self.refuse_if(document):
-            return web.json_response({"resultCode": "2", "resultDesc": "unsupported"},
-                                     status=self.status)
+            return web.json_response(
+                {"resultCode": "2", "resultDesc": "unsupported"}, status=self.status
+            )
         return web.json_response({"resultCode": "0", "resultDesc": "success."})
 
 
@@ -114,8 +121,10 @@ def any_message(case: Case, test: Callable[[dict[str, Any]], bool]) -> bool:
 def test_every_case_is_a_valid_push() -> None:
     store = default_store()
     for case in ALL:
-        assert store.violations("push-request", {"timestamp": 1, "messages": list(case.messages)}) \
-            == [], case.name
+        assert (
+            store.violations("push-request", {"timestamp": 1, "messages": list(case.messages)})
+            == []
+        ), case.name
 
 
 def test_the_suite_covers_every_downlink_variant() -> None:
@@ -127,8 +136,10 @@ def test_the_suite_covers_every_downlink_variant() -> None:
     assert offline == {True, False, None, "absent"}
     assert any(len(c.messages) > 1 for c in ALL)
     assert any("interIdx" in m for c in ALL for m in c.messages)
-    assert [c.name for c in ALL if c.expects_refusal] == ["security-wrong-auth",
-                                                          "security-missing-auth"]
+    assert [c.name for c in ALL if c.expects_refusal] == [
+        "security-wrong-auth",
+        "security-missing-auth",
+    ]
     assert not any(c.expects_refusal for c in build_cases(security=False))
     assert len(set(NAMES)) == len(NAMES)
 
@@ -139,8 +150,10 @@ def test_the_suite_covers_every_downlink_variant() -> None:
         ("SEED_CONNECTED", "push-request.seed-pushmsg-connected.json#0"),
         ("SEED_QUEUING", "downlink-message.seed-pushmsg-queuing.json"),
         ("SEED_AGENT_DISCONNECT", "downlink-message.seed-pushmsg-disconnect-agent.json"),
-        ("SEED_TIMEOUT_ASYNC_OFF",
-         "downlink-message.seed-pushmsg-disconnect-timeout-async-off.json"),
+        (
+            "SEED_TIMEOUT_ASYNC_OFF",
+            "downlink-message.seed-pushmsg-disconnect-timeout-async-off.json",
+        ),
         ("SEED_TIMEOUT_ASYNC_ON", "downlink-message.seed-pushmsg-disconnect-timeout-async-on.json"),
         ("SEED_READ", "downlink-message.seed-pushmsg-read.json"),
         ("SEED_BATCH", "push-request.seed-webhook-batch.json#all"),
@@ -159,8 +172,7 @@ def test_seed_cases_are_exact_by_default_and_retargeted_on_request() -> None:
     [batch] = [c for c in ALL if c.name == "seed-batch"]
     assert list(batch.messages) == list(conformance.SEED_BATCH)
     moved = {c.name: c for c in build_cases(user_id="u-1", channel_id="c-1")}
-    assert all(m["to"] == "u-1" and m["from"] == "c-1" for c in moved.values()
-               for m in c.messages)
+    assert all(m["to"] == "u-1" and m["from"] == "c-1" for c in moved.values() for m in c.messages)
     assert conformance.SEED_BATCH[0]["to"] == conformance.SEED_USER_ID  # not mutated
 
 
@@ -187,8 +199,12 @@ async def test_a_conforming_oauth_receiver_passes(
     assert batch["messages"] == list(conformance.SEED_BATCH)
     assert type(batch["timestamp"]) is int
     root = ET.parse(report).getroot()
-    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) \
-        == (str(len(ALL)), "0", "0", "0")
+    assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (
+        str(len(ALL)),
+        "0",
+        "0",
+        "0",
+    )
     cases = root.findall("./testsuite/testcase")
     assert [c.get("name", "").split()[0] for c in cases] == NAMES
     assert cases[0].get("classname") == "aicc-sim.check-callback.seed"
@@ -204,8 +220,14 @@ async def test_a_conforming_signature_receiver_passes(
     assert {s.path for s in receiver.seen} == {"/aicc/webhooks/v1/messages"}
     wrong = receiver.seen[NAMES.index("security-wrong-auth")]
     assert signing.parse_authorization(wrong.headers["Authorization"])  # well-formed...
-    assert not signing.is_valid(wrong.headers["Authorization"], method="POST", path=wrong.path,
-                                headers=wrong.headers, body=wrong.body, push_key=PUSH_KEY)
+    assert not signing.is_valid(
+        wrong.headers["Authorization"],
+        method="POST",
+        path=wrong.path,
+        headers=wrong.headers,
+        body=wrong.body,
+        push_key=PUSH_KEY,
+    )
     assert "Authorization" not in receiver.seen[NAMES.index("security-missing-auth")].headers
 
 
@@ -216,21 +238,35 @@ async def test_a_conforming_signature_receiver_passes(
 @pytest.mark.parametrize(
     ("bug", "refuse_if", "lax", "failing"),
     [
-        ("rejects READ",
-         lambda doc: any(m["controlType"] == "READ" for m in doc["messages"]), False,
-         names_where(lambda c: any_message(c, lambda m: m["controlType"] == "READ"))),
-        ("rejects null mediaType",
-         lambda doc: any(m["mediaType"] is None for m in doc["messages"]), False,
-         names_where(lambda c: any_message(c, lambda m: m["mediaType"] is None))),
-        ("rejects batches", lambda doc: len(doc["messages"]) > 1, False,
-         names_where(lambda c: len(c.messages) > 1)),
-        ("accepts any credentials", None, True,
-         {"security-wrong-auth", "security-missing-auth"}),
+        (
+            "rejects READ",
+            lambda doc: any(m["controlType"] == "READ" for m in doc["messages"]),
+            False,
+            names_where(lambda c: any_message(c, lambda m: m["controlType"] == "READ")),
+        ),
+        (
+            "rejects null mediaType",
+            lambda doc: any(m["mediaType"] is None for m in doc["messages"]),
+            False,
+            names_where(lambda c: any_message(c, lambda m: m["mediaType"] is None)),
+        ),
+        (
+            "rejects batches",
+            lambda doc: len(doc["messages"]) > 1,
+            False,
+            names_where(lambda c: len(c.messages) > 1),
+        ),
+        ("accepts any credentials", None, True, {"security-wrong-auth", "security-missing-auth"}),
     ],
 )
 async def test_a_faulty_receiver_fails_the_right_cases(
-    bug: str, refuse_if: Rule | None, lax: bool, failing: set[str], receiver: Receiver,
-    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    bug: str,
+    refuse_if: Rule | None,
+    lax: bool,
+    failing: set[str],
+    receiver: Receiver,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     receiver.refuse_if, receiver.lax = refuse_if, lax
     report = tmp_path / "check.xml"
@@ -239,8 +275,7 @@ async def test_a_faulty_receiver_fails_the_right_cases(
     assert status == 1, bug
     found = lines_of(out)
     assert {name for name, line in found.items() if line.startswith("FAIL")} == failing
-    assert {name for name, line in found.items() if line.startswith("PASS")} \
-        == set(NAMES) - failing
+    assert {name for name, line in found.items() if line.startswith("PASS")} == set(NAMES) - failing
     by_name = {c.name: c for c in ALL}
     for name in failing:
         # the summary names the case and its controlType/mediaType
@@ -254,8 +289,9 @@ async def test_a_faulty_receiver_fails_the_right_cases(
     assert out.rstrip().endswith("FAIL")
     root = ET.parse(report).getroot()
     assert (root.get("tests"), root.get("failures")) == (str(len(ALL)), str(len(failing)))
-    failed = {c.get("name", "").split()[0] for c in root.iter("testcase")
-              if c.find("failure") is not None}
+    failed = {
+        c.get("name", "").split()[0] for c in root.iter("testcase") if c.find("failure") is not None
+    }
     assert failed == failing
 
 
@@ -315,8 +351,11 @@ async def test_a_dead_receiver_is_a_clean_failure(
     assert found[NAMES[0]].startswith("FAIL") and "connection refused" in found[NAMES[0]]
     assert all(found[name].startswith("SKIP") for name in NAMES[1:])
     root = ET.parse(report).getroot()
-    assert (root.get("tests"), root.get("failures"), root.get("skipped")) \
-        == (str(len(ALL)), "1", str(len(ALL) - 1))
+    assert (root.get("tests"), root.get("failures"), root.get("skipped")) == (
+        str(len(ALL)),
+        "1",
+        str(len(ALL) - 1),
+    )
 
 
 async def test_an_unwritable_junit_path_is_a_clean_error(
@@ -352,8 +391,13 @@ def test_junit_counts_and_hostile_text() -> None:
     suite = root.find("testsuite")
     assert suite is not None
     for node in (root, suite):
-        assert (node.get("tests"), node.get("failures"), node.get("errors"),
-                node.get("skipped"), node.get("time")) == ("4", "1", "1", "1", "0.500")
+        assert (
+            node.get("tests"),
+            node.get("failures"),
+            node.get("errors"),
+            node.get("skipped"),
+            node.get("time"),
+        ) == ("4", "1", "1", "1", "0.500")
     bad = suite.find("./testcase[@name='bad']/failure")
     assert bad is not None and bad.get("message") == "HTTP 400"
     assert bad.text == "body: \ufffd\ufffd<&>"  # control bytes replaced, markup escaped

@@ -65,9 +65,14 @@ def check_oauth(request: web.Request, body: bytes) -> web.Response | None:
 
 def check_signature(request: web.Request, body: bytes) -> web.Response | None:
     try:
-        signing.verify(request.headers.get("Authorization"), method=request.method,
-                       path=request.raw_path, headers=request.headers, body=body,
-                       push_key=PUSH_KEY)
+        signing.verify(
+            request.headers.get("Authorization"),
+            method=request.method,
+            path=request.raw_path,
+            headers=request.headers,
+            body=body,
+            push_key=PUSH_KEY,
+        )
     except SignatureError:
         return refuse()
     return None
@@ -89,8 +94,18 @@ async def cli(*argv: str) -> int:
 
 
 def oauth_args(recv: Receiver) -> list[str]:
-    return ["--callback", recv.url, "--user", USER, "--channel", CHANNEL,
-            "--app-key", APP_KEY, "--token", TOKEN]
+    return [
+        "--callback",
+        recv.url,
+        "--user",
+        USER,
+        "--channel",
+        CHANNEL,
+        "--app-key",
+        APP_KEY,
+        "--token",
+        TOKEN,
+    ]
 
 
 def seed(name: str) -> dict[str, Any]:
@@ -130,7 +145,9 @@ EXPECTED_PUSHES: dict[str, list[Kind]] = {
     ],
     "connected": [QUEUING, CONNECTED, ("CHAT", "TEXT", "AGENT", GREETING)],
     "full-conversation": [
-        QUEUING, CONNECTED, ("CHAT", "TEXT", "AGENT", GREETING),
+        QUEUING,
+        CONNECTED,
+        ("CHAT", "TEXT", "AGENT", GREETING),
         ("CHAT", "TEXT", "AGENT", "Are you still there? I will close this chat now."),
         ("CHAT", "TEXT", "AGENT", "Thank you for contacting us. Goodbye!"),
         ("DISCONNECT", None, "AGENT", None),
@@ -138,8 +155,12 @@ EXPECTED_PUSHES: dict[str, list[Kind]] = {
     "queuing": [QUEUING],
     "read-receipt": [("READ", None, "AGENT", "messageId1,messageId2")],
     "robot-transfer": [
-        ("CHAT", "TEXT", "ROBOT",
-         "Hello, I am the virtual assistant. Ask me anything, or ask for an agent."),
+        (
+            "CHAT",
+            "TEXT",
+            "ROBOT",
+            "Hello, I am the virtual assistant. Ask me anything, or ask for an agent.",
+        ),
     ],
     "timeout-async-off": [("DISCONNECT", None, "SYSTEM", None)],
     "timeout-async-on": [("DISCONNECT", "TEXT", "SYSTEM", "{TIPS}")],
@@ -177,8 +198,12 @@ async def test_replay_builtin_pushes_exactly_the_scenario(
         document = seen.document
         assert type(document["timestamp"]) is int
         [message] = seen.messages
-        assert (message["controlType"], message["mediaType"], message["sourceType"],
-                message["content"]) == (control, media, source, content)
+        assert (
+            message["controlType"],
+            message["mediaType"],
+            message["sourceType"],
+            message["content"],
+        ) == (control, media, source, content)
         assert (message["from"], message["to"], message["channel"]) == (CHANNEL, USER, "WEB")
         assert type(message["timestamp"]) is int
     if name in SEED_OF:
@@ -209,8 +234,9 @@ async def test_tips_option_fills_the_offline_disconnect(receiver: Receiver) -> N
 
 async def test_signature_mode_pushes_verify(receiver: Receiver) -> None:
     receiver.decide = check_signature
-    status = await cli("replay", "agent-media", "--callback", receiver.url, "--mode", "signature",
-                       "--speed", "100")
+    status = await cli(
+        "replay", "agent-media", "--callback", receiver.url, "--mode", "signature", "--speed", "100"
+    )
     assert status == 0
     assert len(receiver.seen) == 5
     for seen in receiver.seen:
@@ -218,16 +244,32 @@ async def test_signature_mode_pushes_verify(receiver: Receiver) -> None:
         parsed = signing.parse_authorization(seen.headers["Authorization"])
         assert parsed.access_key == signing.DEFAULT_ACCESS_KEY
         assert parsed.timestamp == seen.document["timestamp"]
-        signing.verify(seen.headers["Authorization"], method="POST", path=seen.path,
-                       headers=seen.headers, body=seen.body, push_key=PUSH_KEY)
+        signing.verify(
+            seen.headers["Authorization"],
+            method="POST",
+            path=seen.path,
+            headers=seen.headers,
+            body=seen.body,
+            push_key=PUSH_KEY,
+        )
 
 
 async def test_signature_mode_with_the_wrong_key_fails(
     receiver: Receiver, capsys: pytest.CaptureFixture[str]
 ) -> None:
     receiver.decide = check_signature
-    status = await cli("replay", "queuing", "--callback", receiver.url, "--mode", "signature",
-                       "--push-key", OTHER_KEY, "--attempts", "2")
+    status = await cli(
+        "replay",
+        "queuing",
+        "--callback",
+        receiver.url,
+        "--mode",
+        "signature",
+        "--push-key",
+        OTHER_KEY,
+        "--attempts",
+        "2",
+    )
     out = capsys.readouterr().out
     assert status == 1
     assert len(receiver.seen) == 2  # retried per --attempts
@@ -251,9 +293,19 @@ async def test_generated_token_is_printed_and_sent(
 
 
 async def test_scripted_uplinks_drive_the_expect_branch(receiver: Receiver) -> None:
-    status = await cli("replay", "connected", *oauth_args(receiver), "--speed", "10",
-                       "--idle-timeout", "20", "--uplink", "CHAT:where is my parcel?@2",
-                       "--uplink", "DISCONNECT@3")
+    status = await cli(
+        "replay",
+        "connected",
+        *oauth_args(receiver),
+        "--speed",
+        "10",
+        "--idle-timeout",
+        "20",
+        "--uplink",
+        "CHAT:where is my parcel?@2",
+        "--uplink",
+        "DISCONNECT@3",
+    )
     assert status == 0
     kinds = [(m["controlType"], m["content"]) for s in receiver.seen for m in s.messages]
     assert kinds == [
@@ -266,8 +318,17 @@ async def test_scripted_uplinks_drive_the_expect_branch(receiver: Receiver) -> N
 
 
 async def test_robot_transfer_with_a_scripted_trans2agent(receiver: Receiver) -> None:
-    status = await cli("replay", "robot-transfer", *oauth_args(receiver), "--speed", "20",
-                       "--idle-timeout", "20", "--uplink", "TRANS2AGENT@1")
+    status = await cli(
+        "replay",
+        "robot-transfer",
+        *oauth_args(receiver),
+        "--speed",
+        "20",
+        "--idle-timeout",
+        "20",
+        "--uplink",
+        "TRANS2AGENT@1",
+    )
     assert status == 0
     controls = [m["controlType"] for s in receiver.seen for m in s.messages]
     assert controls == ["CHAT", "Trans2Agent", "CHAT", "CHAT", "CHAT"]
@@ -316,8 +377,12 @@ async def test_fault_pushes_refused_by_a_strict_receiver_pass(
     assert "Authorization" not in receiver.seen[2].headers
     lines = [line for line in out.splitlines() if line.startswith("+")]
     assert [line.split("  ")[-2 if "[" in line else -1].strip() for line in lines] == [
-        "accepted", "rejected as expected", "rejected as expected", "rejected as expected",
-        "dropped (not sent, as scripted)", "accepted",
+        "accepted",
+        "rejected as expected",
+        "rejected as expected",
+        "rejected as expected",
+        "dropped (not sent, as scripted)",
+        "accepted",
     ]
     root = ET.parse(report).getroot()
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("6", "0", "0")
@@ -440,9 +505,19 @@ def console_script() -> Path:
 async def test_console_script_replays_against_a_live_receiver(receiver: Receiver) -> None:
     receiver.decide = check_signature
     process = await asyncio.create_subprocess_exec(
-        str(console_script()), "replay", "timeout-async-on", "--callback", receiver.url,
-        "--mode", "signature", "--user", USER, "--channel", CHANNEL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        str(console_script()),
+        "replay",
+        "timeout-async-on",
+        "--callback",
+        receiver.url,
+        "--mode",
+        "signature",
+        "--user",
+        USER,
+        "--channel",
+        CHANNEL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     async with asyncio.timeout(WAIT):
         out, err = await process.communicate()
@@ -457,9 +532,15 @@ async def test_console_script_replays_against_a_live_receiver(receiver: Receiver
 
 async def test_console_script_dead_receiver_exits_non_zero_cleanly() -> None:
     process = await asyncio.create_subprocess_exec(
-        str(console_script()), "replay", "queuing", "--callback",
-        f"http://127.0.0.1:{dead_port()}/aicc", "--attempts", "1",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        str(console_script()),
+        "replay",
+        "queuing",
+        "--callback",
+        f"http://127.0.0.1:{dead_port()}/aicc",
+        "--attempts",
+        "1",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     async with asyncio.timeout(WAIT):
         out, err = await process.communicate()
@@ -471,8 +552,10 @@ async def test_an_expect_without_timeout_stops_the_run_with_a_note(
     receiver: Receiver, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "waits.yaml"
-    path.write_text("name: waits\ndescription: x\nsteps:\n  - push: {content: hi}\n"
-                    "  - expect: {control: CHAT}\n  - push: {content: never}\n")
+    path.write_text(
+        "name: waits\ndescription: x\nsteps:\n  - push: {content: hi}\n"
+        "  - expect: {control: CHAT}\n  - push: {content: never}\n"
+    )
     status = await cli("replay", str(path), *oauth_args(receiver))
     out = capsys.readouterr().out
     assert status == 0  # every push that was sent behaved; the note says the run stopped

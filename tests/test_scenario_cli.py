@@ -63,9 +63,7 @@ def test_lint_reports_every_bad_file_as_file_line_reason(
         assert line.startswith(f"{path}:{expected_line}:"), line
 
 
-def test_lint_refuses_duplicate_names(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_lint_refuses_duplicate_names(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text("name: dup\nsteps: []\n", encoding="utf-8")
     (tmp_path / "b.yaml").write_text("# copy\nname: dup\nsteps: []\n", encoding="utf-8")
     assert main(["scenarios", "lint", str(tmp_path)]) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -68,8 +69,17 @@ def test_push_fills_defaults_from_channel_and_session() -> None:
     assert push.faults == PushFaults()
     assert push.step == "steps[0]"
     assert list(push.messages[0]) == [
-        "from", "channel", "to", "controlType", "mediaType", "content", "simQuestions",
-        "senderNickname", "timestamp", "sourceType", "messageCode",
+        "from",
+        "channel",
+        "to",
+        "controlType",
+        "mediaType",
+        "content",
+        "simQuestions",
+        "senderNickname",
+        "timestamp",
+        "sourceType",
+        "messageCode",
     ]
 
 
@@ -84,9 +94,18 @@ def test_every_field_can_be_given_and_extra_and_omit_work() -> None:
     )
     (message,) = run.start(0.0).pushes[0].messages
     assert message == {
-        "from": "other-channel", "channel": "WEB", "to": "someone", "controlType": "CHAT",
-        "isOfflineStatus": False, "mediaType": "TEXT", "content": "x", "senderNickname": "Bot",
-        "timestamp": 5, "sourceType": "ROBOT", "callId": "c1", "messageCode": "mc",
+        "from": "other-channel",
+        "channel": "WEB",
+        "to": "someone",
+        "controlType": "CHAT",
+        "isOfflineStatus": False,
+        "mediaType": "TEXT",
+        "content": "x",
+        "senderNickname": "Bot",
+        "timestamp": 5,
+        "sourceType": "ROBOT",
+        "callId": "c1",
+        "messageCode": "mc",
         "robotGender": "MALE",
     }
 
@@ -103,15 +122,17 @@ def test_batch_is_one_post_with_one_timestamp() -> None:
 
 
 def test_message_code_is_fresh_per_message_and_seeded() -> None:
-    steps = "  - batch:\n      - {content: a, messageCode: '{{ messageCode }}'}\n" \
-            "      - {content: '{{ messageCode }}', messageCode: '{{ messageCode }}'}\n"
+    steps = (
+        "  - batch:\n      - {content: a, messageCode: '{{ messageCode }}'}\n"
+        "      - {content: '{{ messageCode }}', messageCode: '{{ messageCode }}'}\n"
+    )
     first = make_run(steps, seed=1).start(0.0).pushes[0].messages
     again = make_run(steps, seed=1).start(0.0).pushes[0].messages
     other = make_run(steps, seed=2).start(0.0).pushes[0].messages
     codes = [m["messageCode"] for m in first]
     assert codes[0] != codes[1]
     assert first[1]["content"] == codes[1]  # one code per message, wherever it is used
-    assert all(len(c) == 32 and int(c, 16) >= 0 for c in codes)
+    assert all(re.fullmatch(r"[0-9a-f]{32}", c) for c in codes), codes
     assert first == again
     assert [m["messageCode"] for m in other] != codes
 
@@ -127,8 +148,10 @@ def test_builtin_variables() -> None:
 
 
 def test_when_skips_a_push_that_renders_empty() -> None:
-    steps = "  - push: {control: READ, media: null, content: '{{ messageIds }}'}\n" \
-            "    when: '{{ messageIds }}'\n  - push: {content: after}\n"
+    steps = (
+        "  - push: {control: READ, media: null, content: '{{ messageIds }}'}\n"
+        "    when: '{{ messageIds }}'\n  - push: {content: after}\n"
+    )
     assert contents(make_run(steps).start(0.0).pushes) == ["after"]
     run = make_run(steps, message_ids=("a", "b"))
     assert contents(run.start(0.0).pushes) == ["a,b", "after"]
@@ -189,8 +212,11 @@ def test_templated_duration_from_run_vars() -> None:
 
 
 def test_templated_duration_that_is_bad_at_run_time_fails_the_run() -> None:
-    run = make_run("  - push: {content: a}\n  - wait: '{{ pause }}'\n",
-                   head="vars:\n  pause: 1\n", vars={"pause": "soon"})
+    run = make_run(
+        "  - push: {content: a}\n  - wait: '{{ pause }}'\n",
+        head="vars:\n  pause: 1\n",
+        vars={"pause": "soon"},
+    )
     advance = run.start(0.0)
     assert advance.finished and contents(advance.pushes) == ["a"]
     assert run.outcome == "failed"
@@ -198,8 +224,10 @@ def test_templated_duration_that_is_bad_at_run_time_fails_the_run() -> None:
 
 
 def test_a_late_driver_catches_up_in_order() -> None:
-    run = make_run("  - wait: 1\n  - push: {content: a}\n  - wait: 1\n  - push: {content: b}\n"
-                   "  - wait: 5\n  - push: {content: c}\n")
+    run = make_run(
+        "  - wait: 1\n  - push: {content: a}\n  - wait: 1\n  - push: {content: b}\n"
+        "  - wait: 5\n  - push: {content: c}\n"
+    )
     run.start(0.0)
     late = run.advance(2.5)  # the first two waits are over; the third ends at 7
     assert (contents(late.pushes), late.wake_at) == (["a", "b"], 7.0)
@@ -280,8 +308,9 @@ def test_customer_disconnect_cancels_the_run() -> None:
 
 
 def test_disconnect_can_be_expected() -> None:
-    run = make_run("  - expect:\n      control: DISCONNECT\n"
-                   "      on_message: [{push: {content: bye}}]\n")
+    run = make_run(
+        "  - expect:\n      control: DISCONNECT\n      on_message: [{push: {content: bye}}]\n"
+    )
     run.start(0.0)
     assert contents(run.feed(Uplink("DISCONNECT"), 1.0).pushes) == ["bye"]
     assert run.outcome == "completed"
@@ -292,17 +321,21 @@ def test_cancel_stops_everything() -> None:
     run.start(0.0)
     run.cancel()
     assert run.finished and run.outcome == "cancelled" and run.wake_at is None
-    assert run.advance(2.0) .pushes == ()
+    assert run.advance(2.0).pushes == ()
     run.cancel()  # idempotent
     assert run.outcome == "cancelled"
 
 
 def test_message_ids_are_joined_and_consumed_by_the_read_receipt() -> None:
-    read = "  - push: {control: READ, media: null, content: '{{ messageIds }}'}\n" \
-           "    when: '{{ messageIds }}'\n"
-    steps = "  - label: top\n    expect:\n      on_message:\n        - wait: 1\n" + \
-        read.replace("  - ", "        - ").replace("    when", "          when") + \
-        "        - goto: top\n"
+    read = (
+        "  - push: {control: READ, media: null, content: '{{ messageIds }}'}\n"
+        "    when: '{{ messageIds }}'\n"
+    )
+    steps = (
+        "  - label: top\n    expect:\n      on_message:\n        - wait: 1\n"
+        + read.replace("  - ", "        - ").replace("    when", "          when")
+        + "        - goto: top\n"
+    )
     run = make_run(steps)
     run.start(0.0)
     run.feed(Uplink("CHAT", "TEXT", "a", "id1"), 0.0)
@@ -336,13 +369,14 @@ def test_repeat_with_waits() -> None:
 
 def test_set_and_run_vars() -> None:
     head = "vars:\n  who: nobody\n  n: 1\n"
-    steps = "  - push: {content: '{{ who }}'}\n  - set: {who: 'agent {{ who }}', n: 2}\n" \
-            "  - push: {content: '{{ who }} {{ n }}'}\n"
-    assert contents(make_run(steps, head=head).start(0.0).pushes) == [
-        "nobody", "agent nobody 2"
-    ]
+    steps = (
+        "  - push: {content: '{{ who }}'}\n  - set: {who: 'agent {{ who }}', n: 2}\n"
+        "  - push: {content: '{{ who }} {{ n }}'}\n"
+    )
+    assert contents(make_run(steps, head=head).start(0.0).pushes) == ["nobody", "agent nobody 2"]
     assert contents(make_run(steps, head=head, vars={"who": "Bob"}).start(0.0).pushes) == [
-        "Bob", "agent Bob 2"
+        "Bob",
+        "agent Bob 2",
     ]
 
 
@@ -380,8 +414,10 @@ def test_start_twice_and_advance_before_start_are_refused() -> None:
 
 
 def test_positions_for_the_admin_api() -> None:
-    run = make_run("  - wait: 1\n  - expect:\n      timeout: 9\n"
-                   "      on_message: [{wait: 1}, {push: {content: x}}]\n")
+    run = make_run(
+        "  - wait: 1\n  - expect:\n      timeout: 9\n"
+        "      on_message: [{wait: 1}, {push: {content: x}}]\n"
+    )
     assert (run.position, run.outcome) == ("start", "pending")
     run.start(0.0)
     assert (run.position, run.outcome) == ("steps[0]", "running")
@@ -441,12 +477,13 @@ def test_a_held_push_is_dropped_on_cancel() -> None:
 
 
 def test_delay_with_jitter_is_seeded_and_bounded() -> None:
-    steps = "  - repeat:\n      times: 20\n      steps:\n" \
-            "        - push: {content: x}\n          faults: {delay: 1, jitter: 0.5}\n"
+    steps = (
+        "  - repeat:\n      times: 20\n      steps:\n"
+        "        - push: {content: x}\n          faults: {delay: 1, jitter: 0.5}\n"
+    )
 
     def delays(seed: int, speed: float = 1.0) -> list[float]:
-        return [p.faults.delay for p in make_run(steps, seed=seed, speed=speed)
-                .start(0.0).pushes]
+        return [p.faults.delay for p in make_run(steps, seed=seed, speed=speed).start(0.0).pushes]
 
     first = delays(3)
     assert first == delays(3)
@@ -485,8 +522,10 @@ def test_ten_thousand_runs_stay_small() -> None:
 def test_the_documented_every_step_example_runs() -> None:
     scenario = load_path(Path(__file__).parent / "fixtures/scenarios/good/every-step.yaml")
     run = ScenarioRun(scenario, RunContext(USER, CHANNEL, wall_ms=lambda: WALL, seed=5))
-    timeline = simulate(run, [(1.0, Uplink("CHAT", "TEXT", "one", "a1")),
-                              (1.1, Uplink("CHAT", "TEXT", "two", "a2"))])
+    timeline = simulate(
+        run,
+        [(1.0, Uplink("CHAT", "TEXT", "one", "a1")), (1.1, Uplink("CHAT", "TEXT", "two", "a2"))],
+    )
     assert run.outcome == "completed", run.error
     steps = [t.push.step for t in timeline]
     assert steps.index("steps[4]") < steps.index("steps[3]")  # reordered

@@ -27,50 +27,94 @@ T1 = 1625898453913
 T2 = 1625898871961
 
 SEED_CONNECTED = {
-    "from": "202105284494222653", "channel": "WEB", "to": "44444444", "controlType": "CHAT",
-    "mediaType": "TEXT", "content": "The call is connected to an agent.", "simQuestions": None,
-    "senderNickname": "SYSTEM", "timestamp": 1625898453913, "sourceType": "SYSTEM",
-    "callId": None, "messageCode": None,
+    "from": "202105284494222653",
+    "channel": "WEB",
+    "to": "44444444",
+    "controlType": "CHAT",
+    "mediaType": "TEXT",
+    "content": "The call is connected to an agent.",
+    "simQuestions": None,
+    "senderNickname": "SYSTEM",
+    "timestamp": 1625898453913,
+    "sourceType": "SYSTEM",
+    "callId": None,
+    "messageCode": None,
 }
 SEED_QUEUING = {
-    "from": "202105284494222653", "channel": "WEB", "to": "44444444", "controlType": "CHAT",
-    "mediaType": "TEXT", "content": "Queuing...", "simQuestions": None,
-    "senderNickname": "SYSTEM", "timestamp": 1625898453913, "sourceType": "SYSTEM",
+    "from": "202105284494222653",
+    "channel": "WEB",
+    "to": "44444444",
+    "controlType": "CHAT",
+    "mediaType": "TEXT",
+    "content": "Queuing...",
+    "simQuestions": None,
+    "senderNickname": "SYSTEM",
+    "timestamp": 1625898453913,
+    "sourceType": "SYSTEM",
     "messageCode": None,
 }
 SEED_AGENT_DISCONNECT = {
-    "from": "202105284494222653", "channel": "WEB", "to": "44444444",
-    "controlType": "DISCONNECT", "mediaType": None, "content": None, "simQuestions": None,
-    "senderNickname": None, "timestamp": 1625898871961, "sourceType": "AGENT",
+    "from": "202105284494222653",
+    "channel": "WEB",
+    "to": "44444444",
+    "controlType": "DISCONNECT",
+    "mediaType": None,
+    "content": None,
+    "simQuestions": None,
+    "senderNickname": None,
+    "timestamp": 1625898871961,
+    "sourceType": "AGENT",
     "messageCode": None,
 }
 SEED_TIMEOUT_OFF = {
-    "from": "202105284494222653", "channel": "WEB", "to": "44444444",
-    "controlType": "DISCONNECT", "mediaType": None, "content": None, "simQuestions": None,
-    "senderNickname": None, "timestamp": 1625898871961, "sourceType": "SYSTEM",
+    "from": "202105284494222653",
+    "channel": "WEB",
+    "to": "44444444",
+    "controlType": "DISCONNECT",
+    "mediaType": None,
+    "content": None,
+    "simQuestions": None,
+    "senderNickname": None,
+    "timestamp": 1625898871961,
+    "sourceType": "SYSTEM",
     "messageCode": None,
 }
 SEED_TIMEOUT_ON = {
-    "from": "202105284494222653", "channel": "WEB", "to": "44444444",
-    "controlType": "DISCONNECT", "isOfflineStatus": True, "mediaType": "TEXT",
-    "content": "{TIPS}", "simQuestions": None, "senderNickname": None,
-    "timestamp": 1625898871961, "sourceType": "SYSTEM", "messageCode": None,
+    "from": "202105284494222653",
+    "channel": "WEB",
+    "to": "44444444",
+    "controlType": "DISCONNECT",
+    "isOfflineStatus": True,
+    "mediaType": "TEXT",
+    "content": "{TIPS}",
+    "simQuestions": None,
+    "senderNickname": None,
+    "timestamp": 1625898871961,
+    "sourceType": "SYSTEM",
+    "messageCode": None,
 }
 SEED_READ = {
-    "from": "202105284494222653", "channel": "WEB", "to": "44444444", "controlType": "READ",
-    "mediaType": None, "content": "messageId1,messageId2", "simQuestions": None,
-    "senderNickname": None, "timestamp": 1625898871961, "sourceType": "AGENT",
+    "from": "202105284494222653",
+    "channel": "WEB",
+    "to": "44444444",
+    "controlType": "READ",
+    "mediaType": None,
+    "content": "messageId1,messageId2",
+    "simQuestions": None,
+    "senderNickname": None,
+    "timestamp": 1625898871961,
+    "sourceType": "AGENT",
     "messageCode": None,
 }
 
 
 def context(wall: int = T1, **options: Any) -> RunContext:
-    return RunContext("44444444", "202105284494222653", wall_ms=lambda: wall, seed=1,
-                      **options)
+    return RunContext("44444444", "202105284494222653", wall_ms=lambda: wall, seed=1, **options)
 
 
-def play(name: str, uplinks: list[tuple[float, Uplink]] | None = None,
-         **options: Any) -> tuple[ScenarioRun, list[TimedPush]]:
+def play(
+    name: str, uplinks: list[tuple[float, Uplink]] | None = None, **options: Any
+) -> tuple[ScenarioRun, list[TimedPush]]:
     run = ScenarioRun(load_builtin(name), context(**options))
     return run, simulate(run, uplinks or [])
 
@@ -129,8 +173,12 @@ def test_connected_without_a_customer() -> None:
 def test_connected_answers_each_chat_and_ends_on_disconnect() -> None:
     run, timeline = play(
         "connected",
-        [(2.0, chat("I need help", "msg-1")), (2.1, chat("with my order", "msg-2")),
-         (5.0, chat("no id")), (7.0, Uplink("DISCONNECT"))],
+        [
+            (2.0, chat("I need help", "msg-1")),
+            (2.1, chat("with my order", "msg-2")),
+            (5.0, chat("no id")),
+            (7.0, Uplink("DISCONNECT")),
+        ],
         idle_timeout=120.0,
     )
     got = [(m["controlType"], m["content"]) for m in messages(timeline)[3:]]
@@ -150,8 +198,12 @@ def test_robot_transfer() -> None:
     )
     got = messages(timeline)
     assert [(m["controlType"], m["sourceType"]) for m in got] == [
-        ("CHAT", "ROBOT"), ("CHAT", "ROBOT"), ("Trans2Agent", "SYSTEM"),
-        ("CHAT", "SYSTEM"), ("CHAT", "SYSTEM"), ("CHAT", "AGENT"),
+        ("CHAT", "ROBOT"),
+        ("CHAT", "ROBOT"),
+        ("Trans2Agent", "SYSTEM"),
+        ("CHAT", "SYSTEM"),
+        ("CHAT", "SYSTEM"),
+        ("CHAT", "AGENT"),
     ]
     assert "opening hours?" in got[1]["content"]
     assert got[3] == SEED_QUEUING

@@ -141,8 +141,16 @@ def test_a_key_beside_a_merge_is_reported_at_its_own_line() -> None:
 def test_builtin_names_match_their_files_and_load() -> None:
     names = builtin_names()
     assert set(names) >= {
-        "queuing", "connected", "agent-disconnect", "timeout-async-off", "timeout-async-on",
-        "read-receipt", "agent-media", "robot-transfer", "after-hours", "full-conversation",
+        "queuing",
+        "connected",
+        "agent-disconnect",
+        "timeout-async-off",
+        "timeout-async-on",
+        "read-receipt",
+        "agent-media",
+        "robot-transfer",
+        "after-hours",
+        "full-conversation",
     }
     for name in names:
         scenario = load_builtin(name)

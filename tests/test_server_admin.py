@@ -372,9 +372,12 @@ async def test_secrets_never_reach_the_journal(
         assert secret not in requests
         assert secret not in deliveries
     assert "Bearer ***" in requests
-    for record in (await sim.admin("GET", "/requests")).json["requests"]:
-        token = record["headers"].get("ccmessaging-token")
-        assert token in (None, "***")
+    shown = [
+        r["headers"].get("ccmessaging-token")
+        for r in (await sim.admin("GET", "/requests")).json["requests"]
+    ]
+    assert set(shown) <= {None, "***"}
+    assert "***" in shown  # session calls carried one, so the check above is not vacuous
     # the journal file gets the same redacted view
     sim.app[keys.REQUESTS].flush()
     written = _read(Path(f"{journal}.requests.jsonl"))

@@ -269,3 +269,68 @@ async def test_uplinks_keep_the_customer_alive(
         await receiver.wait_message("chatty", content=f"You said: message {n}")
         assert "DISCONNECT" not in [m["controlType"] for m in receiver.messages("chatty")]
     await receiver.wait_message("chatty", controlType="DISCONNECT")
+
+
+PACED = """\
+name: paced
+description: four ticks half a second apart, then nothing
+steps:
+  - push: {content: tick-0}
+  - wait: 0.5
+  - push: {content: tick-1}
+  - wait: 0.5
+  - push: {content: tick-2}
+  - wait: 0.5
+  - push: {content: tick-3}
+"""
+
+
+async def test_each_uplink_restarts_the_idle_timer(
+    make_sim: MakeSim, receiver: RecordingReceiver, tmp_path: Path
+) -> None:
+    # The conversation outlives the idle timeout (ticks at 0, 0.5, 1.0 and 1.5 s; timeout
+    # 1.2 s), but the customer answers every tick, so no gap between uplinks reaches it. A
+    # timer that ran from the CONNECT alone would end the session at 1.2 s, before tick-3
+    # (the scenario cannot push tick-3 earlier than 1.5 s, so this cannot pass by luck).
+    (tmp_path / "paced.yaml").write_text(PACED, encoding="utf-8")
+    sim = await make_sim(
+        config_doc(
+            [channel_doc(receiver.url, on_connect="paced", idle_timeout=1.2, speed=1)],
+            scenario_dirs=[str(tmp_path)],
+        )
+    )
+    customer = sim.customer("ticking")
+    await customer.connect()
+    for n in range(4):
+        await receiver.wait_message("ticking", content=f"tick-{n}")
+        reply = await customer.send("INPUT", "")
+        assert reply.json["resultCode"] == "0", reply.text
+    await receiver.wait_message("ticking", controlType="DISCONNECT")
+    order = [m["content"] or m["controlType"] for m in receiver.messages("ticking")]
+    assert order == ["tick-0", "tick-1", "tick-2", "tick-3", "DISCONNECT"], order
+    session = (await sim.admin("GET", "/sessions/ticking")).json["sessions"][0]
+    assert session["endedReason"] == "timeout"
+
+
+async def test_trans2agent_outside_working_hours_is_12(
+    make_sim: MakeSim, receiver: RecordingReceiver
+) -> None:
+    # a robot answers at any hour; the agents it would transfer to do not (reference §3.1:
+    # TRANS2AGENT 12, with the full stop the CONNECT text lacks). An admin run opens the
+    # robot session, since a CONNECT outside the hours is refused before any session.
+    sim = await make_sim(
+        config_doc(
+            [
+                channel_doc(
+                    receiver.url, robot=True, on_connect="robot-transfer", working_hours="never"
+                )
+            ]
+        )
+    )
+    run = await sim.admin("POST", "/scenarios/robot-transfer/runs", json_body={"userId": "owl"})
+    assert run.status == 201, run.text
+    await receiver.wait_message("owl", sourceType="ROBOT")
+    customer = sim.customer("owl")
+    await customer.login()
+    reply = await customer.send("TRANS2AGENT")
+    assert reply.json == {"resultCode": "12", "resultDesc": OUTSIDE_HOURS + "."}
