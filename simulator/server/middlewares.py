@@ -13,7 +13,7 @@ from simulator.errors import AuthError, SimulatorError, ValidationFailed
 from simulator.server import keys
 from simulator.server.aicc import NotFound, wall_ms
 from simulator.server.http import RAW_BODY, USER_ID, error_body, error_response, json_response
-from simulator.server.journal_entries import RequestRecord
+from simulator.server.journal_entries import RequestRecord, pack_headers
 from simulator.server.tokens import EXPIRED_TOKEN_TEXT
 
 __all__ = ["simulator_middleware"]
@@ -110,7 +110,7 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
             request.method,
             request.path,
             request.query_string,
-            request.headers,
+            pack_headers(request.raw_headers),
             request.get(RAW_BODY),  # what the handler read, if anything; never re-read here
             response.status,
             answer if isinstance(answer, bytes) else None,
