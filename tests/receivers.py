@@ -16,7 +16,10 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict
 
-__all__ = ["Recorder", "Seen", "serving"]
+from simulator import signing
+from simulator.errors import SignatureError
+
+__all__ = ["Recorder", "Seen", "serving", "signature_verifies"]
 
 
 @dataclass
@@ -83,3 +86,19 @@ async def serving(
         yield f"http://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
+
+
+def signature_verifies(request: web.Request, body: bytes, push_key: str) -> bool:
+    """Whether the request's auth-v2 header verifies, as an integration would check it."""
+    try:
+        signing.verify(
+            request.headers.get("Authorization"),
+            method=request.method,
+            path=request.raw_path,
+            headers=request.headers,
+            body=body,
+            push_key=push_key,
+        )
+    except SignatureError:
+        return False
+    return True

@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from receivers import Recorder, serving
+from receivers import Recorder, serving, signature_verifies
 
 from simulator import conformance, signing
 from simulator.cli import main
 from simulator.conformance import Case, build_cases
-from simulator.errors import SignatureError
 from simulator.junit import JUnitCase, junit_bytes
 from simulator.validation import default_store
 
@@ -48,18 +47,7 @@ class Receiver(Recorder):
                 request.headers.get("x-app-key") == APP_KEY
                 and request.headers.get("Authorization") == f"Bearer {TOKEN}"
             )
-        try:
-            signing.verify(
-                request.headers.get("Authorization"),
-                method=request.method,
-                path=request.raw_path,
-                headers=request.headers,
-                body=body,
-                push_key=PUSH_KEY,
-            )
-        except SignatureError:
-            return False
-        return True
+        return signature_verifies(request, body, PUSH_KEY)
 
     async def handle(self, request: web.Request) -> web.Response:
         body = (await self.record(request)).body

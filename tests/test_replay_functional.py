@@ -14,11 +14,10 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from receivers import Recorder, serving
+from receivers import Recorder, serving, signature_verifies
 
 from simulator import signing
 from simulator.cli import main
-from simulator.errors import SignatureError
 from simulator.scenario import builtin_names
 from simulator.validation import default_store
 
@@ -64,18 +63,7 @@ def check_oauth(request: web.Request, body: bytes) -> web.Response | None:
 
 
 def check_signature(request: web.Request, body: bytes) -> web.Response | None:
-    try:
-        signing.verify(
-            request.headers.get("Authorization"),
-            method=request.method,
-            path=request.raw_path,
-            headers=request.headers,
-            body=body,
-            push_key=PUSH_KEY,
-        )
-    except SignatureError:
-        return refuse()
-    return None
+    return None if signature_verifies(request, body, PUSH_KEY) else refuse()
 
 
 @pytest.fixture
