@@ -52,7 +52,11 @@ ENV_ALIASES: Mapping[str, tuple[str, ...]] = {
 }
 #: ``AICC_SIM_*`` variables that are not settings (read by other parts of the tool, such as
 #: the admin client in a container) and therefore not refused as unknown.
-NON_CONFIG_VARS = frozenset({CONFIG_FILE_VAR, "AICC_SIM_URL"})
+#: ``AICC_SIM_*`` names that are not settings: the config file, the admin client's URL and
+#: the replay/check-callback secrets (``simulator.commands.push_options``).
+NON_CONFIG_VARS = frozenset(
+    {CONFIG_FILE_VAR, "AICC_SIM_URL", "AICC_SIM_PUSH_TOKEN", "AICC_SIM_PUSH_KEY"}
+)
 #: Short keys accepted in the ``overrides`` mapping (what ``serve --host/--port`` pass).
 FLAG_ALIASES: Mapping[str, tuple[str, ...]] = {
     "host": ("listen", "host"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,8 @@ __all__ = [
     "DEFAULT_CHANNEL_ID",
     "DEFAULT_PUSH_KEY",
     "DEFAULT_USER_ID",
+    "PUSH_KEY_VAR",
+    "TOKEN_VAR",
     "AuthSettings",
     "add_address_options",
     "add_auth_options",
@@ -38,6 +42,9 @@ DEFAULT_PUSH_KEY = "SimulatorPushKey0123456789abcdefghijklmnopq"
 #: The vendor sample's channel configuration id and user id.
 DEFAULT_CHANNEL_ID = "202105284494222653"
 DEFAULT_USER_ID = "44444444"
+#: Environment variables for the two secrets, so that they need not be on the command line.
+TOKEN_VAR = "AICC_SIM_PUSH_TOKEN"
+PUSH_KEY_VAR = "AICC_SIM_PUSH_KEY"
 
 
 def callback_url(text: str) -> str:
@@ -126,14 +133,14 @@ def add_auth_options(parser: argparse.ArgumentParser) -> None:
         "--token",
         default=None,
         metavar="TOKEN",
-        help="Bearer token in oauth mode (default: a generated one, printed)",
+        help=f"Bearer token in oauth mode (default: ${TOKEN_VAR}, else a generated one, printed)",
     )
     group.add_argument(
         "--push-key",
-        default=DEFAULT_PUSH_KEY,
+        default=None,
         metavar="KEY",
-        help="signature mode: the 43-character message push key (default: "
-        "the documented dev key " + DEFAULT_PUSH_KEY + ")",
+        help=f"signature mode: the 43-character message push key (default: ${PUSH_KEY_VAR}, "
+        "else the documented dev key " + DEFAULT_PUSH_KEY + ")",
     )
     group.add_argument(
         "--access-key",
@@ -152,26 +159,33 @@ class AuthSettings:
     push_key_default: bool
 
 
-def auth_settings(args: argparse.Namespace, callback: str) -> AuthSettings:
+def auth_settings(
+    args: argparse.Namespace, callback: str, environ: Mapping[str, str] | None = None
+) -> AuthSettings:
     """Build the :class:`PushTarget` for ``callback`` from the parsed auth options.
 
-    A signature-mode push key that is not 43 ``[A-Za-z0-9]`` characters is refused here
+    Secrets can come from the environment (``$AICC_SIM_PUSH_TOKEN``, ``$AICC_SIM_PUSH_KEY``)
+    rather than the command line, where other processes can read them; a flag wins. A
+    signature-mode push key that is not 43 ``[A-Za-z0-9]`` characters is refused here
     (:class:`~simulator.errors.SignatureError`), before anything is sent.
     """
+    env = os.environ if environ is None else environ
     mode: PushMode = args.mode
-    generated = args.token is None
-    token: str = secrets.token_urlsafe(24) if generated else args.token
+    given_token = args.token if args.token is not None else env.get(TOKEN_VAR)
+    generated = not given_token
+    token: str = given_token or secrets.token_urlsafe(24)
+    push_key: str = args.push_key or env.get(PUSH_KEY_VAR) or DEFAULT_PUSH_KEY
     if mode == "signature":
-        check_push_key(args.push_key)
+        check_push_key(push_key)
     target = PushTarget(
         url=PushTarget.webhook_url(callback, mode),
         mode=mode,
         app_key=args.app_key,
         bearer_token=token,
-        push_key=args.push_key,
+        push_key=push_key,
         access_key=args.access_key,
     )
-    return AuthSettings(target, generated, args.push_key == DEFAULT_PUSH_KEY)
+    return AuthSettings(target, generated, push_key == DEFAULT_PUSH_KEY)
 
 
 def describe_auth(settings: AuthSettings) -> str:
