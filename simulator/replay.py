@@ -65,6 +65,8 @@ class ReplayPlan:
     #: checks pushes against ``push-request`` before sending (None: no check)
     store: SchemaStore | None
     uplinks: tuple[ScriptedUplink, ...] = ()
+    #: stop the run after this many seconds of real time (None: run to its end)
+    max_duration: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,9 +105,10 @@ class ReplayReport:
     scenario: str
     pushes: tuple[PushReport, ...]
     #: the engine's outcome (``completed``, ``cancelled``, ``failed``), ``stalled`` (waited
-    #: for an uplink that replay cannot send) or ``aborted`` (receiver unreachable)
+    #: for an uplink that replay cannot send), ``time-limit`` (stopped at ``max_duration``)
+    #: or ``aborted`` (receiver unreachable)
     outcome: str
-    #: why the run failed, stalled or was aborted
+    #: why the run failed, stalled, hit its time limit or was aborted
     note: str | None
     duration: float
 
@@ -253,6 +256,13 @@ class _Driver:
                 )
                 break
             when = min(due)
+            if plan.max_duration is not None and when > self.start + plan.max_duration:
+                await asyncio.sleep(max(0.0, self.start + plan.max_duration - self.loop.time()))
+                position = run.position
+                run.cancel()
+                outcome = "time-limit"
+                note = f"stopped after {plan.max_duration:g} s at {position} (--max-duration)"
+                break
             delay = when - self.loop.time()
             if delay > 0:
                 # the scheduler's own wait for the scenario's next moment, not a test sleep

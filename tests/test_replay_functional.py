@@ -471,6 +471,7 @@ async def test_bad_scenario_file_names_file_and_line(
         ["queuing", "--callback", "http://x/", "--uplink", "CHAT:hi"],
         ["queuing", "--callback", "http://x/", "--uplink", "SHOUT@1"],
         ["queuing", "--callback", "http://x/", "--var", "novalue"],
+        ["queuing", "--callback", "http://x/", "--max-duration", "0"],
     ],
 )
 def test_bad_options_are_usage_errors(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -550,3 +551,21 @@ async def test_an_expect_without_timeout_stops_the_run_with_a_note(
     assert [s.messages[0]["content"] for s in receiver.seen] == ["hi"]
     assert "run stalled" in out
     assert "steps[1] waits for a customer message with no timeout" in out
+
+
+async def test_max_duration_stops_a_scenario_that_loops_forever(
+    receiver: Receiver, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "forever.yaml"
+    path.write_text(
+        "name: forever\ndescription: x\nsteps:\n  - label: again\n    push: {content: tick}\n"
+        "  - wait: 0.05\n  - goto: again\n"
+    )
+    status = await cli("replay", str(path), *oauth_args(receiver), "--max-duration", "0.3")
+    out = capsys.readouterr().out
+    assert status == 0  # what was sent behaved; the limit is the user's own choice
+    assert "run time-limit" in out
+    assert "stopped after 0.3 s" in out
+    ticks = [s.messages[0]["content"] for s in receiver.seen]
+    assert ticks and set(ticks) == {"tick"}
+    assert len(ticks) <= 0.3 / 0.05 + 1

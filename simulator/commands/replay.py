@@ -141,6 +141,14 @@ def register(sub: Any) -> None:
         "start, e.g. CHAT:hello@1.5 or TRANS2AGENT@2 (repeatable)",
     )
     parser.add_argument(
+        "--max-duration",
+        type=positive_float,
+        default=None,
+        metavar="SECONDS",
+        help="stop the run after this many seconds (a scenario that loops forever); the "
+        "pushes so far are judged as usual",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=None,
@@ -284,6 +292,7 @@ def _handle(args: argparse.Namespace) -> int:
         policy=RetryPolicy(attempts=args.attempts, timeout=args.timeout),
         store=default_store(),
         uplinks=tuple(args.uplinks),
+        max_duration=args.max_duration,
     )
     started = datetime.now(UTC).isoformat(timespec="seconds")
     print(f"replay {scenario.name} -> {settings.target.url}")
