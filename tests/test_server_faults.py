@@ -8,7 +8,7 @@ import socket
 from typing import Any
 
 import pytest
-from conftest import WAIT, RecordingReceiver, Sim
+from conftest import CHANNEL, WAIT, MakeSim, RecordingReceiver, Sim, channel_doc, config_doc
 
 from simulator.server import keys
 
@@ -128,3 +128,36 @@ async def test_per_conversation_order_is_kept_across_retries(
         "The call is connected to an agent.",
         "Hello, this is Alice. How can I help you?",
     ]
+
+
+async def test_a_push_refused_by_a_full_backlog_does_not_change_the_session(
+    make_sim: MakeSim, receiver: RecordingReceiver
+) -> None:
+    delivery = {"attempts": 1, "timeout": 5.0, "max_backlog": 1}
+    sim = await make_sim(
+        config_doc([channel_doc(receiver.url, on_connect=None)], delivery=delivery)
+    )
+    customer = sim.customer("flooded")
+    await customer.connect()
+    receiver.script("/aicc", "hold")
+    for text in ("first", "second"):  # one in flight, one waiting: the backlog is full
+        reply = await sim.admin(
+            "POST", "/sessions/flooded/messages", json_body={"message": {"content": text}}
+        )
+        assert reply.status == 202, reply.text
+    await receiver.holding.wait()
+    bye = await sim.admin(
+        "POST",
+        "/sessions/flooded/messages",
+        json_body={"message": {"controlType": "DISCONNECT", "mediaType": None, "content": None}},
+    )
+    assert bye.status == 202, bye.text
+    refused = await sim.app[keys.DELIVERIES].wait_for(
+        lambda item: getattr(item, "verdict", None) == "dropped", WAIT
+    )
+    assert "backlog full" in (refused.item.error or "")
+    # the DISCONNECT was never sent, so the customer's session is still live
+    assert sim.aicc.sessions.get(CHANNEL, "flooded").active  # type: ignore[union-attr]
+    receiver.release.set()
+    await receiver.wait_messages("flooded", 2)
+    assert [m["content"] for m in receiver.messages("flooded")] == ["first", "second"]

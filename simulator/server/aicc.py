@@ -114,7 +114,8 @@ class DeliveryNote:
         return data
 
 
-Submit = Callable[[str, PushTarget, PlannedPush, str | None], None]
+#: hands a push to the delivery worker; False when it was refused at once (full backlog)
+Submit = Callable[[str, PushTarget, PlannedPush, str | None], bool]
 
 
 def _conversation(channel_id: str, user_id: str) -> str:
@@ -508,21 +509,23 @@ class Aicc:
         target: PushTarget | None,
     ) -> None:
         """Send one planned push on its way: to the push worker, or to the poll queue of a
-        poll-mode channel (unless a run was given its own callback URL)."""
-        if session is not None and not push.faults.invalid and not push.faults.drop:
+        poll-mode channel (unless a run was given its own callback URL). The session follows
+        what the push says only if it was taken (not refused as invalid for poll, nor
+        refused by a full delivery backlog)."""
+        conversation = _conversation(channel.id, user_id)
+        if channel.delivery == "poll" and target is None:
+            taken = self._enqueue_poll(session, run_id, push, conversation)
+        elif self._submit is None:
+            raise SimulatorError("no delivery worker attached")
+        else:
+            taken = self._submit(conversation, target or self._target(channel, None), push, run_id)
+        if taken and session is not None and not push.faults.invalid and not push.faults.drop:
             now = self.clock()
             for message in push.messages:
                 session.observe_downlink(message, now)
             if not session.active:
                 self._end_idle(session)
                 self._wake_poll(session)
-        conversation = _conversation(channel.id, user_id)
-        if channel.delivery == "poll" and target is None:
-            self._enqueue_poll(session, run_id, push, conversation)
-            return
-        if self._submit is None:
-            raise SimulatorError("no delivery worker attached")
-        self._submit(conversation, target or self._target(channel, None), push, run_id)
 
     def _end_idle(self, session: Session) -> None:
         timer = self._idle.pop((session.channel_id, session.user_id), None)
@@ -531,12 +534,13 @@ class Aicc:
 
     def _enqueue_poll(
         self, session: Session | None, run_id: str | None, push: PlannedPush, conversation: str
-    ) -> None:
+    ) -> bool:
+        """Queue ``push`` for the user's polls; False when it was not queued."""
         if push.faults.drop:
             self.poll_journal.append(
                 DeliveryNote(run_id, conversation, push.messages, wall_ms(), "dropped")
             )
-            return
+            return False
         if not push.faults.invalid:
             # what poll will answer must match poll-response (e.g. content <= 500), as a push
             # must match push-request before it leaves
@@ -548,13 +552,14 @@ class Aicc:
                         run_id, conversation, push.messages, wall_ms(), "invalid-outbound", found
                     )
                 )
-                return
+                return False
         copies = 1 + push.faults.duplicate
         if session is not None:
             for _ in range(copies):
                 session.poll_queue.extend(push.messages)
             self._wake_poll(session)
         self.poll_journal.append(DeliveryNote(run_id, conversation, push.messages, wall_ms()))
+        return True
 
     def _run_finished(self, record: RunRecord) -> None:
         session = self.sessions.get(record.channel_id, record.user_id)

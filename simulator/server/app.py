@@ -45,8 +45,9 @@ async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
 
     def submit(
         conversation: str, target: PushTarget, push: PlannedPush, run_id: str | None
-    ) -> None:
-        deliverer.submit(conversation, target, push, run_id=run_id)
+    ) -> bool:
+        # a future that is already done was refused at once (a full backlog)
+        return not deliverer.submit(conversation, target, push, run_id=run_id).done()
 
     app[keys.AICC].attach_delivery(submit)
     try:
