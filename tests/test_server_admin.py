@@ -396,3 +396,25 @@ async def test_a_run_failed_by_a_bad_variable_says_why(sim: Sim) -> None:
     run = (await sim.admin("GET", f"/runs/{created.json['runId']}")).json
     assert run["status"] == "failed"
     assert run["error"], run
+
+
+async def test_a_refused_run_request_changes_nothing(sim: Sim, receiver: RecordingReceiver) -> None:
+    customer = sim.customer("keep-me")
+    await customer.connect()
+    await receiver.wait_message("keep-me", sourceType="AGENT")
+    before = (await sim.admin("GET", "/sessions/keep-me")).json["sessions"]
+    live_run = before[-1]["runId"]
+    runs_before = (await sim.admin("GET", "/runs")).json["runs"]
+    refused = await sim.admin(
+        "POST", "/scenarios/read-receipt/runs", json_body={"userId": "keep-me", "vars": {"x": 1}}
+    )
+    assert refused.status == 400, refused.text
+    assert "no variable 'x'" in refused.text
+    # the customer's own run goes on, no run was added, and nobody new got a session
+    assert (await sim.admin("GET", f"/runs/{live_run}")).json["status"] == "running"
+    assert (await sim.admin("GET", "/runs")).json["runs"] == runs_before
+    nobody = await sim.admin(
+        "POST", "/scenarios/queuing/runs", json_body={"userId": "new-one", "vars": {"y": 2}}
+    )
+    assert nobody.status == 400
+    assert (await sim.admin("GET", "/sessions/new-one")).status == 404

@@ -15,7 +15,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +29,7 @@ from simulator.push import PlannedPush, PushFaults, PushTarget
 from simulator.scenario import (
     RunContext,
     Scenario,
+    ScenarioRun,
     Uplink,
     builtin_names,
     load_builtin,
@@ -431,31 +432,33 @@ class Aicc:
 
     # --- runs and dispatch ----------------------------------------------------------------
 
-    def _context(
-        self, channel: ChannelConfig, session: Session, extra: Mapping[str, Any]
-    ) -> RunContext:
-        return RunContext(
-            user_id=session.user_id,
+    def _prepare(
+        self,
+        scenario: Scenario,
+        channel: ChannelConfig,
+        user_id: str,
+        unread: Sequence[str],
+        extra: Mapping[str, Any],
+    ) -> ScenarioRun:
+        """A run ready to start; raises :class:`ScenarioError` (bad vars) before anything
+        about the session has changed."""
+        context = RunContext(
+            user_id=user_id,
             channel_id=channel.id,
             speed=channel.speed,
             tips=channel.tips,
             vars=dict(extra),
             wall_ms=wall_ms,
-            message_ids=tuple(session.unread_ids),
+            message_ids=tuple(unread),
             idle_timeout=float(channel.idle_timeout or 0) or 3600.0,
         )
+        return ScenarioRun(scenario, context)
 
     def _start(
-        self,
-        scenario: Scenario,
-        channel: ChannelConfig,
-        session: Session,
-        trigger: str,
-        extra: Mapping[str, Any] | None = None,
-        target: PushTarget | None = None,
+        self, scenario: Scenario, channel: ChannelConfig, session: Session, trigger: str
     ) -> RunRecord:
-        context = self._context(channel, session, extra or {})
-        return self.conductor.start(scenario, context, trigger=trigger, target=target)
+        run = self._prepare(scenario, channel, session.user_id, session.unread_ids, {})
+        return self.conductor.start(run, trigger=trigger)
 
     def start_run(
         self,
@@ -468,7 +471,9 @@ class Aicc:
     ) -> RunRecord:
         """Admin: start scenario ``name`` for ``user_id`` (a session is made if needed).
 
-        With ``callback_url`` the run's pushes go there, whatever the channel's delivery."""
+        With ``callback_url`` the run's pushes go there, whatever the channel's delivery.
+        Everything is checked before the user's current run is replaced: a refused request
+        changes nothing."""
         scenario = self.scenario(name)
         channel = self._channel_or_default(channel_id)
         target = None
@@ -476,11 +481,14 @@ class Aicc:
             self.check_callback_allowed(callback_url)
             target = self._target(channel, callback_url)
         session = self.sessions.get(channel.id, user_id)
-        if session is None or not session.active:
+        live = session is not None and session.active
+        unread = session.unread_ids if session is not None and live else ()
+        run = self._prepare(scenario, channel, user_id, unread, variables)
+        if session is None or not live:
             session = self._new_session(channel, user_id, user_id)
         if session.run_id is not None:
             self.conductor.cancel(session.run_id)
-        record = self._start(scenario, channel, session, "admin", variables, target)
+        record = self.conductor.start(run, trigger="admin", target=target)
         session.run_id = record.run_id
         return record
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from simulator.push import PlannedPush, PushTarget
-from simulator.scenario import Advance, RunContext, Scenario, ScenarioRun, Uplink
+from simulator.scenario import Advance, Scenario, ScenarioRun, Uplink
 
 __all__ = ["Conductor", "RunRecord"]
 
@@ -136,29 +136,24 @@ class Conductor:
         return record
 
     def start(
-        self,
-        scenario: Scenario,
-        context: RunContext,
-        *,
-        trigger: str,
-        target: PushTarget | None = None,
+        self, run: ScenarioRun, *, trigger: str, target: PushTarget | None = None
     ) -> RunRecord:
-        """Start ``scenario`` now; its first pushes are dispatched before this returns."""
+        """Start a prepared run now; its first pushes are dispatched before this returns."""
         loop = asyncio.get_running_loop()
         run_id = f"run-{next(_run_numbers)}"
         record = RunRecord(
             run_id,
-            scenario,
-            ScenarioRun(scenario, context),
-            channel_id=context.channel_id,
-            user_id=context.user_id,
+            run.scenario,
+            run,
+            channel_id=run.context.channel_id,
+            user_id=run.context.user_id,
             trigger=trigger,
             started_ms=self._wall_ms(),
             target=target,
         )
         self._runs[run_id] = record
         self._active += 1
-        self._apply(record, lambda: record.run.start(loop.time()))
+        self._apply(record, lambda: run.start(loop.time()))
         return record
 
     def feed(self, run_id: str, uplink: Uplink) -> None:
