@@ -359,3 +359,26 @@ def test_installed_console_script_finds_bundled_schemas_outside_the_repo(tmp_pat
     assert refused.returncode == 1
     assert "bad.json: /timestamp: 'now' is not of type 'integer'" in refused.stdout
     assert bad.exists()
+
+
+def test_cli_validate_reads_yaml_and_names_the_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "aicc-sim.yaml"
+    config.write_text(
+        "listen: {host: 127.0.0.1, port: x}\n"
+        "credentials: [{app_key: a, app_secret: b}]\n"
+        "channels:\n"
+        "  - id: '1'\n"
+        "    delivry: push\n"
+    )
+    assert main(["validate", "--schema", "config", str(config)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert f"{config}:1: /listen/port: 'x' is not of type 'integer'" in out
+    assert any(line.startswith(f"{config}:4: /channels/0: ") and "delivry" in line for line in out)
+    scenario = Path(__file__).parents[1] / "simulator" / "scenarios" / "connected.yaml"
+    assert main(["validate", "--schema", "scenario", str(scenario)]) == 0
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("name: [unclosed\n")
+    assert main(["validate", "--schema", "scenario", str(broken)]) == 1
+    assert f"{broken}:" in capsys.readouterr().err

@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
+from simulator.config_env import read_config_yaml
 from simulator.errors import FileError
+from simulator.scenario.source import parse_yaml
 from simulator.validation import default_store
+from simulator.yamlsource import line_of
 
 __all__ = ["DEFAULT_SCHEMA", "load_json_document", "register"]
 
@@ -23,7 +27,9 @@ def register(sub: Any) -> None:
         "validate",
         help="check JSON payload files against a contract schema",
         description="Exit 0 only if every input is valid. Each violation is printed as "
-        "FILE: /json/pointer: message.",
+        "FILE: /json/pointer: message. A FILE ending .yaml or .yml is read as YAML (a "
+        "scenario or config file, say), and its violations carry their line: "
+        "FILE:LINE: /json/pointer: message.",
     )
     parser.add_argument(
         "--schema",
@@ -55,6 +61,17 @@ def _read(name: str) -> str:
         raise FileError(name, None, f"not UTF-8 text: {exc.reason}") from None
 
 
+def _load(text: str, label: str, schema: str) -> tuple[Any, Callable[[str], int | None]]:
+    """The document in ``text`` and a pointer → line lookup (JSON files have no lines)."""
+    if label.endswith((".yaml", ".yml")):
+        if schema == "config":
+            document, positions = read_config_yaml(text, label)
+            return document, lambda pointer: line_of(pointer, positions)
+        data, lines = parse_yaml(text, label)
+        return data, lines.of
+    return load_json_document(text, label), lambda pointer: None
+
+
 def _handle(args: argparse.Namespace) -> int:
     store = default_store()
     store.schema(args.schema)  # refuses an unknown name with the list of known ones
@@ -62,14 +79,16 @@ def _handle(args: argparse.Namespace) -> int:
     for name in args.files:
         label = "<stdin>" if name == "-" else name
         try:
-            document = load_json_document(_read(name), label)
+            document, line = _load(_read(name), label, args.schema)
         except FileError as exc:
             print(str(exc), file=sys.stderr)
             failed += 1
             continue
         violations = store.violations(args.schema, document)
         for violation in violations:
-            print(f"{label}: {violation.pointer or '/'}: {violation.message}")
+            where = line(violation.pointer)
+            at = f"{label}:{where}" if where is not None else label
+            print(f"{at}: {violation.pointer or '/'}: {violation.message}")
         if violations:
             failed += 1
         else:
