@@ -34,6 +34,6 @@ EXPOSE 8080
 
 # No curl or wget in the image: a Python probe of /__admin/health on the configured port.
 HEALTHCHECK --interval=5s --timeout=3s --start-period=5s --retries=3 \
-    CMD ["python", "-m", "simulator.healthcheck"]
+    CMD ["python", "-m", "simulator.cli.healthcheck"]
 
 CMD ["aicc-sim", "serve"]

@@ -1249,7 +1249,7 @@ def role_bare_send(args: argparse.Namespace) -> None:
 
     check: Callable[[Any], None] | None = None
     if args.validate:
-        from simulator.validation import default_store
+        from simulator.core.validation import default_store
 
         store = default_store()
 

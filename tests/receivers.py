@@ -16,8 +16,8 @@ from typing import Any
 from aiohttp import web
 from multidict import CIMultiDict
 
-from simulator import signing
-from simulator.errors import SignatureError
+from simulator.core import signing
+from simulator.core.errors import SignatureError
 
 __all__ = ["Recorder", "Seen", "serving", "signature_verifies"]
 

@@ -16,11 +16,12 @@ import pytest
 from aiohttp import web
 from receivers import Recorder, serving, signature_verifies
 
-from simulator import conformance, signing
 from simulator.cli import main
-from simulator.conformance import Case, build_cases
-from simulator.junit import JUnitCase, junit_bytes
-from simulator.validation import default_store
+from simulator.cli.junit import JUnitCase, junit_bytes
+from simulator.core import signing
+from simulator.core.validation import default_store
+from simulator.delivery import conformance
+from simulator.delivery.conformance import Case, build_cases
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vendor"
 PUSH_KEY = "SimulatorPushKey0123456789abcdefghijklmnopq"

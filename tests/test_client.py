@@ -1,4 +1,4 @@
-"""The admin client (``simulator.client``): pure matching, and every call against a real
+"""The admin client (``simulator.testing.client``): pure matching, and every call against a real
 simulator served from a thread."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-import simulator.client as client_module
-from simulator.client import (
+import simulator.testing.client as client_module
+from simulator.core.errors import AdminApiError, SimulatorError, WaitTimeout
+from simulator.testing.client import (
     AdminClient,
     DeliveryFilters,
     DeliveryMatch,
@@ -22,8 +23,7 @@ from simulator.client import (
     messages_of,
     timeout_message,
 )
-from simulator.errors import AdminApiError, SimulatorError, WaitTimeout
-from simulator.pytest_plugin import InProcessSimulator
+from simulator.testing.pytest_plugin import InProcessSimulator
 
 # --------------------------------------------------------------------------- pure matching
 

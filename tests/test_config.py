@@ -22,10 +22,10 @@ from simulator.config import (
     load_config,
     parse_config,
 )
-from simulator.config_env import read_config_yaml
-from simulator.errors import ConfigError
-from simulator.push import RetryPolicy
-from simulator.validation import SchemaStore
+from simulator.config.sources import read_config_yaml
+from simulator.core.errors import ConfigError
+from simulator.core.push import RetryPolicy
+from simulator.core.validation import SchemaStore
 
 PUSH_KEY = "A" * 20 + "b" * 20 + "123"  # 43 of [A-Za-z0-9]
 SECRET = "s3cr3t-app-secret-value"

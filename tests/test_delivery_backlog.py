@@ -15,10 +15,10 @@ from aiohttp import web
 from receivers import Recorder, serving
 
 from simulator.config import load_config
-from simulator.delivery import AttemptRecord, Deliverer, DeliveryResult
-from simulator.errors import ConfigError
-from simulator.push import PlannedPush, PushTarget, RetryPolicy
-from simulator.validation import default_store
+from simulator.core.errors import ConfigError
+from simulator.core.push import PlannedPush, PushTarget, RetryPolicy
+from simulator.core.validation import default_store
+from simulator.delivery.worker import AttemptRecord, Deliverer, DeliveryResult
 
 WAIT = 5.0  # generous bound for every wait on an event
 STAMP = 1625898453913

@@ -15,17 +15,17 @@ import pytest
 from aiohttp import web
 from receivers import Recorder, serving
 
-from simulator import signing
-from simulator.delivery import (
+from simulator.core import signing
+from simulator.core.errors import DeliveryError, SignatureError, UnknownSchemaError
+from simulator.core.journal import Journal
+from simulator.core.push import PlannedPush, PushFaults, PushTarget, RetryPolicy
+from simulator.core.validation import SchemaStore, default_store
+from simulator.delivery.worker import (
     RESPONSE_RECORD_LIMIT,
     AttemptRecord,
     Deliverer,
     DeliveryResult,
 )
-from simulator.errors import DeliveryError, SignatureError, UnknownSchemaError
-from simulator.journal import Journal
-from simulator.push import PlannedPush, PushFaults, PushTarget, RetryPolicy
-from simulator.validation import SchemaStore, default_store
 
 PUSH_KEY = "SimulatorPushKey0123456789abcdefghijklmnopq"
 STAMP = 1625898453913

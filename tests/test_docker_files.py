@@ -26,9 +26,9 @@ import jsonschema
 import pytest
 import yaml
 
-from simulator.client import AdminClient
+from simulator.cli.healthcheck import health_url
 from simulator.config import load_config
-from simulator.healthcheck import health_url
+from simulator.testing.client import AdminClient
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
@@ -144,7 +144,7 @@ def test_it_binds_every_interface_by_env_and_exposes_the_port(dockerfile: Docker
 def test_the_command_is_the_serve_sub_command(dockerfile: Dockerfile) -> None:
     assert dockerfile.cmd() == ["aicc-sim", "serve"]
     options, argv = dockerfile.healthcheck()
-    assert argv[:3] == ["python", "-m", "simulator.healthcheck"]
+    assert argv[:3] == ["python", "-m", "simulator.cli.healthcheck"]
     assert any(option.startswith("--interval=") for option in options)
 
 

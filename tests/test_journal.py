@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from simulator.errors import FileError
-from simulator.journal import Entry, Journal, read_jsonl
+from simulator.core.errors import FileError
+from simulator.core.journal import Entry, Journal, read_jsonl
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from simulator.netloc import local_url_host
+from simulator.core.netloc import local_url_host
 
 
 @pytest.mark.parametrize(

@@ -24,10 +24,10 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
 from simulator.config import parse_config
+from simulator.core.validation import default_store
 from simulator.server import create_app
 from simulator.server import keys as app_keys
 from simulator.server.openapi import openapi_document
-from simulator.validation import default_store
 
 APP_KEY = "fuzz-app-key"
 APP_SECRET = "fuzz-app-secret"

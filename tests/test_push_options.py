@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from simulator.commands.push_options import (
+from simulator.cli.options import (
     DEFAULT_PUSH_KEY,
     PUSH_KEY_VAR,
     TOKEN_VAR,
@@ -15,7 +15,7 @@ from simulator.commands.push_options import (
     describe_auth,
 )
 from simulator.config import load_config
-from simulator.errors import SignatureError
+from simulator.core.errors import SignatureError
 
 KEY_FROM_ENV = "EnvironmentPushKey0123456789abcdefghijklmno"
 KEY_FROM_FLAG = "FlagPushKey0123456789abcdefghijklmnopqrstuv"

@@ -14,9 +14,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-import simulator.pytest_plugin as plugin
-from simulator.errors import ConfigError, SimulatorError, WaitTimeout
-from simulator.pytest_plugin import InProcessSimulator, build_config
+import simulator.testing.pytest_plugin as plugin
+from simulator.core.errors import ConfigError, SimulatorError, WaitTimeout
+from simulator.testing.pytest_plugin import InProcessSimulator, build_config
 
 pytest_plugins = ["pytester"]
 
@@ -36,7 +36,7 @@ def test_the_plugin_is_registered_through_the_pytest11_entry_point(
     pytestconfig: pytest.Config,
 ) -> None:
     [entry] = [e for e in importlib.metadata.entry_points(group="pytest11") if e.name == "aicc_sim"]
-    assert entry.value == "simulator.pytest_plugin"
+    assert entry.value == "simulator.testing.pytest_plugin"
     assert pytestconfig.pluginmanager.get_plugin("aicc_sim") is plugin
 
 
@@ -89,7 +89,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from simulator.errors import SimulatorError
+from simulator.core.errors import SimulatorError
 
 
 async def test_an_async_test_awaits_a_push_to_a_receiver_on_its_own_loop(aicc_sim):

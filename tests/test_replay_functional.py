@@ -16,10 +16,10 @@ import pytest
 from aiohttp import web
 from receivers import Recorder, serving, signature_verifies
 
-from simulator import signing
 from simulator.cli import main
+from simulator.core import signing
+from simulator.core.validation import default_store
 from simulator.scenario import builtin_names
-from simulator.validation import default_store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vendor"
 PUSH_KEY = "SimulatorPushKey0123456789abcdefghijklmnopq"  # the documented dev key

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from simulator.errors import ScenarioError
-from simulator.push import PlannedPush, PushFaults
+from simulator.core.errors import ScenarioError
+from simulator.core.push import PlannedPush, PushFaults
+from simulator.core.validation import default_store
 from simulator.scenario import (
     RunContext,
     ScenarioRun,
@@ -21,7 +22,6 @@ from simulator.scenario import (
     load_text,
     simulate,
 )
-from simulator.validation import default_store
 
 WALL = 1625898453913
 USER = "44444444"

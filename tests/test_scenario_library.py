@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from simulator.push import PlannedPush
+from simulator.core.push import PlannedPush
+from simulator.core.validation import default_store
 from simulator.scenario import (
     RunContext,
     ScenarioRun,
@@ -21,7 +22,6 @@ from simulator.scenario import (
     load_builtin,
     simulate,
 )
-from simulator.validation import default_store
 
 T1 = 1625898453913
 T2 = 1625898871961

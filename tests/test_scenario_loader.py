@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from simulator.errors import FileError, ScenarioError
+from simulator.core.errors import FileError, ScenarioError
+from simulator.core.validation import SCHEMA_BASE_URI, default_store
 from simulator.scenario import builtin_names, load, load_builtin, load_library, load_path
 from simulator.scenario.loader import load_text
 from simulator.scenario.source import MAX_BYTES, MAX_NODES
-from simulator.validation import SCHEMA_BASE_URI, default_store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scenarios"
 BAD = sorted((FIXTURES / "bad").glob("*.yaml"))

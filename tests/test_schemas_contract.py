@@ -22,9 +22,9 @@ import pytest
 import referencing
 from referencing.jsonschema import DRAFT202012
 
-from simulator.validation import SCHEMA_BASE_URI, SchemaStore, default_store
+from simulator.core.validation import SCHEMA_BASE_URI, SchemaStore, default_store
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "simulator" / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "simulator" / "core" / "schemas"
 VENDOR_DIR = Path(__file__).resolve().parent / "fixtures" / "vendor"
 
 #: The contract schemas this suite owns (scenario and config have their own tests).

@@ -21,8 +21,8 @@ from conftest import (
     config_doc,
 )
 
+from simulator.core.validation import default_store
 from simulator.scenario import load_builtin
-from simulator.validation import default_store
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP438AAAAQBAYDFKhhdAAAAAElFTkSuQmCC"

@@ -23,9 +23,9 @@ from conftest import (
     config_doc,
 )
 
-from simulator import signing
+from simulator.core import signing
+from simulator.core.validation import default_store
 from simulator.server import keys
-from simulator.validation import default_store
 
 VENDOR = Path(__file__).parent / "fixtures" / "vendor"
 

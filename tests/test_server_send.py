@@ -18,7 +18,7 @@ from conftest import (
     config_doc,
 )
 
-from simulator.validation import default_store
+from simulator.core.validation import default_store
 
 VENDOR = Path(__file__).parent / "fixtures" / "vendor"
 OUTSIDE_HOURS = "The current time is not within the working time of the service agents"

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from multidict import CIMultiDict
 
-from simulator import signing
-from simulator.errors import SignatureError, SimulatorError
+from simulator.core import signing
+from simulator.core.errors import SignatureError, SimulatorError
 
 # The worked example of docs/delivery.md, byte for byte.
 KEY = "SimulatorPushKey0123456789abcdefghijklmnopq"

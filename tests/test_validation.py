@@ -1,4 +1,4 @@
-"""The schema store (``simulator.validation``) and ``aicc-sim validate``.
+"""The schema store (``simulator.core.validation``) and ``aicc-sim validate``.
 
 Proves what the store promises: format checking is on in both engines, every violation is
 listed with an RFC 6901 pointer, unknown names are refused with the list of known ones, the
@@ -33,8 +33,8 @@ from test_schemas_contract import (
 )
 
 from simulator.cli import main
-from simulator.errors import UnknownSchemaError, ValidationFailed, Violation
-from simulator.validation import SchemaStore, default_store, pointer_of
+from simulator.core.errors import UnknownSchemaError, ValidationFailed, Violation
+from simulator.core.validation import SchemaStore, default_store, pointer_of
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -376,7 +376,7 @@ def test_cli_validate_reads_yaml_and_names_the_lines(
     out = capsys.readouterr().out.splitlines()
     assert f"{config}:1: /listen/port: 'x' is not of type 'integer'" in out
     assert any(line.startswith(f"{config}:4: /channels/0: ") and "delivry" in line for line in out)
-    scenario = Path(__file__).parents[1] / "simulator" / "scenarios" / "connected.yaml"
+    scenario = Path(__file__).parents[1] / "simulator" / "scenario" / "library" / "connected.yaml"
     assert main(["validate", "--schema", "scenario", str(scenario)]) == 0
     broken = tmp_path / "broken.yaml"
     broken.write_text("name: [unclosed\n")

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from simulator.errors import FileError
-from simulator.yamlsource import Lines, Problem, Yaml12Loader, YamlRules, line_of, read_yaml
+from simulator.core.errors import FileError
+from simulator.core.yamlsource import Lines, Problem, Yaml12Loader, YamlRules, line_of, read_yaml
 
 
 class Refused(FileError):

@@ -5,7 +5,7 @@ OAuth mode (``POST {callback_url}``): AICC sends ``x-app-key`` and ``Authorizati
 check the token's value, which AICC issued to itself (nor can it against the simulator).
 
 Signature mode (``POST {callback_url}/webhooks/v1/messages``): the ``auth-v2`` header is
-verified with the shared message push key (:func:`simulator.signing.verify`, the
+verified with the shared message push key (:func:`simulator.core.signing.verify`, the
 simulator's documented scheme; the vendor does not publish its algorithm).
 
 A push is accepted with HTTP 200 and ``{"resultCode": "0", "resultDesc": "success."}``;
@@ -19,8 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator import signing
-from simulator.errors import SignatureError
+from simulator.core import signing
+from simulator.core.errors import SignatureError
 from webchat_backend.conversations import ConversationStore
 from webchat_backend.settings import Settings
 

@@ -16,8 +16,9 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-from simulator.errors import FileError
-from simulator.push import AuthFault
+from simulator.core.errors import FileError
+from simulator.core.push import AuthFault
+from simulator.core.validation import default_store, pointer_of
 from simulator.scenario.model import (
     BUILTIN_VARIABLES,
     Duration,
@@ -44,7 +45,6 @@ from simulator.scenario.templating import (
     names_in,
     render_value,
 )
-from simulator.validation import default_store, pointer_of
 
 __all__ = [
     "FIELD_ORDER",

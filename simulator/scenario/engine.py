@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from simulator.clock import epoch_ms
-from simulator.errors import ScenarioError
-from simulator.push import PlannedPush, PushFaults
+from simulator.core.clock import epoch_ms
+from simulator.core.errors import ScenarioError
+from simulator.core.push import PlannedPush, PushFaults
 from simulator.scenario.compiler import parse_duration
 from simulator.scenario.model import (
     BUILTIN_VARIABLES,

@@ -1,6 +1,6 @@
 """Scenario files in, :class:`Scenario` out; the only module of the package that reads files.
 
-Every problem with a file becomes :class:`~simulator.errors.FileError` with its path, a
+Every problem with a file becomes :class:`~simulator.core.errors.FileError` with its path, a
 1-based line and a specific reason; nothing else escapes for bad input.
 """
 
@@ -11,7 +11,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
-from simulator.errors import FileError, ScenarioError
+from simulator.core.errors import FileError, ScenarioError
 from simulator.scenario.compiler import compile_scenario
 from simulator.scenario.model import Scenario
 from simulator.scenario.source import parse_yaml
@@ -33,8 +33,8 @@ _SUFFIXES = (".yaml", ".yml")
 
 
 def builtin_directory() -> Path:
-    """Where the built-in library lives (``simulator/scenarios``)."""
-    return Path(str(resources.files("simulator") / "scenarios"))
+    """Where the built-in library lives (``simulator/scenario/library``)."""
+    return Path(str(resources.files("simulator.scenario") / "library"))
 
 
 def load_text(text: str, path: str = "<string>") -> Scenario:

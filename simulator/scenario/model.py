@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.push import AuthFault
+from simulator.core.push import AuthFault
 from simulator.scenario.templating import Template, Value
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Scenario YAML text to plain data plus the line of every value, for ``file:line`` errors.
 
-The reading itself is :mod:`simulator.yamlsource` (shared with the config file); this module
+The reading itself is :mod:`simulator.core.yamlsource` (shared with the config file); this module
 holds what is particular to scenario files: YAML 1.2-style scalars (``on``/``off``/``yes``/
 ``no`` stay strings and dates stay strings, so ``on:`` is a key and ``2024-01-01`` is text),
 JSON values only, the size caps, and the wording of every refusal.
@@ -12,8 +12,8 @@ from typing import Any, Final
 
 import yaml
 
-from simulator.errors import FileError
-from simulator.yamlsource import Lines, Problem, Yaml12Loader, YamlRules, read_yaml
+from simulator.core.errors import FileError
+from simulator.core.yamlsource import Lines, Problem, Yaml12Loader, YamlRules, read_yaml
 
 __all__ = ["MAX_BYTES", "MAX_NODES", "Lines", "parse_yaml"]
 

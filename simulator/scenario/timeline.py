@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from simulator.push import PlannedPush
+from simulator.core.push import PlannedPush
 from simulator.scenario.engine import Advance, ScenarioRun, Uplink
 
 __all__ = ["TimedPush", "simulate"]

@@ -10,8 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from simulator import __version__
-from simulator.errors import ValidationFailed, Violation
-from simulator.journal import Journal
+from simulator.core.errors import ValidationFailed, Violation
+from simulator.core.journal import Journal
 from simulator.server import keys
 from simulator.server.aicc import NotFound
 from simulator.server.http import json_response, read_json

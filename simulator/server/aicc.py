@@ -21,11 +21,18 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from simulator.clock import epoch_ms
 from simulator.config import ChannelConfig, Config
-from simulator.errors import AuthError, ConfigError, SimulatorError, ValidationFailed, Violation
-from simulator.journal import Journal
-from simulator.push import PlannedPush, PushFaults, PushTarget
+from simulator.core.clock import epoch_ms
+from simulator.core.errors import (
+    AuthError,
+    ConfigError,
+    SimulatorError,
+    ValidationFailed,
+    Violation,
+)
+from simulator.core.journal import Journal
+from simulator.core.push import PlannedPush, PushFaults, PushTarget
+from simulator.core.validation import SchemaStore
 from simulator.scenario import (
     RunContext,
     Scenario,
@@ -40,7 +47,6 @@ from simulator.server.files import FileStore
 from simulator.server.runs import Conductor, RunRecord
 from simulator.server.sessions import Session, SessionState, SessionStore
 from simulator.server.tokens import AccessToken, MessagingToken, TokenStore
-from simulator.validation import SchemaStore
 
 __all__ = ["Aicc", "DeliveryNote", "NotFound", "Outcome", "wall_ms"]
 

@@ -10,15 +10,15 @@ import aiohttp
 from aiohttp import web
 
 from simulator.config import Config
-from simulator.delivery import AttemptRecord, Deliverer
-from simulator.journal import Journal
-from simulator.push import PlannedPush, PushTarget
+from simulator.core.journal import Journal
+from simulator.core.push import PlannedPush, PushTarget
+from simulator.core.validation import SchemaStore, default_store
+from simulator.delivery.worker import AttemptRecord, Deliverer
 from simulator.server import admin, echo, emulated, keys
 from simulator.server.aicc import Aicc
 from simulator.server.journal_entries import RequestRecord
 from simulator.server.metrics import Metrics
 from simulator.server.middlewares import simulator_middleware
-from simulator.validation import SchemaStore, default_store
 
 __all__ = ["create_app"]
 

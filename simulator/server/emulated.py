@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.errors import ValidationFailed, Violation
+from simulator.core.errors import ValidationFailed, Violation
 from simulator.server import keys
 from simulator.server.aicc import FILES_PATH, Aicc, NotFound, Outcome
 from simulator.server.http import USER_ID, encode_json, json_response, read_json

@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from simulator.errors import ValidationFailed, Violation
-from simulator.validation import SchemaStore
+from simulator.core.errors import ValidationFailed, Violation
+from simulator.core.validation import SchemaStore
 
 __all__ = [
     "ERROR_TEXTS",

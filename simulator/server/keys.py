@@ -6,8 +6,8 @@ import aiohttp
 from aiohttp import web
 
 from simulator.config import Config
-from simulator.delivery import AttemptRecord, Deliverer
-from simulator.journal import Journal
+from simulator.core.journal import Journal
+from simulator.delivery.worker import AttemptRecord, Deliverer
 from simulator.server.aicc import Aicc
 from simulator.server.journal_entries import RequestRecord
 from simulator.server.metrics import Metrics

@@ -9,7 +9,7 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from simulator.errors import AuthError, SimulatorError, ValidationFailed
+from simulator.core.errors import AuthError, SimulatorError, ValidationFailed
 from simulator.server import keys
 from simulator.server.aicc import NotFound, wall_ms
 from simulator.server.http import RAW_BODY, USER_ID, error_body, error_response, json_response

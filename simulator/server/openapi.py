@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator import __version__
-from simulator.validation import SchemaStore
+from simulator.core.validation import SchemaStore
 
 __all__ = ["openapi_document"]
 

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from simulator.push import PlannedPush, PushTarget
+from simulator.core.push import PlannedPush, PushTarget
 from simulator.scenario import Advance, Scenario, ScenarioRun, Uplink
 
 __all__ = ["Conductor", "RunRecord"]

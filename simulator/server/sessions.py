@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
-from simulator.clock import epoch_ms
+from simulator.core.clock import epoch_ms
 
 __all__ = ["HISTORY_LIMIT", "Session", "SessionState", "SessionStore"]
 

@@ -13,8 +13,8 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simulator.clock import epoch_ms
-from simulator.errors import AuthError
+from simulator.core.clock import epoch_ms
+from simulator.core.errors import AuthError
 
 __all__ = [
     "EXPIRED_TOKEN_TEXT",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from simulator.pytest_plugin import InProcessSimulator
+from simulator.testing.pytest_plugin import InProcessSimulator
 from webchat_backend import create_app
 from webchat_backend.app import CALLBACK_PATH
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from simulator.pytest_plugin import InProcessSimulator
+from simulator.testing.pytest_plugin import InProcessSimulator
 from webchat_backend import Settings
 
 __all__ = ["Backend", "StartBackend", "settings_for"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from simulator.pytest_plugin import InProcessSimulator
+from simulator.testing.pytest_plugin import InProcessSimulator
 
 from .support import Backend, StartBackend
 

@@ -11,9 +11,9 @@ the embedded default as a whole; keys it leaves out take the defaults documented
 Secrets (``app_secret``, ``push_key``, the admin token) never appear in ``repr()`` or in
 error messages; :meth:`Config.redacted` gives a masked view for the admin API.
 
-The model lives in :mod:`simulator.config_model`, the checks in
-:mod:`simulator.config_checks`, the YAML, env and flag sources in
-:mod:`simulator.config_env`; this module builds and loads, and is where to import from.
+The model lives in :mod:`simulator.config.model`, the checks in
+:mod:`simulator.config.checks`, the YAML, env and flag sources in
+:mod:`simulator.config.sources`; this module builds and loads, and is where to import from.
 """
 
 from __future__ import annotations
@@ -22,17 +22,8 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any, Final
 
-from simulator.config_checks import config_schema, violations
-from simulator.config_env import (
-    CONFIG_FILE_VAR,
-    Override,
-    apply_overrides,
-    blame,
-    env_overrides,
-    flag_overrides,
-    read_config_yaml,
-)
-from simulator.config_model import (
+from simulator.config.checks import config_schema, violations
+from simulator.config.model import (
     ECHO,
     EMBEDDED_SOURCE,
     WEEKDAYS,
@@ -52,9 +43,18 @@ from simulator.config_model import (
     WorkingHours,
     resolve_timezone,
 )
-from simulator.errors import ConfigError, Violation
-from simulator.push import RetryPolicy
-from simulator.yamlsource import line_of
+from simulator.config.sources import (
+    CONFIG_FILE_VAR,
+    Override,
+    apply_overrides,
+    blame,
+    env_overrides,
+    flag_overrides,
+    read_config_yaml,
+)
+from simulator.core.errors import ConfigError, Violation
+from simulator.core.push import RetryPolicy
+from simulator.core.yamlsource import line_of
 
 __all__ = [
     "ECHO",
@@ -212,7 +212,7 @@ def parse_config(
 
 def embedded_default_text() -> str:
     """The YAML text of the embedded default configuration."""
-    return (resources.files("simulator") / "default_config.yaml").read_text("utf-8")
+    return (resources.files("simulator.config") / "default.yaml").read_text("utf-8")
 
 
 def _read_text(path: str) -> str:

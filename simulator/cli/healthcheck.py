@@ -1,4 +1,4 @@
-"""``python -m simulator.healthcheck``: exit 0 when the local simulator answers its health
+"""``python -m simulator.cli.healthcheck``: exit 0 when the local simulator answers its health
 check, 1 otherwise. The container image's HEALTHCHECK (no curl or wget in the image).
 
 It probes ``/__admin/health`` on the port the server itself would use: the configuration is
@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 
-from simulator.errors import SimulatorError
+from simulator.core.errors import SimulatorError
 
 __all__ = ["health_url", "main"]
 
@@ -25,7 +25,7 @@ _TIMEOUT = 2.0
 def health_url(environ: Mapping[str, str]) -> str:
     """The health URL of the simulator configured by ``environ``."""
     from simulator.config import load_config
-    from simulator.netloc import local_url_host
+    from simulator.core.netloc import local_url_host
 
     listen = load_config(None, environ=environ).listen
     return f"http://{local_url_host(listen.host)}:{listen.port}/__admin/health"

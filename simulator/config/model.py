@@ -15,7 +15,7 @@ from typing import Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from simulator.push import PushMode, PushTarget, RetryPolicy
+from simulator.core.push import PushMode, PushTarget, RetryPolicy
 
 __all__ = [
     "ECHO",

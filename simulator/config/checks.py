@@ -1,6 +1,6 @@
 """The configuration's checks: the schema with friendly messages, then the cross-setting rules.
 
-Pure: a document in, :class:`~simulator.errors.Violation` values out (``/pointer: reason``),
+Pure: a document in, :class:`~simulator.core.errors.Violation` values out (``/pointer: reason``),
 secrets never shown. :mod:`simulator.config` turns them into ``file:line`` errors.
 """
 
@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
-from simulator.config_model import ECHO, LimitsConfig, TokenConfig, host_allowed, resolve_timezone
-from simulator.errors import Violation
-from simulator.validation import pointer_of
+from simulator.config.model import ECHO, LimitsConfig, TokenConfig, host_allowed, resolve_timezone
+from simulator.core.errors import Violation
+from simulator.core.validation import pointer_of
 
 __all__ = ["config_schema", "violations"]
 
@@ -27,7 +27,7 @@ __all__ = ["config_schema", "violations"]
 @cache
 def config_schema() -> Mapping[str, Any]:
     """The config schema shipped in the package (``schemas/config.schema.json``)."""
-    text = (resources.files("simulator") / "schemas" / "config.schema.json").read_text("utf-8")
+    text = (resources.files("simulator.core") / "schemas" / "config.schema.json").read_text("utf-8")
     return cast(Mapping[str, Any], json.loads(text))
 
 

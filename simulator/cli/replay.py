@@ -16,7 +16,8 @@ from typing import Any
 
 import aiohttp
 
-from simulator.commands.push_options import (
+from simulator.cli.junit import JUnitCase, write_junit
+from simulator.cli.options import (
     add_address_options,
     add_auth_options,
     auth_settings,
@@ -26,12 +27,11 @@ from simulator.commands.push_options import (
     positive_int,
     var_assignment,
 )
-from simulator.junit import JUnitCase, write_junit
-from simulator.push import PushFaults, RetryPolicy
-from simulator.replay import PushReport, ReplayPlan, ReplayReport, ScriptedUplink, replay
+from simulator.core.push import PushFaults, RetryPolicy
+from simulator.core.validation import default_store
+from simulator.delivery.replay import PushReport, ReplayPlan, ReplayReport, ScriptedUplink, replay
+from simulator.delivery.verdicts import answer_of, excerpt, push_kind, sent_attempts
 from simulator.scenario import RunContext, Uplink, load
-from simulator.validation import default_store
-from simulator.verdicts import answer_of, excerpt, push_kind, sent_attempts
 
 __all__ = [
     "UPLINK_CONTROLS",

@@ -1,7 +1,7 @@
 """How the CLI commands describe pushes and the receiver's answers. Pure, no I/O.
 
-Shared by ``aicc-sim replay`` (:mod:`simulator.replay`) and ``aicc-sim check-callback``
-(:mod:`simulator.conformance`), so a push reads the same in both timelines.
+Shared by ``aicc-sim replay`` (:mod:`simulator.delivery.replay`) and ``aicc-sim check-callback``
+(:mod:`simulator.delivery.conformance`), so a push reads the same in both timelines.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from simulator.delivery import AttemptRecord
+from simulator.delivery.worker import AttemptRecord
 
 __all__ = [
     "answer_of",

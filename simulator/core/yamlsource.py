@@ -4,7 +4,7 @@ The text is composed into PyYAML nodes (which carry their marks) and checked for
 ``yaml.safe_load`` silently accepts — duplicate keys, non-string keys, alias bombs, runaway
 nesting — while every JSON pointer is mapped to its 1-based line; only then is it
 constructed. What is refused is described as a :class:`Problem`, and the caller's ``phrase``
-turns that into its own :class:`~simulator.errors.FileError`: a config file and a scenario
+turns that into its own :class:`~simulator.core.errors.FileError`: a config file and a scenario
 file word the same refusal differently, and both wordings are part of the tool's interface.
 
 Values merged in with ``<<:`` get no line of their own: a problem in one points at the
@@ -21,8 +21,8 @@ from typing import Any, Literal
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from simulator.errors import FileError
-from simulator.validation import pointer_of
+from simulator.core.errors import FileError
+from simulator.core.validation import pointer_of
 
 __all__ = [
     "KeyPath",

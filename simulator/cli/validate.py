@@ -8,11 +8,11 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from simulator.config_env import read_config_yaml
-from simulator.errors import FileError
+from simulator.config.sources import read_config_yaml
+from simulator.core.errors import FileError
+from simulator.core.validation import default_store
+from simulator.core.yamlsource import line_of
 from simulator.scenario.source import parse_yaml
-from simulator.validation import default_store
-from simulator.yamlsource import line_of
 
 __all__ = ["DEFAULT_SCHEMA", "load_json_document", "register"]
 

@@ -1,7 +1,7 @@
 """``aicc-sim check-callback URL``: run the conformance suite against a push receiver.
 
 One line per case and a summary; exit 0 only if every case passed, 1 if any failed or the
-receiver could not be reached, 2 for bad input. See :mod:`simulator.conformance`.
+receiver could not be reached, 2 for bad input. See :mod:`simulator.delivery.conformance`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from typing import Any
 
 import aiohttp
 
-from simulator.commands.push_options import (
+from simulator.cli.junit import JUnitCase, write_junit
+from simulator.cli.options import (
     AuthSettings,
     add_address_options,
     add_auth_options,
@@ -23,9 +24,8 @@ from simulator.commands.push_options import (
     describe_auth,
     positive_float,
 )
-from simulator.conformance import CaseResult, SuiteReport, build_cases, run_suite
-from simulator.junit import JUnitCase, write_junit
-from simulator.validation import default_store
+from simulator.core.validation import default_store
+from simulator.delivery.conformance import CaseResult, SuiteReport, build_cases, run_suite
 
 __all__ = ["format_result", "format_summary", "junit_cases", "register"]
 

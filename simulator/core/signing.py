@@ -36,8 +36,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from simulator.clock import epoch_ms
-from simulator.errors import SignatureError
+from simulator.core.clock import epoch_ms
+from simulator.core.errors import SignatureError
 
 __all__ = [
     "DEFAULT_ACCESS_KEY",

@@ -2,7 +2,7 @@
 
 The driver owns the clock: it starts a :class:`~simulator.scenario.ScenarioRun`, sleeps on
 the event loop until the run's ``wake_at`` (or the next scripted customer uplink), and hands
-every :class:`~simulator.push.PlannedPush` to a :class:`~simulator.delivery.Deliverer`,
+every :class:`~simulator.core.push.PlannedPush` to a :class:`~simulator.delivery.Deliverer`,
 awaiting each delivery before the next so that the timeline is in order.
 
 There is no customer in a replay: an ``expect`` step runs into its timeout branch unless a
@@ -24,11 +24,11 @@ from typing import Any, Literal
 
 import aiohttp
 
-from simulator.delivery import PUSH_SCHEMA, AttemptRecord, Deliverer, DeliveryResult
-from simulator.push import PlannedPush, PushFaults, PushTarget, RetryPolicy
+from simulator.core.push import PlannedPush, PushFaults, PushTarget, RetryPolicy
+from simulator.core.validation import SchemaStore
+from simulator.delivery.verdicts import answer_of, sent_attempts, unreachable
+from simulator.delivery.worker import PUSH_SCHEMA, AttemptRecord, Deliverer, DeliveryResult
 from simulator.scenario import Advance, RunContext, Scenario, ScenarioRun, Uplink
-from simulator.validation import SchemaStore
-from simulator.verdicts import answer_of, sent_attempts, unreachable
 
 __all__ = [
     "Expectation",
@@ -294,7 +294,7 @@ async def replay(
 
     ``on_push`` is called as soon as each push is judged (the live timeline). Stops early
     (outcome ``aborted``) when a push cannot reach the receiver at all. Raises
-    :class:`~simulator.errors.ScenarioError` before sending anything if the run cannot start
+    :class:`~simulator.core.errors.ScenarioError` before sending anything if the run cannot start
     (bad speed, undeclared variables).
     """
     records: list[AttemptRecord] = []

@@ -13,8 +13,8 @@ from typing import Any
 
 from yarl import URL
 
-from simulator.push import PushMode, PushTarget
-from simulator.signing import DEFAULT_ACCESS_KEY, check_push_key
+from simulator.core.push import PushMode, PushTarget
+from simulator.core.signing import DEFAULT_ACCESS_KEY, check_push_key
 
 __all__ = [
     "DEFAULT_APP_KEY",
@@ -167,7 +167,7 @@ def auth_settings(
     Secrets can come from the environment (``$AICC_SIM_PUSH_TOKEN``, ``$AICC_SIM_PUSH_KEY``)
     rather than the command line, where other processes can read them; a flag wins. A
     signature-mode push key that is not 43 ``[A-Za-z0-9]`` characters is refused here
-    (:class:`~simulator.errors.SignatureError`), before anything is sent.
+    (:class:`~simulator.core.errors.SignatureError`), before anything is sent.
     """
     env = os.environ if environ is None else environ
     mode: PushMode = args.mode

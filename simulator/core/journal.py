@@ -30,7 +30,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any, Generic, NamedTuple, TypeVar
 
-from simulator.errors import FileError
+from simulator.core.errors import FileError
 
 __all__ = ["Entry", "Journal", "read_jsonl"]
 

@@ -17,12 +17,12 @@ Configuration: the embedded default, then the ``aicc_sim_config`` fixture (overr
 then ``@pytest.mark.aicc_sim_config({...})`` markers (module < class < function), each
 merged over the previous (see :func:`build_config`). ``listen`` defaults to 127.0.0.1:0.
 
-The handle (:class:`InProcessSimulator`) is an :class:`~simulator.client.AdminClient` of
+The handle (:class:`InProcessSimulator`) is an :class:`~simulator.testing.client.AdminClient` of
 the running server plus in-process helpers: its ``wait_for_delivery`` / ``wait_for_request``
 (for sync tests) wait on the journal itself (woken by each append, never polling); their
 async twins ``await_delivery`` / ``await_request`` leave the test's own loop free meanwhile.
-All four take the keywords of :class:`~simulator.client.DeliveryFilters` /
-:class:`~simulator.client.RequestFilters` and share one implementation (:meth:`_wait`).
+All four take the keywords of :class:`~simulator.testing.client.DeliveryFilters` /
+:class:`~simulator.testing.client.RequestFilters` and share one implementation (:meth:`_wait`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,9 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, Unpack
 
 import pytest
 
-from simulator.client import (
+from simulator.core.errors import SimulatorError, WaitTimeout
+from simulator.core.netloc import local_url_host
+from simulator.testing.client import (
     DEFAULT_TIMEOUT,
     SHOWN_ON_TIMEOUT,
     AdminClient,
@@ -49,14 +51,12 @@ from simulator.client import (
     RequestMatch,
     timeout_message,
 )
-from simulator.errors import SimulatorError, WaitTimeout
-from simulator.netloc import local_url_host
 
 if TYPE_CHECKING:
     from aiohttp import web
 
     from simulator.config import ChannelConfig, Config, Credential
-    from simulator.journal import Journal
+    from simulator.core.journal import Journal
 
 __all__ = [
     "MARKER",
@@ -126,11 +126,11 @@ def build_config(*layers: Mapping[str, Any]) -> Config:
     default's list, each of its mapping items merged over the default's item at the same
     index (``{"channels": [{"idle_timeout": 1}]}`` changes only the first channel's idle
     timeout); other values replace. A key with dots is a path set as is:
-    ``{"channels.0.speed": 10}``. Raises :class:`~simulator.errors.ConfigError` like a
+    ``{"channels.0.speed": 10}``. Raises :class:`~simulator.core.errors.ConfigError` like a
     config file would, naming ``aicc_sim config``.
     """
     from simulator.config import EMBEDDED_SOURCE, embedded_default_text, parse_config
-    from simulator.config_env import read_config_yaml
+    from simulator.config.sources import read_config_yaml
 
     document, _ = read_config_yaml(embedded_default_text(), EMBEDDED_SOURCE)
     document["listen"] = {"host": "127.0.0.1", "port": 0}
@@ -158,7 +158,7 @@ class InProcessSimulator(AdminClient):
     """A simulator running in this process, on its own event loop in a daemon thread.
 
     Use it as a context manager (or :meth:`start` / :meth:`stop`). Every admin call of
-    :class:`~simulator.client.AdminClient` works on it (over HTTP, thread-safe), plus the
+    :class:`~simulator.testing.client.AdminClient` works on it (over HTTP, thread-safe), plus the
     in-process helpers below. Its inherited ``wait_for_delivery`` / ``wait_for_request``
     wait on the journal itself instead of polling: for sync tests; async tests use
     :meth:`await_delivery` / :meth:`await_request`.
@@ -419,7 +419,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(overrides=None, **settings): configuration merged over the aicc_sim "
-        "fixture's default for this test, class or module (see simulator.pytest_plugin)",
+        "fixture's default for this test, class or module (see simulator.testing.pytest_plugin)",
     )
 
 

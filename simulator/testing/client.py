@@ -2,7 +2,7 @@
 
 For a simulator running somewhere else (a docker-compose sidecar, another process)::
 
-    from simulator.client import AdminClient
+    from simulator.testing.client import AdminClient
 
     sim = AdminClient("http://aicc-sim:8080")          # or AdminClient.from_env()
     sim.wait_until_healthy(timeout=30)
@@ -15,7 +15,8 @@ proxies from the environment are ignored on purpose: the simulator is a local te
 Waiting here means **polling** the admin API (every 50 ms at first, backing off to 0.5 s)
 with a ``since`` cursor, so each poll returns only what is new: the client is on the other
 side of a process boundary and the admin API has no push channel. The in-process pytest
-fixture (:mod:`simulator.pytest_plugin`) waits on the journal itself instead and never polls.
+fixture (:mod:`simulator.testing.pytest_plugin`) waits on the journal itself instead and
+never polls.
 
 Both share the matching vocabulary defined here: :class:`DeliveryMatch`,
 :class:`RequestMatch` (pure, no I/O) and :func:`messages_of`. A match is applied to journal
@@ -37,7 +38,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar, Final, TypedDict, Unpack
 
-from simulator.errors import AdminApiError, WaitTimeout
+from simulator.core.errors import AdminApiError, WaitTimeout
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -507,7 +508,7 @@ class AdminClient:
         self._call("POST", "/reset")
 
     # -- waiting: polling here (see the module docstring); the in-process simulator of
-    # simulator.pytest_plugin overrides _wait_for_match to wait on the journal itself ----------
+    # simulator.testing.pytest_plugin overrides _wait_for_match to wait on the journal itself
     def wait_for_delivery(
         self,
         predicate: Predicate | None = None,

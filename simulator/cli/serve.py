@@ -13,8 +13,8 @@ from typing import Any
 from aiohttp import web
 
 from simulator.config import Config, load_config
-from simulator.errors import SimulatorError
-from simulator.netloc import local_url_host
+from simulator.core.errors import SimulatorError
+from simulator.core.netloc import local_url_host
 
 __all__ = ["register", "serve"]
 

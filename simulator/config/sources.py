@@ -22,9 +22,9 @@ from typing import Any
 
 import yaml
 
-from simulator.errors import ConfigError
-from simulator.validation import pointer_of
-from simulator.yamlsource import Problem, YamlRules, read_yaml
+from simulator.core.errors import ConfigError
+from simulator.core.validation import pointer_of
+from simulator.core.yamlsource import Problem, YamlRules, read_yaml
 
 __all__ = [
     "CONFIG_FILE_VAR",
@@ -53,7 +53,7 @@ ENV_ALIASES: Mapping[str, tuple[str, ...]] = {
 #: ``AICC_SIM_*`` variables that are not settings (read by other parts of the tool, such as
 #: the admin client in a container) and therefore not refused as unknown.
 #: ``AICC_SIM_*`` names that are not settings: the config file, the admin client's URL and
-#: the replay/check-callback secrets (``simulator.commands.push_options``).
+#: the replay/check-callback secrets (``simulator.cli.options``).
 NON_CONFIG_VARS = frozenset(
     {CONFIG_FILE_VAR, "AICC_SIM_URL", "AICC_SIM_PUSH_TOKEN", "AICC_SIM_PUSH_KEY"}
 )

@@ -38,11 +38,18 @@ from typing import Any, Literal, NamedTuple
 import aiohttp
 from yarl import URL
 
-from simulator.clock import epoch_ms
-from simulator.errors import DeliveryError, Violation
-from simulator.push import AuthFault, PlannedPush, PushFaults, PushMode, PushTarget, RetryPolicy
-from simulator.signing import DEFAULT_ACCESS_KEY, check_push_key, sign
-from simulator.validation import SchemaStore
+from simulator.core.clock import epoch_ms
+from simulator.core.errors import DeliveryError, Violation
+from simulator.core.push import (
+    AuthFault,
+    PlannedPush,
+    PushFaults,
+    PushMode,
+    PushTarget,
+    RetryPolicy,
+)
+from simulator.core.signing import DEFAULT_ACCESS_KEY, check_push_key, sign
+from simulator.core.validation import SchemaStore
 
 __all__ = [
     "PUSH_SCHEMA",

@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.errors import FileError
+from simulator.core.errors import FileError
 
 __all__ = ["JUnitCase", "junit_bytes", "junit_tree", "write_junit"]
 

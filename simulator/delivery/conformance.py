@@ -19,11 +19,10 @@ from typing import Any, Literal
 
 import aiohttp
 
-from simulator.clock import epoch_ms
-from simulator.delivery import AttemptRecord, Deliverer
-from simulator.push import AuthFault, PlannedPush, PushFaults, PushTarget, RetryPolicy
-from simulator.validation import SchemaStore
-from simulator.verdicts import (
+from simulator.core.clock import epoch_ms
+from simulator.core.push import AuthFault, PlannedPush, PushFaults, PushTarget, RetryPolicy
+from simulator.core.validation import SchemaStore
+from simulator.delivery.verdicts import (
     answer_of,
     clip,
     excerpt,
@@ -32,6 +31,7 @@ from simulator.verdicts import (
     sent_attempts,
     unreachable,
 )
+from simulator.delivery.worker import AttemptRecord, Deliverer
 
 __all__ = [
     "SEED_AGENT_DISCONNECT",

@@ -1,7 +1,7 @@
 """The ``aicc-sim`` command line: one parser, one module per sub-command.
 
 ``main(argv)`` takes its arguments as a parameter so that tests can call it directly; it
-returns the exit status. Every sub-command module under :mod:`simulator.commands` exposes
+returns the exit status. Every sub-command module under :mod:`simulator.cli` exposes
 ``register(subparsers)``, which adds its parser and sets ``handler`` to a function taking the
 parsed namespace and returning an exit status.
 """
@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 
 from simulator import __version__
-from simulator.commands import check_callback, replay, scenarios, serve, validate
-from simulator.errors import SimulatorError
+from simulator.cli import check_callback, replay, scenarios, serve, validate
+from simulator.core.errors import SimulatorError
 
 __all__ = ["build_parser", "main", "run"]
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulator.errors import FileError
+from simulator.core.errors import FileError
 from simulator.scenario import builtin_names, load, load_builtin, load_path
 from simulator.scenario.loader import duplicate_name_error, scenario_files
 

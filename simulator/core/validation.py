@@ -22,7 +22,7 @@ import referencing
 from jsonschema.exceptions import ValidationError, best_match
 from referencing.jsonschema import DRAFT202012
 
-from simulator.errors import UnknownSchemaError, ValidationFailed, Violation
+from simulator.core.errors import UnknownSchemaError, ValidationFailed, Violation
 
 __all__ = ["SCHEMA_BASE_URI", "SchemaStore", "default_store", "pointer_of"]
 
@@ -119,7 +119,7 @@ class SchemaStore:
 
 
 def _bundled_directory() -> Path:
-    return Path(str(resources.files("simulator") / "schemas"))
+    return Path(str(resources.files("simulator.core") / "schemas"))
 
 
 @cache

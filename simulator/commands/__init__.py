@@ -1,1 +1,0 @@
-"""Sub-commands of ``aicc-sim``; each module has ``register(subparsers)``."""
