@@ -59,6 +59,7 @@ async def serve(
     print(
         f"aicc-sim: serving the emulated AICC on {base} (admin: {base}/__admin/health)", flush=True
     )
+    print(f"aicc-sim: web console: {base}/__admin/ui/", flush=True)
     for channel in config.channels:
         where = channel.callback_url or "echo"
         print(

@@ -177,7 +177,7 @@ async def list_scenarios(request: web.Request) -> web.Response:
 @routes.post(f"{ADMIN}/scenarios/{{name}}/runs")
 async def start_run(request: web.Request) -> web.Response:
     """Start a scenario for a user: body ``userId``, optional ``channelId``, ``callbackUrl``,
-    ``vars``; answers 201 with the ``runId``."""
+    ``vars``, ``speed`` (instead of the channel's); answers 201 with the ``runId``."""
     aicc = request.app[keys.AICC]
     body = await read_json(request, aicc.store, "admin-run-request")
     record = aicc.start_run(
@@ -186,6 +186,7 @@ async def start_run(request: web.Request) -> web.Response:
         channel_id=body.get("channelId"),
         callback_url=body.get("callbackUrl"),
         variables=body.get("vars", {}),
+        speed=body.get("speed"),
     )
     return json_response(
         {"runId": record.run_id, **record.summary()},

@@ -420,6 +420,8 @@ class Aicc:
     def _idle_expired(self, channel: ChannelConfig, session: Session) -> None:
         key = (session.channel_id, session.user_id)
         self._idle.pop(key, None)
+        # the channel as configured now (its async switch may have been changed while running)
+        channel = self.config.channel(channel.id) or channel
         loop = asyncio.get_running_loop()
         if not session.active:
             return
@@ -445,13 +447,14 @@ class Aicc:
         user_id: str,
         unread: Sequence[str],
         extra: Mapping[str, Any],
+        speed: float | None = None,
     ) -> ScenarioRun:
         """A run ready to start; raises :class:`ScenarioError` (bad vars) before anything
         about the session has changed."""
         context = RunContext(
             user_id=user_id,
             channel_id=channel.id,
-            speed=channel.speed,
+            speed=channel.speed if speed is None else speed,
             tips=channel.tips,
             vars=dict(extra),
             wall_ms=wall_ms,
@@ -474,6 +477,7 @@ class Aicc:
         channel_id: str | None,
         callback_url: str | None,
         variables: Mapping[str, Any],
+        speed: float | None = None,
     ) -> RunRecord:
         """Admin: start scenario ``name`` for ``user_id`` (a session is made if needed).
 
@@ -489,7 +493,7 @@ class Aicc:
         session = self.sessions.get(channel.id, user_id)
         live = session is not None and session.active
         unread = session.unread_ids if session is not None and live else ()
-        run = self._prepare(scenario, channel, user_id, unread, variables)
+        run = self._prepare(scenario, channel, user_id, unread, variables, speed)
         if session is None or not live:
             session = self._new_session(channel, user_id, user_id)
         if session.run_id is not None:

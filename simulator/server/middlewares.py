@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler
 from simulator.core.errors import AuthError, SimulatorError, ValidationFailed
 from simulator.server import keys
 from simulator.server.aicc import NotFound, wall_ms
+from simulator.server.console.pages import UI_PATH
 from simulator.server.http import RAW_BODY, USER_ID, error_body, error_response, json_response
 from simulator.server.journal_entries import RequestRecord, pack_headers
 from simulator.server.tokens import EXPIRED_TOKEN_TEXT
@@ -63,6 +64,8 @@ def _check_admin_token(request: web.Request) -> None:
     token = request.app[keys.CONFIG].admin.token
     if not token or request.path == ADMIN_PREFIX + "/health":
         return
+    if request.path == UI_PATH or request.path.startswith(UI_PATH + "/"):
+        return  # the console's page and files hold no data; the page asks for the token
     given = request.headers.get("X-Admin-Token")
     if given is None:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
