@@ -4,10 +4,14 @@ for the token when the admin API answers 401."""
 
 from __future__ import annotations
 
+import hmac
 from importlib import resources
 from typing import Final
 
 from aiohttp import web
+
+from simulator.server import keys
+from simulator.server.http import json_response
 
 __all__ = ["UI_PATH", "routes"]
 
@@ -66,6 +70,17 @@ async def index_bare(request: web.Request) -> web.Response:
 async def index(request: web.Request) -> web.Response:
     """The console page."""
     return _static("index.html")
+
+
+@routes.get(UI_PATH + "/auth")
+async def auth(request: web.Request) -> web.Response:
+    """Whether the admin API needs a token, and whether the one sent (``X-Admin-Token``) is
+    right: the page asks before it calls the API, so that a login prompt needs no failed
+    request (a browser logs every 401 as an error)."""
+    token = request.app[keys.CONFIG].admin.token
+    given = request.headers.get("X-Admin-Token", "")
+    accepted = not token or hmac.compare_digest(given.encode(), token.encode())
+    return json_response({"required": bool(token), "accepted": accepted})
 
 
 @routes.get(UI_PATH + "/{name:[A-Za-z0-9_-]+\\.[a-z]+}")
