@@ -39,7 +39,9 @@ class EventReader:
         self.events: list[Event] = []
 
     async def next(self) -> Event:
-        name, event_id, data = "message", None, []
+        name: str = "message"
+        event_id: str | None = None
+        data: list[str] = []
         while True:
             raw = await self.response.content.readline()
             if not raw:
