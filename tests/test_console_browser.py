@@ -21,6 +21,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from conftest import CHANNEL, MakeSim, RecordingReceiver, Sim, channel_doc, config_doc
+from playwright.async_api import Browser, ConsoleMessage, Page, Request, async_playwright, expect
 
 from simulator.config import parse_config
 from simulator.server import create_app
@@ -32,10 +33,6 @@ if not CHROMIUM.exists():
         f"{CHROMIUM} is missing: install Debian's chromium (scripts/install-browser.sh)",
         allow_module_level=True,
     )
-playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is not installed")
-Browser = playwright_api.Browser
-Page = playwright_api.Page
-expect = playwright_api.expect
 
 pytestmark = pytest.mark.slow
 
@@ -67,11 +64,11 @@ class Watch:
     foreign: list[str] = field(default_factory=list)
     allowed: list[str] = field(default_factory=list)
 
-    def on_console(self, message: Any) -> None:
+    def on_console(self, message: ConsoleMessage) -> None:
         if message.type == "error":
             self.errors.append(message.text)
 
-    def on_request(self, request: Any) -> None:
+    def on_request(self, request: Request) -> None:
         parts = urlsplit(request.url)
         if parts.scheme in ("data", "blob", "about"):
             return
@@ -89,10 +86,8 @@ OpenPage = Callable[..., Awaitable[Page]]
 
 @pytest.fixture
 async def browser() -> AsyncIterator[Browser]:
-    async with playwright_api.async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=LAUNCH_ARGS
-        )
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         try:
             yield launched
         finally:
@@ -206,7 +201,9 @@ async def test_disconnect_and_timeout_buttons(
     await page.get_by_role("button", name="Customer timeout").click()
     pushed = await receiver.wait_message("carol", controlType="DISCONNECT")
     assert pushed["isOfflineStatus"] is True and pushed["sourceType"] == "SYSTEM"
-    await expect(page.locator(".divider").filter(has_text="Customer timeout (async on")).to_be_visible()
+    await expect(
+        page.locator(".divider").filter(has_text="Customer timeout (async on")
+    ).to_be_visible()
     await expect(conv(page, "carol")).to_have_attribute("data-state", "ended")
 
 
