@@ -173,6 +173,17 @@ async def test_conversation_live_and_answered_as_the_agent(
     await expect(conv(page, "alice-7421").locator(".counts .ok")).not_to_have_text("✓ 0")
     await shot(page, "conversation")
 
+    # media: pick an image of the scenarios' media; it is pushed and shown inline
+    await page.locator("#media-type").select_option("IMAGE")
+    await expect(page.locator("#media-file")).to_be_visible()
+    await page.get_by_role("button", name="Send").click()
+    pushed = await receiver.wait_message("alice-7421", mediaType="IMAGE")
+    assert pushed["content"] == "5f0c2a1e-7b3d-4c55-9a10-000000000001"  # agent-media's PNG
+    image = messages.locator(".msg.out img")
+    await expect(image).to_have_count(1)
+    await expect(image).to_have_js_property("complete", True)
+    assert await image.evaluate("img => img.naturalWidth") == 1  # the 1x1 PNG, loaded
+
 
 async def test_disconnect_and_timeout_buttons(
     sim: Sim, receiver: RecordingReceiver, open_page: tuple[OpenPage, Watch]
@@ -277,6 +288,13 @@ async def test_journals_detail_and_copy_as_curl(
     await expect(page.locator("#j-body tr").first).to_be_visible()
     await page.locator("#j-body tr").first.click()
     await expect(detail.locator("h2")).to_contain_text(f"{CHANNEL}/fay")
+
+    # the refused uplink in the conversation, with its pointer
+    await page.get_by_role("button", name="Conversations").click()
+    await conv(page, "fay").click()
+    refused = page.locator("#messages .msg.in").filter(has_text="xxxxxxxxxx")
+    await expect(refused.locator(".meta .error")).to_contain_text("HTTP 400")
+    await expect(refused.locator(".violations code")).to_have_text("/mediaType")
 
 
 async def test_admin_token_prompt(
