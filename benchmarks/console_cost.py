@@ -2,7 +2,8 @@
 """What the web console costs the send hot path: ``send`` req/s of the simulator with no
 console open, with one console's live stream open, and (``--baseline DIR``, a source tree of
 an earlier version) of that version, in interleaved rounds, best round kept (bench.py's method
-and load generator).
+and load generator). Beside req/s, the server process's own CPU time per request (from
+``/proc``), which other work on a shared machine disturbs far less than throughput.
 
     .venv/bin/python benchmarks/console_cost.py --rounds 3 --duration 5
     git archive <commit> | tar -x -C /tmp/base && \\
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -52,6 +54,12 @@ asyncio.run(main(sys.argv[1]))
 """
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _baseline_command(source: Path) -> list[str]:
     code = f"import sys; sys.path.insert(0, {str(source)!r}); from simulator.cli import run; run()"
     return [sys.executable, "-c", code]
@@ -84,28 +92,35 @@ def main() -> None:
         if opts.baseline is not None:
             commands["before (baseline)"] = [*_baseline_command(opts.baseline), *serve]
         targets: dict[str, tuple[str, dict[str, str]]] = {}
+        pids: dict[str, int] = {}
         for name, command in commands.items():
             child = stack.enter_context(
                 bench.started(command, work, name.replace(" ", "-"), bench.SIM_READY)
             )
             base = f"http://127.0.0.1:{child.port}"
             targets[name] = (base + bench.SEND_PATH, bench.open_session(base, user))
+            pids[name] = child.pid
         base_open = targets["console open"][0].removesuffix(bench.SEND_PATH)
         reader = subprocess.Popen(
             [sys.executable, "-c", _READER, base_open + "/__admin/stream"],
             stdout=subprocess.PIPE,
         )
         rounds: dict[str, list[float]] = {name: [] for name in targets}
+        cpu: dict[str, list[float]] = {name: [] for name in targets}
         try:
             for n in range(opts.rounds):
                 for name, (url, headers) in targets.items():
                     warm = 1.0 if n == 0 else 0.3
+                    base = url.removesuffix(bench.SEND_PATH)
+                    sent, used = bench._journal_total(base), _cpu_seconds(pids[name])
                     result = bench.load(
                         kind, url, headers, body, opts.connections, opts.duration, warm, work
                     )
                     if result.errors:
                         raise SystemExit(f"{name}: {result.errors} errors")
                     rounds[name].append(result.rps)
+                    sent = bench._journal_total(base) - sent
+                    cpu[name].append((_cpu_seconds(pids[name]) - used) / sent * 1e6)
         finally:
             reader.terminate()
             out, _ = reader.communicate(timeout=30)
@@ -114,7 +129,8 @@ def main() -> None:
     for name, values in rounds.items():
         spread = ", ".join(f"{v:,.0f}" for v in values)
         print(f"{name:>20}: best {max(values):,.0f} req/s ({max(values) / closed:.2f} of closed; "
-              f"rounds {spread})")  # fmt: skip
+              f"rounds {spread}); server CPU {min(cpu[name]):.0f} µs/request (best; rounds "
+              f"{', '.join(f'{c:.0f}' for c in cpu[name])})")  # fmt: skip
     print(f"the open console read {out.decode().strip() or '?'} events")
 
 
