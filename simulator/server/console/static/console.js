@@ -25,6 +25,18 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 const s = (tag, attrs = {}, ...children) => h(tag, { ...attrs, svg: true }, ...children);
+/** Replace container's children, keeping the keyboard focus on the element that has the same
+ * ``attr`` value as the focused one had (live updates must not throw a keyboard user out). */
+function replaceKeepingFocus(container, attr, children) {
+  const active = document.activeElement;
+  const key = active && container.contains(active) ? active.getAttribute(attr) : null;
+  container.replaceChildren(...children);
+  if (key !== null) {
+    const again = container.querySelector(`[${attr}="${CSS.escape(key)}"]`);
+    if (again) again.focus();
+  }
+}
+
 /** Replace el's children (null, undefined and false are left out, arrays flattened). */
 function fill(el, ...children) {
   el.replaceChildren(...children.flat(Infinity).filter((c) => c !== null && c !== undefined && c !== false));
@@ -248,8 +260,14 @@ function renderConversations() {
     .filter((row) => !filter || row.key.toLowerCase().includes(filter))
     .sort((a, b) => b.last - a.last);
   const list = $("conv-list");
-  list.replaceChildren(
-    ...rows.map(({ session, key, st, last }) =>
+  const signature = JSON.stringify([state.selected, rows.map(({ session, st, last }) =>
+    [session.channelId, session.userId, session.state, st.ok, st.bad, st.other, ago(last)])]);
+  if (signature === list.dataset.signature) return;
+  list.dataset.signature = signature;
+  replaceKeepingFocus(
+    list,
+    "data-key",
+    rows.map(({ session, key, st, last }) =>
       h(
         "li",
         {},
@@ -701,19 +719,21 @@ async function stopRun(runId) {
 function renderRuns() {
   const runs = [...state.runs].reverse();
   $("runs-empty").hidden = runs.length > 0;
-  $("runs-body").replaceChildren(
-    ...runs.slice(0, 200).map((run) =>
+  replaceKeepingFocus(
+    $("runs-body"),
+    "data-focus",
+    runs.slice(0, 200).map((run) =>
       h(
         "tr",
         { "data-run": run.runId, "aria-selected": run.runId === watchedRun ? "true" : "false" },
-        h("td", {}, h("button", { type: "button", onclick: () => { watchedRun = run.runId; renderRuns(); } }, run.runId)),
+        h("td", {}, h("button", { type: "button", "data-focus": `show-${run.runId}`, onclick: () => { watchedRun = run.runId; renderRuns(); } }, run.runId)),
         h("td", {}, run.scenario),
         h("td", {}, run.userId),
         h("td", { class: "run-status" }, run.status, run.error ? h("div", { class: "error" }, run.error) : null),
         h("td", { class: "mono" }, run.position),
         h("td", {}, String(run.pushes)),
         h("td", {}, run.status === "running"
-          ? h("button", { type: "button", class: "danger", onclick: () => stopRun(run.runId) }, "Stop") : ""),
+          ? h("button", { type: "button", class: "danger", "data-focus": `stop-${run.runId}`, onclick: () => stopRun(run.runId) }, "Stop") : ""),
       ),
     ),
   );
@@ -797,8 +817,10 @@ function renderJournal() {
   const rows = [...journal.rows].reverse();
   $("j-empty").hidden = rows.length > 0;
   $("j-empty").textContent = "Nothing journaled matches.";
-  $("j-body").replaceChildren(
-    ...rows.map((e) => {
+  replaceKeepingFocus(
+    $("j-body"),
+    "data-seq",
+    rows.map((e) => {
       const bad = requests ? e.status >= 400 : verdictClass(e.verdict) === "bad";
       const cells = requests
         ? [e.seq, clock(e.at), e.method, e.path, e.status, e.userId || "", ms(e.latencyMs)]
