@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 from conftest import CHANNEL, WAIT, MakeSim, RecordingReceiver, Sim, channel_doc, config_doc
+from yarl import URL
 
 from simulator.scenario import RunContext, ScenarioRun, load_builtin
 from simulator.server.console.stream import FEEDS
@@ -133,6 +134,16 @@ async def test_token_protects_the_data_not_the_page(
         assert (await sim.admin(method, path)).status == 401, path
     async with stream(sim, **{"X-Admin-Token": TOKEN}) as events:
         assert (await events.next()).name == "hello"
+    # the page's exemption from the token is no way round it
+    for sneaky in (
+        "/__admin/ui/../requests",
+        "/__admin/ui/%2e%2e/config",
+        "/__admin/ui/..%2fsessions",
+    ):
+        url = URL(sim.base_url + sneaky, encoded=True)
+        async with sim.http.get(url) as response:
+            assert response.status in (401, 404), sneaky
+            assert "requests" not in await response.json(), sneaky
 
 
 async def test_auth_without_a_token_configured(sim: Sim) -> None:
