@@ -437,3 +437,18 @@ async def test_stream_after_reset_carries_on(
         await sim.customer("lou").login()
         later = await events.until(lambda e: e.name == "request", "a request after the reset")
         assert later.data["seq"] == 4 and later.data["path"].endswith("tokenByAkSk")
+
+
+async def test_agent_events_on_a_poll_channel_go_to_the_poll_queue(
+    make_sim: MakeSim, receiver: RecordingReceiver
+) -> None:
+    sim = await make_sim(config_doc([channel_doc(receiver.url, delivery="poll", on_connect=None)]))
+    mia = sim.customer("mia")
+    await mia.connect()
+    reply = await sim.admin("POST", "/sessions/mia/events/queuing")
+    assert reply.status == 202 and reply.json["delivery"] == "poll"
+    polled = await mia.poll()
+    assert [m["content"] for m in polled.json["downlinkMessages"]] == ["Queuing..."]
+    notes = (await sim.admin("GET", "/deliveries", params={"userId": "mia"})).json["deliveries"]
+    assert [n["verdict"] for n in notes] == ["queued-for-poll"]
+    assert not receiver.messages("mia")  # nothing was pushed
