@@ -205,6 +205,15 @@ async def test_disconnect_and_timeout_buttons(
     await expect(page.locator("#send")).to_be_disabled()
 
     await conv(page, "carol").click()
+    await expect(page.locator("#btn-read")).to_be_disabled()  # nothing unread
+    # stop the scripted agent (it reads every message at once), then the customer writes
+    await page.get_by_role("button", name="Stop run").click()
+    await expect(page.locator("#chat-run")).to_be_empty()
+    await carol.send("CHAT", "Are you there?", messageId="c-1")
+    await expect(page.locator("#btn-read")).to_have_text("Read receipt (1)")
+    await page.locator("#btn-read").click()
+    pushed = await receiver.wait_message("carol", controlType="READ")
+    assert pushed["content"] == "c-1"
     await expect(page.locator("#async-label")).to_contain_text("off: timeout-async-off")
     await page.locator("#async-switch").check()
     await expect(page.locator("#async-label")).to_contain_text("on: timeout-async-on")

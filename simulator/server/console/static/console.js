@@ -531,6 +531,9 @@ function renderComposer(session, channelId) {
   $("composer-set").disabled = !live;
   const unread = session ? session.unreadMessageIds.length : 0;
   $("btn-read").textContent = unread ? `Read receipt (${unread})` : "Read receipt";
+  // nothing to acknowledge: the scenario would send the vendor sample's placeholder ids
+  $("btn-read").disabled = !unread;
+  $("btn-read").title = unread ? session.unreadMessageIds.join(",") : "no unread customer message";
   const channel = state.config && state.config.channels.find((c) => c.id === channelId);
   if (channel) {
     $("async-switch").checked = channel.async_switch;
