@@ -169,11 +169,17 @@ class VirtualClock(Clock):
         self._now = target
 
     async def run_until(
-        self, awaitable: Awaitable[T], *, limit_ms: float = 3_600_000, real_timeout: float = 10.0
+        self,
+        awaitable: Awaitable[T],
+        *,
+        quiet: Callable[[], bool] | None = None,
+        limit_ms: float = 3_600_000,
+        real_timeout: float = 10.0,
     ) -> T:
         """Await ``awaitable`` while jumping virtual time from one due timer to the next (the
-        loop gets a turn between jumps, for the I/O the timers started); at most
-        ``limit_ms`` of virtual time and ``real_timeout`` seconds of real time."""
+        loop gets a turn between jumps, for the I/O the timers started; with ``quiet``, time
+        moves on only while it is true, e.g. no push in flight); at most ``limit_ms`` of
+        virtual time and ``real_timeout`` seconds of real time."""
         task = asyncio.ensure_future(awaitable)
         loop = asyncio.get_running_loop()
         end = self._now + limit_ms
@@ -184,6 +190,8 @@ class VirtualClock(Clock):
                 if task.done():
                     break
                 due = self.next_due()
+                if quiet is not None and not quiet():
+                    due = None
                 if due is not None and due <= end:
                     self.advance(due - self._now)
                 elif loop.time() >= real_end:

@@ -278,7 +278,8 @@ class _Compiler:
         if not faults.invalid:
             self.check_messages(messages, raws, at, single=single)
         when = self.value(step.get("when", True), [*here, "when"])
-        self.program.append(PushOp(readable(here), messages, faults, when))
+        state = step.get("state")
+        self.program.append(PushOp(readable(here), messages, faults, when, state))
 
     def faults(self, raw: Mapping[str, Any], parts: Parts) -> FaultSpec:
         duplicate = raw.get("duplicate", 0)

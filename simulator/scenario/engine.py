@@ -471,6 +471,7 @@ class ScenarioRun:
                 auth=spec.auth,
             ),
             step=op.path,
+            state=op.state,
         )
         # reorder: hold this push and send it right after the next one
         if self._held is not None:
