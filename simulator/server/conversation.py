@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 from aiohttp import web
 
@@ -176,20 +176,16 @@ class Conversation:
 
 
 def _check_identity(token: MessagingToken, body: Mapping[str, Any]) -> None:
-    for field, pointer, claim in (
-        (body["from"], "/from", ("userId", token.user_id)),
-        (body["to"], "/to", ("channelId", token.channel_id)),
-    ):
-        if field != claim[1]:
-            raise ValidationFailed(
-                "send-request",
-                [
-                    Violation(
-                        pointer,
-                        f"{field!r} is not the {claim[0]} of the ccmessaging-token ({claim[1]!r})",
-                    )
-                ],
-            )
+    # two plain comparisons: this runs on every send (the benchmark's hot path)
+    if body["from"] != token.user_id:
+        _identity_error("/from", body["from"], "userId", token.user_id)
+    if body["to"] != token.channel_id:
+        _identity_error("/to", body["to"], "channelId", token.channel_id)
+
+
+def _identity_error(pointer: str, given: Any, claim: str, expected: str) -> NoReturn:
+    reason = f"{given!r} is not the {claim} of the ccmessaging-token ({expected!r})"
+    raise ValidationFailed("send-request", [Violation(pointer, reason)])
 
 
 def _without_session(control: str, *, robot: bool) -> Outcome:

@@ -62,7 +62,7 @@ class Runs:
         self._deliverer = deliverer
         self._tokens = tokens
         self._clock = clock
-        self._echo_url = f"{base_url.rstrip('/')}{ECHO_PATH}"
+        self.echo_url = f"{base_url.rstrip('/')}{ECHO_PATH}"
         self._push_tokens: dict[str, AccessToken] = {}
         self.conductor = Conductor(self._dispatch, on_finished=self._finished, clock=clock)
 
@@ -219,7 +219,7 @@ class Runs:
         if override_url is not None:
             channel = replace(channel, callback_url=override_url)
         bearer = self._push_bearer(channel.app_key) if channel.push_mode == "oauth" else ""
-        return channel.push_target(echo_url=self._echo_url, bearer_token=bearer)
+        return channel.push_target(echo_url=self.echo_url, bearer_token=bearer)
 
     def _push_bearer(self, app_key: str) -> str:
         """The AccessToken AICC presents in OAuth mode: one issued by this simulator for the
