@@ -1,6 +1,6 @@
 """The per-conversation push delivery worker: PlannedPush → signed, validated HTTP POSTs.
 
-One :class:`Deliverer` per application, on the application's one ``aiohttp.ClientSession``.
+One :class:`Deliverer` per application (its own ``aiohttp.ClientSession``, or the caller's).
 Pushes are ordered per *conversation* (any string key; the app uses channel id + user id):
 each active conversation has a small FIFO lane served by one task, created on the first
 submit and retired as soon as the lane is empty, so idle conversations cost nothing and a
@@ -13,9 +13,9 @@ A delivery, in order:
 2. outbound validation against ``push-request`` (skipped for ``faults.invalid``): a push that
    fails is not sent; its one record has verdict ``invalid-outbound`` and the violations;
 3. ``faults.drop`` records ``dropped`` and sends nothing; ``faults.delay`` waits first;
-4. up to ``policy.attempts`` POSTs, each limited to ``policy.timeout`` seconds (connect, send,
-   answer and body read), with ``policy.backoff(n)`` seconds after the n-th failure;
-   success is HTTP 200 and a JSON object whose ``resultCode`` is the string ``"0"``;
+4. up to ``policy.attempts`` POSTs (:mod:`simulator.delivery.attempt`), each limited to
+   ``policy.timeout`` seconds, with ``policy.backoff(n)`` seconds (on the clock) after the
+   n-th failure;
 5. ``faults.duplicate`` extra identical POSTs after the last attempt (one try each, recorded
    with ``duplicate=True``, not counted in the verdict).
 
