@@ -22,7 +22,7 @@ from simulator.server.deliveries import DELIVERIES, DeliveryEntry
 from simulator.server.dispatch import DELIVERER, RUNS, Runs
 from simulator.server.files import FILES, Files, FileStore
 from simulator.server.history import HISTORY, History
-from simulator.server.http import STORE
+from simulator.server.http import CLOCK, STORE
 from simulator.server.idle import IdleTimers
 from simulator.server.inject import INJECT, Inject
 from simulator.server.journal_entries import REQUESTS, RequestRecord
@@ -122,6 +122,7 @@ def create_app(
     )
     app[CONFIG] = live
     app[STORE] = store
+    app[CLOCK] = clock
     app[admin.STARTED] = time.monotonic()
     app[METRICS] = metrics
     app[REQUESTS] = requests

@@ -83,7 +83,7 @@ class Conversation:
             return _without_session(control, robot=channel.robot)
         self._arm_idle(channel, session)
         if control == "DISCONNECT":
-            session.record(body, from_customer=True)
+            session.record(body, from_customer=True, now_ms=self._clock.now())
             robot = session.state is SessionState.ROBOT
             self.end_session(session, "customer-disconnect")
             return Outcome("0", DISCONNECT_ROBOT_OK if robot else DISCONNECT_OK)
@@ -95,7 +95,7 @@ class Conversation:
             self._runs.feed(session, body)
             return Outcome("0", "success")
         if control == "CHAT":
-            session.record(body, from_customer=True)
+            session.record(body, from_customer=True, now_ms=self._clock.now())
             message_id = body.get("messageId")
             if message_id:
                 session.unread_ids.append(message_id)
@@ -124,7 +124,7 @@ class Conversation:
             # an ended session's timer must not stand in for the new one
             self._idle.cancel((session.channel_id, session.user_id))
         session = self._runs.new_session(channel, token.user_id, token.user_name)
-        session.record(body, from_customer=True)
+        session.record(body, from_customer=True, now_ms=self._clock.now())
         if not channel.on_connect:
             self._arm_idle(channel, session)
             return Outcome("0", robot_text)

@@ -12,10 +12,12 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from simulator.core.clock import Clock
 from simulator.core.errors import ValidationFailed, Violation
 from simulator.core.validation import SchemaStore
 
 __all__ = [
+    "CLOCK",
     "ERROR_TEXTS",
     "RAW_BODY",
     "STORE",
@@ -32,6 +34,8 @@ __all__ = [
 
 #: the application's schema store (what every handler validates with)
 STORE = web.AppKey("schema_store", SchemaStore)
+#: the application's one clock (:mod:`simulator.core.clock`)
+CLOCK = web.AppKey("clock", Clock)
 
 #: The vendor's descriptive texts for non-200 statuses (reference §1.1, §1.2). Statuses the
 #: vendor does not describe get the HTTP reason phrase.

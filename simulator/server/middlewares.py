@@ -9,9 +9,15 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from simulator.core.clock import epoch_ms
 from simulator.core.errors import AuthError, NotFound, ScenarioError, ValidationFailed
-from simulator.server.http import RAW_BODY, USER_ID, error_body, error_response, json_response
+from simulator.server.http import (
+    CLOCK,
+    RAW_BODY,
+    USER_ID,
+    error_body,
+    error_response,
+    json_response,
+)
 from simulator.server.journal_entries import REQUESTS, RequestRecord, pack_headers
 from simulator.server.live_config import CONFIG
 from simulator.server.metrics import METRICS
@@ -121,9 +127,10 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
         return response  # admin calls are not journaled, except an internal fault
     latency = (time.perf_counter() - started) * 1000
     answer = response.body if isinstance(response, web.Response) else None
-    request.app[REQUESTS].append(
+    app = request.app
+    app[REQUESTS].append(
         RequestRecord(
-            epoch_ms(),
+            app[CLOCK].now(),
             request.method,
             request.path,
             request.query_string,
@@ -135,5 +142,5 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
             request.get(USER_ID),
         )
     )
-    request.app[METRICS].request(_route_label(request), response.status, latency)
+    app[METRICS].request(_route_label(request), response.status, latency)
     return response

@@ -135,13 +135,17 @@ class Session:
             (source == "SYSTEM" and content in _CONNECTED_TEXTS) or source == "AGENT"
         ):
             self.state = SessionState.AGENT
-        self.record(message, from_customer=False)
+        self.record(message, from_customer=False, now_ms=now_ms)
 
-    def record(self, message: Mapping[str, Any], *, from_customer: bool) -> None:
-        """Keep ``message`` for queryHistoryChatMessage. Only a reference is kept (parsed
+    def record(
+        self, message: Mapping[str, Any], *, from_customer: bool, now_ms: int | None = None
+    ) -> None:
+        """Keep ``message`` for queryHistoryChatMessage, received at ``now_ms`` (the
+        simulator clock's time; default: the wall clock). Only a reference is kept (parsed
         bodies and pushed messages are never mutated); the vendor's history-record shape
         is built when history is asked for (:meth:`history_records`)."""
-        self.history.append((next(_history_ids), message, from_customer, epoch_ms()))
+        received = epoch_ms() if now_ms is None else now_ms
+        self.history.append((next(_history_ids), message, from_customer, received))
 
     def history_records(self) -> list[dict[str, Any]]:
         """The kept messages, oldest first, in the history record's shape (reference §3.7)."""

@@ -3,7 +3,6 @@ checks the router makes for every other call."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -125,7 +124,7 @@ async def token_by_ak_sk(request: web.Request, call: Call) -> web.Response:
         {
             "AccessToken": token.value,
             "ApplyType": "Bearer",
-            "CreateTime": str(int(time.time())),
+            "CreateTime": str(token.created_at // 1000),  # the clock's epoch seconds
             "Expires": str(token.lifetime),
             "Scope": "aicc-simulator",
             "AppKey": token.app_key,
