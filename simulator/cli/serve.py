@@ -10,11 +10,8 @@ import signal
 import sys
 from typing import Any
 
-from aiohttp import web
-
 from simulator.config import Config, load_config
 from simulator.core.errors import SimulatorError
-from simulator.core.netloc import local_url_host
 
 __all__ = ["register", "serve"]
 
@@ -39,23 +36,10 @@ async def serve(
     config: Config, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
 ) -> None:
     """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None)."""
-    from simulator.server import create_app
-    from simulator.server.keys import AICC
+    from simulator.server import start_server
 
-    app = create_app(config)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, config.listen.host, config.listen.port)
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise SimulatorError(
-            f"cannot listen on {config.listen.host}:{config.listen.port}: {exc.strerror or exc}"
-        ) from None
-    port = runner.addresses[0][1]
-    base = f"http://{local_url_host(config.listen.host)}:{port}"
-    app[AICC].set_base_url(base)
+    running = await start_server(config)
+    base = running.url
     print(
         f"aicc-sim: serving the emulated AICC on {base} (admin: {base}/__admin/health)", flush=True
     )
@@ -76,7 +60,7 @@ async def serve(
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        await running.stop()
 
 
 def _handle(args: argparse.Namespace) -> int:

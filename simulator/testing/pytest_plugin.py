@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, Unpack
 import pytest
 
 from simulator.core.errors import SimulatorError, WaitTimeout
-from simulator.core.netloc import local_url_host
 from simulator.testing.client import (
     DEFAULT_TIMEOUT,
     SHOWN_ON_TIMEOUT,
@@ -231,34 +230,19 @@ class InProcessSimulator(AdminClient):
             self._ready.set()
 
     async def _serve(self) -> None:
-        from aiohttp import web
-
-        from simulator.server import create_app
-        from simulator.server.keys import AICC
+        from simulator.server import start_server
 
         self._loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
-        app = create_app(self._config)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
+        running = await start_server(self._config)
         try:
-            host, port = self._config.listen.host, self._config.listen.port
-            site = web.TCPSite(runner, host, port)
-            try:
-                await site.start()
-            except OSError as exc:
-                raise SimulatorError(
-                    f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-                ) from None
-            bound = runner.addresses[0][1]
-            self._base_url = f"http://{local_url_host(host)}:{bound}"
-            app[AICC].set_base_url(self._base_url)
-            self._app = app
+            self._base_url = running.url
+            self._app = running.app
             self._ready.set()
             await self._stop_event.wait()
         finally:
             self._app = None  # from now on, calls say "not running" instead of hanging
-            await runner.cleanup()
+            await running.stop()
 
     # -- running things in the server's loop -------------------------------------------------
     def _submit(self, make: Callable[[], Coroutine[Any, Any, T]]) -> Future[T]:
@@ -278,9 +262,9 @@ class InProcessSimulator(AdminClient):
     def config(self) -> Config:
         """The configuration the server runs with (after :meth:`set_callback`, the new one)."""
         if self._app is not None:
-            from simulator.server.keys import AICC
+            from simulator.server.live_config import CONFIG
 
-            return self._app[AICC].config
+            return self._app[CONFIG].current
         return self._config
 
     @property
@@ -315,10 +299,10 @@ class InProcessSimulator(AdminClient):
 
     async def _set_callback(self, url: str, channel_id: str | None) -> None:
         from simulator.config import parse_config
-        from simulator.server.keys import AICC
+        from simulator.server.live_config import CONFIG
 
-        aicc = self.app[AICC]
-        current = aicc.config
+        live = self.app[CONFIG]
+        current = live.current
         document = current.to_document()
         ids = [c["id"] for c in document["channels"]]
         wanted = channel_id if channel_id is not None else ids[0]
@@ -326,9 +310,9 @@ class InProcessSimulator(AdminClient):
             raise SimulatorError(f"no channel {wanted!r} is configured; known: {', '.join(ids)}")
         document["channels"][ids.index(wanted)]["callback_url"] = url
         updated = parse_config(document, f"{CONFIG_SOURCE} (set_callback)")
-        # The Aicc service reads its channels from ``aicc.config`` on every push, so swapping
-        # it takes effect for the next push; ``/__admin/config`` shows it too.
-        aicc.config = replace(updated, source=current.source)
+        # Every capability reads its channels from the one live configuration on every call,
+        # so swapping it takes effect for the next push; ``/__admin/config`` shows it too.
+        live.current = replace(updated, source=current.source)
 
     # -- waiting on the journals (woken by appends, never polling) ----------------------------
     async def _wait(
@@ -340,11 +324,11 @@ class InProcessSimulator(AdminClient):
         """The one implementation of every in-process wait, sync or async: the first entry
         of ``match``'s journal (already there with ``seq > since``, or to come) that matches;
         runs in the server's loop."""
-        from simulator.server import keys
+        from simulator.server.deliveries import DELIVERIES
+        from simulator.server.journal_entries import REQUESTS
 
-        journal: Journal[Any] = self.app[
-            keys.DELIVERIES if match.kind == "delivery" else keys.REQUESTS
-        ]
+        app = self.app
+        journal: Journal[Any] = app[DELIVERIES] if match.kind == "delivery" else app[REQUESTS]
         for entry in journal.list(since=since):
             data = _entry_json(entry.seq, entry.item)
             if match(data):
