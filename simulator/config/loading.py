@@ -50,6 +50,7 @@ from simulator.config.sources import (
     blame,
     env_overrides,
     flag_overrides,
+    mapping_overrides,
     read_config_yaml,
 )
 from simulator.core.errors import ConfigError, Violation
@@ -76,6 +77,8 @@ __all__ = [
     "config_schema",
     "embedded_default_text",
     "load_config",
+    "mapping_overrides",
+    "override_config",
     "parse_config",
     "resolve_timezone",
 ]
@@ -207,6 +210,25 @@ def parse_config(
     return _build(document, source)
 
 
+def override_config(
+    document: Mapping[str, Any], source: str, overrides: list[Override]
+) -> Config:
+    """The valid ``document`` with ``overrides`` written in (the one writer,
+    :func:`~simulator.config.sources.apply_overrides`), validated again. Pure.
+
+    Every source of overrides ends here: ``AICC_SIM_*`` variables and flags
+    (:func:`load_config`) and the pytest plugin's layers. Raises :class:`ConfigError`
+    naming the override to blame for each violation.
+    """
+    if not overrides:
+        return parse_config(document, source)
+    written = apply_overrides(document, overrides)
+    problems = violations(written)
+    if problems:
+        raise _override_error(problems, overrides)
+    return _build(written, source)
+
+
 # --------------------------------------------------------------------------- the file
 
 
@@ -257,8 +279,4 @@ def load_config(
     layered = env_overrides(env, schema) + flag_overrides(overrides or {}, schema)
     if not layered:
         return config
-    document = apply_overrides(document, layered)
-    problems = violations(document)
-    if problems:
-        raise _override_error(problems, layered)
-    return _build(document, source)
+    return override_config(document, source, layered)

@@ -28,7 +28,6 @@ All four take the keywords of :class:`~simulator.testing.client.DeliveryFilters`
 from __future__ import annotations
 
 import asyncio
-import copy
 import threading
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from concurrent.futures import Future
@@ -79,72 +78,33 @@ T = TypeVar("T")
 # --------------------------------------------------------------------------- configuration
 
 
-def _path_parts(dotted: str) -> list[str | int]:
-    return [int(part) if part.isdigit() else part for part in dotted.split(".")]
-
-
-def _set_path(document: dict[str, Any], parts: list[str | int], value: Any, key: str) -> None:
-    node: Any = document
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        if isinstance(node, list) and isinstance(part, int):
-            if part == len(node):  # the next index appends, as with AICC_SIM_* variables
-                node.append({})
-            elif part > len(node):
-                raise SimulatorError(f"{CONFIG_SOURCE}: {key!r}: no list item {part} to set")
-            if last:
-                node[part] = copy.deepcopy(value)
-            else:
-                node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str):
-            if last:
-                node[part] = copy.deepcopy(value)
-            else:
-                node = node.setdefault(part, {})
-        else:
-            raise SimulatorError(f"{CONFIG_SOURCE}: {key!r}: cannot set {part!r} here")
-
-
-def _merge(base: Any, over: Any) -> Any:
-    if isinstance(base, Mapping) and isinstance(over, Mapping):
-        merged = dict(base)
-        for key, value in over.items():
-            merged[key] = _merge(base[key], value) if key in base else copy.deepcopy(value)
-        return merged
-    if isinstance(base, list) and isinstance(over, list):
-        # the override's list, each item merged over the default's item at its index
-        return [_merge(base[i], item) if i < len(base) else copy.deepcopy(item) for i, item in
-                enumerate(over)]  # fmt: skip
-    return copy.deepcopy(over)
-
-
 def build_config(*layers: Mapping[str, Any]) -> Config:
     """The configuration of an in-process simulator: the embedded default listening on
-    127.0.0.1 and a free port, with each layer merged over it in turn.
+    127.0.0.1 and a free port, with each layer written over it in turn.
 
-    A layer is a (partial) config document: mappings merge key by key; a list replaces the
-    default's list, each of its mapping items merged over the default's item at the same
-    index (``{"channels": [{"idle_timeout": 1}]}`` changes only the first channel's idle
-    timeout); other values replace. A key with dots is a path set as is:
-    ``{"channels.0.speed": 10}``. Raises :class:`~simulator.core.errors.ConfigError` like a
-    config file would, naming ``aicc_sim config``.
+    A layer is a (partial) config document, written by the same writer as ``AICC_SIM_*``
+    variables and ``serve`` flags (:func:`simulator.config.sources.apply_overrides`), so a
+    setting means the same from every source: mappings merge key by key; a list replaces
+    the default's list, each of its mapping items merged over the default's item at the
+    same index (``{"channels": [{"idle_timeout": 1}]}`` changes only the first channel's
+    idle timeout); other values replace; text for a non-text setting is read as YAML, as
+    an env value is. A key with dots is a key path, as a flag's: ``{"channels.0.speed": 10}``.
+    Raises :class:`~simulator.core.errors.ConfigError` naming ``aicc_sim config`` and the key.
     """
-    from simulator.config import EMBEDDED_SOURCE, embedded_default_text, parse_config
+    from simulator.config import (
+        EMBEDDED_SOURCE,
+        config_schema,
+        embedded_default_text,
+        mapping_overrides,
+        override_config,
+    )
     from simulator.config.sources import read_config_yaml
 
     document, _ = read_config_yaml(embedded_default_text(), EMBEDDED_SOURCE)
     document["listen"] = {"host": "127.0.0.1", "port": 0}
-    for layer in layers:
-        if not isinstance(layer, Mapping):
-            raise SimulatorError(
-                f"{CONFIG_SOURCE}: expected a mapping of settings, got {type(layer).__name__}"
-            )
-        plain = {k: v for k, v in layer.items() if "." not in k}
-        document = _merge(document, plain)
-        for key, value in layer.items():
-            if "." in key:
-                _set_path(document, _path_parts(key), value, key)
-    return parse_config(document, CONFIG_SOURCE)
+    schema = config_schema()
+    overrides = [o for layer in layers for o in mapping_overrides(layer, CONFIG_SOURCE, schema)]
+    return override_config(document, CONFIG_SOURCE, overrides)
 
 
 # --------------------------------------------------------------------------- the server
@@ -314,7 +274,8 @@ class InProcessSimulator(AdminClient):
         self._call_in_loop(lambda: self._set_callback(url, channel_id), THREAD_TIMEOUT)
 
     async def _set_callback(self, url: str, channel_id: str | None) -> None:
-        from simulator.config import parse_config
+        from simulator.config import override_config
+        from simulator.config.sources import Override
         from simulator.server.keys import AICC
 
         aicc = self.app[AICC]
@@ -324,8 +285,10 @@ class InProcessSimulator(AdminClient):
         wanted = channel_id if channel_id is not None else ids[0]
         if wanted not in ids:
             raise SimulatorError(f"no channel {wanted!r} is configured; known: {', '.join(ids)}")
-        document["channels"][ids.index(wanted)]["callback_url"] = url
-        updated = parse_config(document, f"{CONFIG_SOURCE} (set_callback)")
+        setting = Override(
+            f"{CONFIG_SOURCE} (set_callback)", ("channels", ids.index(wanted), "callback_url"), url
+        )
+        updated = override_config(document, CONFIG_SOURCE, [setting])
         # The Aicc service reads its channels from ``aicc.config`` on every push, so swapping
         # it takes effect for the next push; ``/__admin/config`` shows it too.
         aicc.config = replace(updated, source=current.source)
