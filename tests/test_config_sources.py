@@ -3,6 +3,7 @@ or a pytest layer (dotted or nested) gives the same configuration, or the same r
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -97,11 +98,12 @@ def test_the_same_mistake_gives_the_same_reason_from_each_source(
     env: str, dotted: str, text: str, reason: str
 ) -> None:
     reasons = []
-    for make in (
+    makers: list[Callable[[], Config]] = [
         lambda: load_config(None, environ={env: text}),
         lambda: load_config(None, environ={}, overrides={dotted: text}),
         lambda: build_config({dotted: text}),
-    ):
+    ]
+    for make in makers:
         with pytest.raises(ConfigError) as caught:
             make()
         reasons.append(caught.value.reason)
@@ -111,11 +113,12 @@ def test_the_same_mistake_gives_the_same_reason_from_each_source(
 
 def test_each_source_names_itself() -> None:
     origins = []
-    for make in (
+    makers: list[Callable[[], Config]] = [
         lambda: load_config(None, environ={"AICC_SIM_LISTEN__PORT": "abc"}),
         lambda: load_config(None, environ={}, overrides={"listen.port": "abc"}),
         lambda: build_config({"listen.port": "abc"}),
-    ):
+    ]
+    for make in makers:
         with pytest.raises(ConfigError) as caught:
             make()
         origins.append(caught.value.path)

@@ -145,8 +145,8 @@ def register(sub: Any) -> None:
         type=positive_float,
         default=None,
         metavar="SECONDS",
-        help="stop the run after this many seconds (a scenario that loops forever); the "
-        "pushes so far are judged as usual",
+        help="stop the run after this many seconds (a scenario that loops forever): a push "
+        "due at or after the limit is not sent; the pushes so far are judged as usual",
     )
     parser.add_argument(
         "--seed",
