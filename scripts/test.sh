@@ -3,7 +3,8 @@
 # package with its test extras, then lint, types and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=${AICC_SIM_VENV:-.venv}
+# VENV (not AICC_SIM_*: that prefix is the settings namespace) picks another venv
+VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from simulator.cli.junit import JUnitCase, write_junit
+from simulator.cli.junit import JUnitCase, check_writable, write_junit
 from simulator.cli.options import (
     add_address_options,
     add_auth_options,
@@ -274,6 +274,8 @@ async def _replay(plan: ReplayPlan) -> ReplayReport:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    if args.junit:
+        check_writable(args.junit)  # before anything is sent: a lost report is a lost run
     scenario = load(args.scenario)
     settings = auth_settings(args, args.callback)
     context = RunContext(

@@ -7,7 +7,6 @@ import asyncio
 import logging
 import os
 import signal
-import sys
 from typing import Any
 
 from aiohttp import web
@@ -16,7 +15,7 @@ from simulator.config import Config, load_config
 from simulator.core.errors import SimulatorError
 from simulator.core.netloc import local_url_host
 
-__all__ = ["register", "serve"]
+__all__ = ["listening_lines", "register", "serve"]
 
 log = logging.getLogger("simulator")
 
@@ -56,16 +55,8 @@ async def serve(
     port = runner.addresses[0][1]
     base = f"http://{local_url_host(config.listen.host)}:{port}"
     app[AICC].set_base_url(base)
-    print(
-        f"aicc-sim: serving the emulated AICC on {base} (admin: {base}/__admin/health)", flush=True
-    )
-    for channel in config.channels:
-        where = channel.callback_url or "echo"
-        print(
-            f"aicc-sim: channel {channel.id}: {channel.delivery} mode, push {channel.push_mode} "
-            f"to {where}",
-            flush=True,
-        )
+    for line in listening_lines(runner.addresses[0], base, config):
+        print(line, flush=True)
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -79,6 +70,27 @@ async def serve(
         await runner.cleanup()
 
 
+def listening_lines(bound: Any, base_url: str, config: Config) -> list[str]:
+    """What ``serve`` prints once it listens: the address the socket really bound (a
+    wildcard shown as such, port 0 as the port it got), a URL that reaches it, and each
+    channel's delivery. ``bound`` is the socket address (``runner.addresses[0]``)."""
+    host, port = bound[0], bound[1]
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if host in ("0.0.0.0", "::"):
+        shown += " (every interface)"
+    lines = [
+        f"aicc-sim: listening on {shown}",
+        f"aicc-sim: serving the emulated AICC at {base_url} (admin: {base_url}/__admin/health)",
+    ]
+    for channel in config.channels:
+        where = channel.callback_url or "echo"
+        lines.append(
+            f"aicc-sim: channel {channel.id}: {channel.delivery} mode, push {channel.push_mode} "
+            f"to {where}"
+        )
+    return lines
+
+
 def _handle(args: argparse.Namespace) -> int:
     overrides: dict[str, Any] = {}
     if args.host is not None:
@@ -90,9 +102,6 @@ def _handle(args: argparse.Namespace) -> int:
         level=getattr(logging, config.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    try:
-        asyncio.run(serve(config))
-    except SimulatorError as exc:
-        print(f"aicc-sim: {exc}", file=sys.stderr)
-        return 1
+    # a port in use or an unusable scenario raises SimulatorError: main() answers 2
+    asyncio.run(serve(config))
     return 0

@@ -76,6 +76,7 @@ __all__ = [
     "WorkingHours",
     "config_schema",
     "embedded_default_text",
+    "file_violations",
     "load_config",
     "mapping_overrides",
     "override_config",
@@ -170,11 +171,18 @@ def _build_channel(c: Mapping[str, Any], first_app_key: str) -> ChannelConfig:
 Positions = Mapping[str, int]
 
 
-def _file_error(source: str, problems: list[Violation], positions: Positions) -> ConfigError:
-    located = sorted(
-        ((line_of(v.pointer, positions), v) for v in problems),
+def file_violations(
+    document: Mapping[str, Any], positions: Positions
+) -> list[tuple[int | None, Violation]]:
+    """Every problem of a config file's document with its line, in line order: what
+    ``serve --config`` refuses and ``validate --schema config`` prints, in the same words."""
+    return sorted(
+        ((line_of(v.pointer, positions), v) for v in violations(document)),
         key=lambda item: (item[0] or 0, item[1].pointer),
     )
+
+
+def _file_error(source: str, located: list[tuple[int | None, Violation]]) -> ConfigError:
     first_line, first = located[0]
     reason = str(first)
     for line, violation in located[1:]:
@@ -204,9 +212,9 @@ def parse_config(
     the one at the lowest line; ``positions`` (JSON pointer → 1-based line, as made by
     :func:`load_config`) supplies the lines.
     """
-    problems = violations(document)
-    if problems:
-        raise _file_error(source, problems, positions or {})
+    located = file_violations(document, positions or {})
+    if located:
+        raise _file_error(source, located)
     return _build(document, source)
 
 
