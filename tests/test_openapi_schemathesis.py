@@ -29,6 +29,9 @@ from simulator.server import create_app
 from simulator.server import keys as app_keys
 from simulator.server.openapi import openapi_document
 
+#: fuzzing takes seconds: `-m "not slow"` leaves the whole module out locally
+pytestmark = pytest.mark.slow
+
 APP_KEY = "fuzz-app-key"
 APP_SECRET = "fuzz-app-secret"
 CHANNEL = "202105284494222653"

@@ -137,12 +137,14 @@ def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     return pytester
 
 
+@pytest.mark.slow  # a whole pytest in a subprocess
 def test_sync_tests_use_the_fixture_in_a_fresh_pytest_process(inner: pytest.Pytester) -> None:
     inner.makepyfile(test_sync=SYNC_TESTS)
     result = inner.runpytest_subprocess("-q")
     result.assert_outcomes(passed=4)
 
 
+@pytest.mark.slow  # a whole pytest in a subprocess
 def test_async_tests_use_the_fixture_in_a_fresh_pytest_process(inner: pytest.Pytester) -> None:
     inner.makepyfile(test_async=ASYNC_TESTS)
     result = inner.runpytest_subprocess("-q")

@@ -218,9 +218,7 @@ def parse_config(
     return _build(document, source)
 
 
-def override_config(
-    document: Mapping[str, Any], source: str, overrides: list[Override]
-) -> Config:
+def override_config(document: Mapping[str, Any], source: str, overrides: list[Override]) -> Config:
     """The valid ``document`` with ``overrides`` written in (the one writer,
     :func:`~simulator.config.sources.apply_overrides`), validated again. Pure.
 

@@ -232,9 +232,7 @@ def flag_overrides(overrides: Mapping[str, Any], schema: Mapping[str, Any]) -> l
     return found
 
 
-def _override(
-    origin: str, parts: Sequence[str], value: Any, schema: Mapping[str, Any]
-) -> Override:
+def _override(origin: str, parts: Sequence[str], value: Any, schema: Mapping[str, Any]) -> Override:
     """The override of the setting at ``parts``: text read as an env value would be, any
     other value taken as it is. Raises :class:`ConfigError` naming ``origin``."""
     try:

@@ -267,9 +267,7 @@ class _Driver:
                 )
                 break
             when = min(due)
-            if plan.max_duration is not None and _at_or_after(
-                when, self.start + plan.max_duration
-            ):
+            if plan.max_duration is not None and _at_or_after(when, self.start + plan.max_duration):
                 await asyncio.sleep(max(0.0, self.start + plan.max_duration - self.loop.time()))
                 position = run.position
                 run.cancel()
