@@ -9,7 +9,7 @@ from typing import Any
 
 from simulator.cli.status import CANNOT_RUN, CHECK_FAILED
 from simulator.config.loading import file_violations
-from simulator.config.sources import read_config_yaml
+from simulator.config.yamltext import read_config_yaml
 from simulator.core.errors import FileError, Violation
 from simulator.core.validation import default_store
 from simulator.scenario.source import parse_yaml

@@ -81,7 +81,7 @@ def build_config(*layers: Mapping[str, Any]) -> Config:
         mapping_overrides,
         override_config,
     )
-    from simulator.config.sources import read_config_yaml
+    from simulator.config.yamltext import read_config_yaml
 
     document, _ = read_config_yaml(embedded_default_text(), EMBEDDED_SOURCE)
     document["listen"] = {"host": "127.0.0.1", "port": 0}
