@@ -132,6 +132,19 @@ def test_serve_prints_the_address_it_bound_and_a_url_that_reaches_it(tmp_path: P
     assert process.returncode == 0
 
 
+def test_serve_with_a_journal_file_it_cannot_open_cannot_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = _write(
+        tmp_path,
+        "aicc-sim.yaml",
+        MINIMAL + f"listen: {{port: 0}}\njournal: {{path: {tmp_path / 'absent' / 'j.jsonl'}}}\n",
+    )
+    assert main(["serve", "--config", str(config)]) == CANNOT_RUN
+    err = capsys.readouterr().err
+    assert "cannot open journal file" in err and "Traceback" not in err
+
+
 # --------------------------------------------------------------------------- config mistakes
 
 CONFIG_MISTAKES = [
