@@ -119,12 +119,14 @@ def test_serve_prints_the_address_it_bound_and_a_url_that_reaches_it(tmp_path: P
         assert process.stdout is not None
         first = process.stdout.readline()  # blocks until serve prints: no sleep needed
         second = process.stdout.readline()
-        assert first.startswith("aicc-sim: listening on 0.0.0.0:"), first
-        assert "(every interface)" in first
-        port = int(first.split("0.0.0.0:")[1].split()[0])
+        assert second.startswith("aicc-sim: listening on 0.0.0.0:"), second
+        assert "(every interface)" in second
+        port = int(second.split("0.0.0.0:")[1].split()[0])
         assert port != 0
         url = f"http://127.0.0.1:{port}"
-        assert f"at {url} (admin: {url}/__admin/health)" in second
+        assert (
+            first == f"aicc-sim: serving the emulated AICC on {url} (admin: {url}/__admin/health)\n"
+        )
         assert AdminClient(url).health()["status"] == "ok"
     finally:
         process.terminate()
