@@ -28,6 +28,9 @@ from simulator.core.validation import default_store
 from simulator.server import RunningServer, start_server
 from simulator.server.openapi import openapi_document
 
+#: fuzzing takes seconds: `-m "not slow"` leaves the whole module out locally
+pytestmark = pytest.mark.slow
+
 APP_KEY = "fuzz-app-key"
 APP_SECRET = "fuzz-app-secret"
 CHANNEL = "202105284494222653"
