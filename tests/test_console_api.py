@@ -19,6 +19,7 @@ from yarl import URL
 
 from simulator.scenario import RunContext, ScenarioRun, load_builtin
 from simulator.server.console.stream import FEEDS
+from simulator.server.dispatch import RUNS
 
 TOKEN = "console-admin-token"
 
@@ -400,7 +401,7 @@ async def test_run_speed(sim: Sim) -> None:
         "POST", "/scenarios/connected/runs", json_body={"userId": "jack", "speed": 40}
     )
     assert started.status == 201, started.text
-    record = sim.aicc.conductor.get(started.json["runId"])
+    record = sim.app[RUNS].conductor.get(started.json["runId"])
     assert record is not None and record.run.context.speed == 40
     for bad in (0, -1, "fast", 10_000):
         reply = await sim.admin(

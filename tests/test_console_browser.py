@@ -19,13 +19,12 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
-from aiohttp import web
 from conftest import CHANNEL, MakeSim, RecordingReceiver, Sim, channel_doc, config_doc
 from playwright.async_api import Browser, ConsoleMessage, Page, Request, async_playwright, expect
 
 from simulator.config import parse_config
-from simulator.server import create_app
-from simulator.server import keys as app_keys
+from simulator.server import RunningServer, start_server
+from simulator.server.live_config import CONFIG
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
@@ -217,7 +216,7 @@ async def test_disconnect_and_timeout_buttons(
     await expect(page.locator("#async-label")).to_contain_text("off: timeout-async-off")
     await page.locator("#async-switch").check()
     await expect(page.locator("#async-label")).to_contain_text("on: timeout-async-on")
-    assert sim.aicc.config.channels[0].async_switch is True
+    assert sim.app[CONFIG].current.channels[0].async_switch is True
     await page.get_by_role("button", name="Customer timeout").click()
     pushed = await receiver.wait_message("carol", controlType="DISCONNECT")
     assert pushed["isOfflineStatus"] is True and pushed["sourceType"] == "SYSTEM"
@@ -340,13 +339,9 @@ def _free_port() -> int:
         return port
 
 
-async def _serve(receiver_url: str, port: int) -> web.AppRunner:
-    app = create_app(parse_config(config_doc([channel_doc(receiver_url)]), "<test>"))
-    runner = web.AppRunner(app)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port, reuse_address=True).start()
-    app[app_keys.AICC].set_base_url(f"http://127.0.0.1:{port}")
-    return runner
+async def _serve(receiver_url: str, port: int) -> RunningServer:
+    document = config_doc([channel_doc(receiver_url)], listen={"port": port})
+    return await start_server(parse_config(document, "<test>"))
 
 
 async def test_server_stopped_then_back(
@@ -356,24 +351,25 @@ async def test_server_stopped_then_back(
     # a refused connection is what this test is about; the browser logs each attempt
     watch.allowed += ["net::ERR_CONNECTION_REFUSED", "net::ERR_INCOMPLETE_CHUNKED_ENCODING"]
     port = _free_port()
-    runner = await _serve(receiver.url, port)
+    running = await _serve(receiver.url, port)
     base = f"http://127.0.0.1:{port}"
+    assert running.url == base
     try:
         page = await open_(base + "/__admin/ui/")
         await live(page)
-        await runner.cleanup()
+        await running.stop()
         await expect(page.locator("#conn")).to_have_text("Disconnected")
         await expect(page.locator("#banner")).to_contain_text("Lost the connection")
         await expect(page.locator("#banner")).to_contain_text("Reconnecting")
-        runner = await _serve(receiver.url, port)
+        running = await _serve(receiver.url, port)
         await live(page)
         await expect(page.locator("#banner")).to_be_hidden()
         # the new server's conversations show up on the same page
         async with aiohttp.ClientSession() as http:
-            await Sim(runner.app, base, http).customer("hal").connect()
+            await Sim(running.app, base, http).customer("hal").connect()
         await expect(conv(page, "hal")).to_be_visible()
     finally:
-        await runner.cleanup()
+        await running.stop()
 
 
 async def test_phone_width(

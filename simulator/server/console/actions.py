@@ -17,12 +17,16 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.core.errors import ValidationFailed, Violation
-from simulator.server import keys
-from simulator.server.aicc import NotFound
+from simulator.core.errors import NotFound, ValidationFailed, Violation
 from simulator.server.console import agent_events
 from simulator.server.console.stream import FEEDS
-from simulator.server.http import RAW_BODY, json_response, parse_json_body
+from simulator.server.conversation import CONVERSATION
+from simulator.server.dispatch import RUNS
+from simulator.server.http import CLOCK, RAW_BODY, json_response, parse_json_body
+from simulator.server.inject import INJECT
+from simulator.server.library import LIBRARY
+from simulator.server.live_config import CONFIG
+from simulator.server.sessions import SESSIONS
 
 __all__ = ["routes"]
 
@@ -66,28 +70,33 @@ async def agent_event(request: web.Request) -> web.Response:
     if event not in agent_events.EVENTS:
         raise NotFound(f"unknown event {event!r}; known: {', '.join(agent_events.EVENTS)}")
     user_id = request.match_info["userId"]
-    aicc = request.app[keys.AICC]
+    app = request.app
     live = [
         s
-        for s in aicc.sessions.by_user(user_id)
+        for s in app[SESSIONS].by_user(user_id)
         if s.active and (channel_id is None or s.channel_id == channel_id)
     ]
     if not live:
         raise NotFound(f"no live session for userId {user_id!r}")
     session = live[-1]
-    channel = aicc.config.channel(session.channel_id)
+    channel = app[CONFIG].current.channel(session.channel_id)
     if channel is None:
         raise NotFound(f"channel {session.channel_id!r} is no longer configured")
-    scenario = agent_events.event_scenario(event, channel, aicc.library)
-    pushes = agent_events.render(scenario, channel, session)
-    for messages in pushes:
-        aicc.inject(user_id, channel.id, messages, invalid=False)
+    scenario = agent_events.event_scenario(event, channel, app[LIBRARY])
+    pushes = agent_events.render(scenario, channel, session, app[CLOCK])
+    for push in pushes:
+        # the admin inject path: the same delivery (push worker or poll queue) and the
+        # session state the scenario step names
+        app[INJECT].inject(
+            user_id, channel.id, list(push.messages), invalid=False, state=push.state
+        )
     if event in agent_events.ENDS_SESSION:
-        if session.active:  # a timeout without a timeout scenario pushes nothing
-            session.end("timeout" if event == "timeout" else "agent-disconnect")
-        # as when the customer or the idle timer ends it: the session's scenario stops
-        if session.run_id is not None:
-            aicc.conductor.cancel(session.run_id)
+        # as when the customer or the idle timer ends it: its idle timer, its running
+        # scenario and its waiting polls go with it (a timeout without a timeout scenario
+        # pushes nothing and just ends the session)
+        app[CONVERSATION].end_session(
+            session, "timeout" if event == "timeout" else "agent-disconnect"
+        )
     request.app[FEEDS].poke()
     return json_response(
         {
@@ -96,7 +105,7 @@ async def agent_event(request: web.Request) -> web.Response:
             "channelId": channel.id,
             "userId": user_id,
             "delivery": channel.delivery,
-            "pushes": pushes,
+            "pushes": [list(push.messages) for push in pushes],
         },
         status=202,
     )
@@ -113,19 +122,20 @@ async def set_async_switch(request: web.Request) -> web.Response:
         raise ValidationFailed(
             schema, [Violation("/asyncSwitch", 'the body must be {"asyncSwitch": true|false}')]
         )
-    aicc = request.app[keys.AICC]
+    live = request.app[CONFIG]
     channel_id = request.match_info["channelId"]
-    current = aicc.config
+    current = live.current
     if current.channel(channel_id) is None:
         raise NotFound(f"no channel {channel_id!r} is configured")
     channels = tuple(
         replace(c, async_switch=value) if c.id == channel_id else c for c in current.channels
     )
-    # the service reads its channels from aicc.config on every push and timer, as after the
-    # pytest fixture's set_callback; /__admin/config shows the change
-    aicc.config = replace(current, channels=channels)
+    # every capability reads its channels from the live config on every push and timer (an
+    # armed idle timer too), as after the pytest fixture's set_callback; /__admin/config
+    # shows the change
+    live.current = replace(current, channels=channels)
     request.app[FEEDS].poke()
-    changed = aicc.config.channel(channel_id)
+    changed = live.current.channel(channel_id)
     assert changed is not None
     return json_response(
         {
@@ -140,12 +150,12 @@ async def set_async_switch(request: web.Request) -> web.Response:
 async def stop_run(request: web.Request) -> web.Response:
     """Stop a scenario run now (nothing more is pushed for it); a run that already finished
     is left as it was. Answers the run's summary."""
-    aicc = request.app[keys.AICC]
+    conductor = request.app[RUNS].conductor
     run_id = request.match_info["runId"]
-    record = aicc.conductor.get(run_id)
+    record = conductor.get(run_id)
     if record is None:
         raise NotFound(f"no run {run_id!r}")
-    aicc.conductor.cancel(run_id)
+    conductor.cancel(run_id)
     request.app[FEEDS].poke()
     return json_response(record.summary())
 
@@ -154,7 +164,7 @@ async def stop_run(request: web.Request) -> web.Response:
 async def get_scenario(request: web.Request) -> web.Response:
     """One scenario of the library: description, declared variables with their defaults,
     media ids, and its YAML source."""
-    scenario = request.app[keys.AICC].scenario(request.match_info["name"])
+    scenario = request.app[LIBRARY].get(request.match_info["name"])
     return json_response(
         {
             "name": scenario.name,
@@ -173,12 +183,11 @@ async def get_scenario(request: web.Request) -> web.Response:
 async def list_media(request: web.Request) -> web.Response:
     """The media files the library's scenarios declare (served by downloadFileStream and
     ``/__files/{fileId}``), for an agent message with IMAGE, VIDEO, AUDIO or DOCUMENT."""
-    aicc = request.app[keys.AICC]
     return json_response(
         {
             "media": [
                 {"fileId": file_id, "fileType": media.file_type, "scenario": name}
-                for name, scenario in sorted(aicc.library.items())
+                for name, scenario in request.app[LIBRARY].items()
                 for file_id, media in scenario.media.items()
             ]
         }

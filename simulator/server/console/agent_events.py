@@ -11,14 +11,14 @@ same messages as ``connected.yaml`` and ``robot-transfer.yaml``: ``connected`` a
 
 from __future__ import annotations
 
-import time
-from collections.abc import Mapping
-from typing import Any, Final
+from typing import Final
 
 from simulator.config import ChannelConfig
+from simulator.core.clock import Clock
 from simulator.core.errors import SimulatorError
+from simulator.core.push import PlannedPush
 from simulator.scenario import RunContext, Scenario, ScenarioRun, load_text
-from simulator.server.aicc import wall_ms
+from simulator.server.library import ScenarioLibrary
 from simulator.server.sessions import Session
 
 __all__ = ["ENDS_SESSION", "EVENTS", "UnknownEvent", "event_scenario", "render"]
@@ -34,6 +34,7 @@ steps:
       nickname: SYSTEM
       content: The call is connected to an agent.
       callId: null
+    state: agent
 """
 
 _TRANSFER = """
@@ -42,6 +43,7 @@ description: A robot session moves to an agent (robot-transfer.yaml after the TR
 steps:
   - push: {control: Trans2Agent, media: null, source: SYSTEM}
   - push: {control: CHAT, media: TEXT, source: SYSTEM, nickname: SYSTEM, content: Queuing...}
+    state: queuing
   - push:
       control: CHAT
       media: TEXT
@@ -49,6 +51,7 @@ steps:
       nickname: SYSTEM
       content: The call is connected to an agent.
       callId: null
+    state: agent
 """
 
 _OWN: Final = {
@@ -70,7 +73,7 @@ class UnknownEvent(SimulatorError):
     """An event name the console does not offer."""
 
 
-def event_scenario(event: str, channel: ChannelConfig, library: Mapping[str, Scenario]) -> Scenario:
+def event_scenario(event: str, channel: ChannelConfig, library: ScenarioLibrary) -> Scenario:
     """The scenario that builds ``event``'s messages on ``channel``."""
     if event in _OWN:
         return _OWN[event]
@@ -80,10 +83,9 @@ def event_scenario(event: str, channel: ChannelConfig, library: Mapping[str, Sce
         return _OWN_TIMEOUT_NONE
     if name is None:
         raise UnknownEvent(f"unknown event {event!r}; known: {', '.join(EVENTS)}")
-    found = library.get(name)
-    if found is None:
+    if name not in library:
         raise UnknownEvent(f"event {event!r} needs scenario {name!r}, which is not loaded")
-    return found
+    return library.get(name)
 
 
 _OWN_TIMEOUT_NONE: Final = load_text(
@@ -93,26 +95,28 @@ _OWN_TIMEOUT_NONE: Final = load_text(
 
 
 def render(
-    scenario: Scenario, channel: ChannelConfig, session: Session
-) -> list[list[dict[str, Any]]]:
-    """Every push ``scenario`` makes for ``session`` (its messages), built by the engine
-    without waiting: waits are skipped, the pushes keep their order."""
+    scenario: Scenario, channel: ChannelConfig, session: Session, clock: Clock
+) -> list[PlannedPush]:
+    """Every push ``scenario`` makes for ``session`` (its messages and the session state
+    each leads to), built by the engine without waiting: waits are skipped, the pushes keep
+    their order. Times are the simulator's clock."""
     context = RunContext(
         user_id=session.user_id,
         channel_id=channel.id,
         tips=channel.tips,
-        wall_ms=wall_ms,
+        wall_ms=clock.now,
         message_ids=tuple(session.unread_ids),
     )
     run = ScenarioRun(scenario, context)
-    now = time.monotonic()
+    now = clock.now() / 1000  # the engine's time, in seconds, as the conductor gives it
     advance = run.start(now)
-    pushes = [list(p.messages) for p in advance.pushes]
-    # a later push after a wait: jump the clock to it (bounded: these scenarios are short)
+    pushes = list(advance.pushes)
+    # a later push after a wait: jump the engine's time to it (bounded: these scenarios are
+    # short)
     for _ in range(100):
         if advance.finished or advance.wake_at is None:
             break
         now = max(now, advance.wake_at)
         advance = run.advance(now)
-        pushes.extend(list(p.messages) for p in advance.pushes)
+        pushes.extend(advance.pushes)
     return pushes

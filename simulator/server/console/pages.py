@@ -10,8 +10,8 @@ from typing import Final
 
 from aiohttp import web
 
-from simulator.server import keys
 from simulator.server.http import json_response
+from simulator.server.live_config import CONFIG
 
 __all__ = ["UI_PATH", "routes"]
 
@@ -77,7 +77,7 @@ async def auth(request: web.Request) -> web.Response:
     """Whether the admin API needs a token, and whether the one sent (``X-Admin-Token``) is
     right: the page asks before it calls the API, so that a login prompt needs no failed
     request (a browser logs every 401 as an error)."""
-    token = request.app[keys.CONFIG].admin.token
+    token = request.app[CONFIG].current.admin.token
     given = request.headers.get("X-Admin-Token", "")
     accepted = not token or hmac.compare_digest(given.encode(), token.encode())
     return json_response({"required": bool(token), "accepted": accepted})

@@ -29,7 +29,10 @@ from aiohttp import web
 
 from simulator.core.errors import ValidationFailed, Violation
 from simulator.core.journal import Entry, Journal
-from simulator.server import keys
+from simulator.server.deliveries import DELIVERIES
+from simulator.server.dispatch import RUNS
+from simulator.server.journal_entries import REQUESTS
+from simulator.server.sessions import SESSIONS
 
 __all__ = ["MAX_SESSIONS", "THROTTLE", "Feeds", "routes", "setup"]
 
@@ -111,13 +114,13 @@ def _event(name: str, data: Any, event_id: str | None = None) -> bytes:
 
 
 def _state(app: web.Application) -> bytes:
-    aicc = app[keys.AICC]
-    sessions = list(aicc.sessions)
+    store = app[SESSIONS]
+    sessions = list(store)
     return orjson.dumps(
         {
             "sessions": [s.summary() for s in sessions[-MAX_SESSIONS:]],
             "sessionsTotal": len(sessions),
-            "runs": [r.summary() for r in list(aicc.conductor)[-MAX_SESSIONS:]],
+            "runs": [r.summary() for r in list(app[RUNS].conductor)[-MAX_SESSIONS:]],
         }
     )
 
@@ -149,8 +152,8 @@ async def stream(request: web.Request) -> web.StreamResponse:
     header) resumes after a cursor."""
     app = request.app
     feeds = app[FEEDS]
-    requests_journal = app[keys.REQUESTS]
-    deliveries_journal = app[keys.DELIVERIES]
+    requests_journal = app[REQUESTS]
+    deliveries_journal = app[DELIVERIES]
     raw = request.query.get("since") or request.headers.get("Last-Event-ID")
     cursor = _cursor(raw, feeds.instance)
     response = web.StreamResponse(
