@@ -17,6 +17,7 @@ import pytest
 from conftest import CHANNEL, WAIT, MakeSim, RecordingReceiver, Sim, channel_doc, config_doc
 from yarl import URL
 
+from simulator.core.clock import VirtualClock
 from simulator.scenario import RunContext, ScenarioRun, load_builtin
 from simulator.server.console.stream import FEEDS
 from simulator.server.dispatch import RUNS
@@ -351,6 +352,35 @@ async def test_async_switch_reaches_an_armed_idle_timer(
     assert reply.status == 200
     pushed = await receiver.wait_message("gina", controlType="DISCONNECT")
     assert pushed.get("isOfflineStatus") is True  # timeout-async-on, chosen when it fired
+
+
+async def test_agent_events_and_the_switch_on_the_simulator_clock(
+    make_sim: MakeSim, receiver: RecordingReceiver
+) -> None:
+    clock = VirtualClock(start_ms=1_800_000_000_000)
+    sim = await make_sim(
+        config_doc([channel_doc(receiver.url, on_connect=None, idle_timeout=60)]), clock=clock
+    )
+    olga = sim.customer("olga")
+    await olga.connect()  # the idle timer is armed for a virtual minute, the switch off
+    clock.advance(5_000)
+    reply = await sim.admin("POST", "/sessions/olga/events/transfer")
+    assert reply.status == 202, reply.text
+    # built at the simulator's time, not the wall clock's
+    assert [push[0]["timestamp"] for push in reply.json["pushes"]] == [clock.now()] * 3
+    pushed = await receiver.wait_message("olga", content="The call is connected to an agent.")
+    assert pushed["timestamp"] == clock.now()
+    assert (await sim.admin("GET", "/sessions/olga")).json["sessions"][0]["state"] == "agent"
+    switched = await sim.admin(
+        "PUT", f"/channels/{CHANNEL}/async-switch", json_body={"asyncSwitch": True}
+    )
+    assert switched.status == 200
+    clock.advance(60_000)  # the armed timer fires, and sees the switch as it is now
+    pushed = await receiver.wait_message("olga", controlType="DISCONNECT")
+    # at the timer's own time: a minute after the CONNECT
+    assert pushed["isOfflineStatus"] is True and pushed["timestamp"] == 1_800_000_060_000
+    session = (await sim.admin("GET", "/sessions/olga")).json["sessions"][0]
+    assert session["state"] == "ended" and session["endedReason"] == "timeout"
 
 
 async def test_async_switch_bad_input(sim: Sim) -> None:
