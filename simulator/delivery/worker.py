@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import logging
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -60,6 +61,8 @@ __all__ = [
     "DeliveryResult",
     "DeliveryVerdict",
 ]
+
+_log = logging.getLogger(__name__)
 
 #: The schema every outbound push body is checked against.
 PUSH_SCHEMA = "push-request"
@@ -207,9 +210,10 @@ class _Prepared(NamedTuple):
     document: dict[str, Any]
     text: str
     body: bytes
-    url: URL
+    url: URL | None  # None: the target URL cannot be used (``unusable`` says why)
     headers: dict[str, str]
     shown: tuple[tuple[str, str], ...]
+    unusable: str | None = None
 
 
 class _Lane:
@@ -220,6 +224,14 @@ class _Lane:
     def __init__(self) -> None:
         self.jobs: deque[_Job] = deque()
         self.task: asyncio.Task[None] | None = None
+
+
+def _report_failure(future: asyncio.Future[DeliveryResult]) -> None:
+    """A delivery that failed by a bug is logged here, so that a caller who only checks
+    ``done()`` does not leave "Future exception was never retrieved" behind (and callers who
+    await the future still get the exception)."""
+    if not future.cancelled() and future.exception() is not None:
+        _log.error("push delivery failed: %r", future.exception())
 
 
 @functools.lru_cache(maxsize=1024)
@@ -373,6 +385,7 @@ class Deliverer:
             lane.jobs.append(job)
         self._pending += 1
         self._idle.clear()
+        future.add_done_callback(_report_failure)
         return future
 
     async def drain(self) -> None:
@@ -470,8 +483,11 @@ class Deliverer:
         document = {"timestamp": stamp, "messages": list(job.push.messages)}
         text = _ENCODE(document)
         body = text.encode("utf-8")
-        url = _parse_url(target.url)
-        headers, shown = self._headers(target, url, body, stamp, job.push.faults.auth)
+        try:
+            url = _parse_url(target.url)
+            headers, shown = self._headers(target, url, body, stamp, job.push.faults.auth)
+        except ValueError as exc:  # e.g. a port out of range: journaled, never raised
+            return _Prepared(document, text, body, None, {}, (), f"{type(exc).__name__}: {exc}")
         return _Prepared(document, text, body, url, headers, shown)
 
     def _record(
@@ -535,6 +551,10 @@ class Deliverer:
         faults = job.push.faults
         prepared = self._prepare(job)
         url, headers, body = prepared.url, prepared.headers, prepared.body
+        if url is None:
+            return self._unsent(
+                job, prepared, "invalid-outbound", f"callback URL unusable: {prepared.unusable}"
+            )
         store = self._store
         document = prepared.document
         if store is not None and not faults.invalid and not store.is_valid(PUSH_SCHEMA, document):
@@ -603,6 +623,8 @@ class Deliverer:
             verdict, error = "timeout", f"no complete answer within {self._policy.timeout:g} s"
         except aiohttp.ClientError as exc:
             verdict, error = "connection-error", f"{type(exc).__name__}: {exc}"
+        except (ValueError, UnicodeError) as exc:  # a request aiohttp cannot build or send
+            verdict, error = "connection-error", f"request not sent: {type(exc).__name__}: {exc}"
         else:
             verdict, error = _judge(status, raw, truncated)
         latency_ms = (time.perf_counter() - began) * 1000

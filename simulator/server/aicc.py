@@ -31,6 +31,7 @@ from simulator.core.errors import (
     Violation,
 )
 from simulator.core.journal import Journal
+from simulator.core.netloc import callback_url_problem
 from simulator.core.push import PlannedPush, PushFaults, PushTarget
 from simulator.core.validation import SchemaStore
 from simulator.scenario import (
@@ -596,7 +597,13 @@ class Aicc:
         return token.value
 
     def check_callback_allowed(self, url: str) -> None:
-        """Refuse a callback URL whose host is not on ``callback_allowlist`` (if one is set)."""
+        """Refuse a callback URL no push can be built for (:func:`callback_url_problem`) or
+        whose host is not on ``callback_allowlist`` (if one is set)."""
+        problem = callback_url_problem(url)
+        if problem is not None:
+            raise ValidationFailed(
+                "admin-run-request", [Violation("/callbackUrl", f"the URL {problem}")]
+            )
         if not self.config.callback_allowed(url):
             host = urlsplit(url).hostname or ""
             raise ValidationFailed(

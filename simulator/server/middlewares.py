@@ -9,10 +9,18 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from simulator.core.errors import AuthError, SimulatorError, ValidationFailed
+from simulator.core.errors import AuthError, SimulatorError, ValidationFailed, Violation
+from simulator.core.redaction import hide_values, string_leaves
 from simulator.server import keys
 from simulator.server.aicc import NotFound, wall_ms
-from simulator.server.http import RAW_BODY, USER_ID, error_body, error_response, json_response
+from simulator.server.http import (
+    RAW_BODY,
+    USER_ID,
+    error_body,
+    error_response,
+    json_response,
+    parse_json_body,
+)
 from simulator.server.journal_entries import RequestRecord, pack_headers
 from simulator.server.tokens import EXPIRED_TOKEN_TEXT
 
@@ -21,11 +29,15 @@ __all__ = ["simulator_middleware"]
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/__admin"
+#: schemas of requests that carry a secret (their refusals never quote the body's strings)
+_SECRET_SCHEMAS = frozenset({"token-request"})
 
 
 def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse:
     if isinstance(exc, ValidationFailed):
-        return error_response(400, f"request does not match {exc.schema}", exc.violations)
+        return error_response(
+            400, f"request does not match {exc.schema}", redact_violations(request, exc)
+        )
     if isinstance(exc, AuthError):
         if exc.status == 403:
             # the gateway's exact body for an expired or illegal AccessToken (reference §1.2)
@@ -55,6 +67,19 @@ def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse
         return error_response(400, str(exc))
     log.exception("unexpected error answering %s %s", request.method, request.path)
     return error_response(500, "internal error; the simulator's log has the details")
+
+
+def redact_violations(request: web.Request, exc: ValidationFailed) -> list[Violation]:
+    """The violations to answer with, secrets removed: a schema message quotes the value it
+    refuses, so for a call that carries a secret (tokenByAkSk) every string of the refused
+    body is masked; elsewhere ``"app_secret": "…"``-like pairs and URL passwords are."""
+    values: set[str] = set()
+    if exc.schema in _SECRET_SCHEMAS:
+        try:
+            values = string_leaves(parse_json_body(request.get(RAW_BODY) or b""))
+        except ValueError:
+            values = set()
+    return [Violation(v.pointer, hide_values(v.message, values)) for v in exc.violations]
 
 
 def _check_admin_token(request: web.Request) -> None:
