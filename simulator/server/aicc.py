@@ -149,7 +149,7 @@ class Aicc:
         self.config = config
         self.store = store
         self.clock = clock
-        self.tokens = TokenStore(clock)
+        self.tokens = TokenStore(clock, is_live=self._is_live)
         self.sessions = SessionStore()
         self.files = FileStore()
         self.poll_journal: Journal[Any] = (
@@ -168,6 +168,10 @@ class Aicc:
         self._check_references()
         for scenario in self.library.values():
             self._register_media(scenario)
+
+    def _is_live(self, channel_id: str, user_id: str) -> bool:
+        session = self.sessions.get(channel_id, user_id)
+        return session is not None and session.active
 
     def _check_references(self) -> None:
         for channel in self.config.channels:

@@ -12,6 +12,7 @@ import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import islice
 
 from simulator.core.clock import epoch_ms
 from simulator.core.errors import AuthError
@@ -59,13 +60,30 @@ class MessagingToken:
     expires_at: float
 
 
+#: how many of the oldest ccmessaging-tokens one issue looks at for one to forget
+_EVICTION_SCAN = 64
+
+
 class TokenStore:
     """Issued tokens, by value. Expired tokens are kept (bounded) so that they answer
-    403/renewal rather than "unknown"; the oldest are forgotten past ``capacity``."""
+    403/renewal rather than "unknown".
 
-    def __init__(self, clock: Callable[[], float], *, capacity: int = 100_000) -> None:
+    Past ``capacity`` tokens of a kind, the oldest are forgotten, except that a
+    ccmessaging-token of a live session is never forgotten while it is valid (``is_live``
+    says which users have one): expired tokens and those of ended sessions go first. So the
+    ccmessaging-tokens kept are at most ``capacity`` plus the valid tokens of live sessions."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float],
+        *,
+        capacity: int = 100_000,
+        is_live: Callable[[str, str], bool] | None = None,
+    ) -> None:
+        """``is_live(channel_id, user_id)``: whether that customer's session is live."""
         self._clock = clock
         self._capacity = capacity
+        self._is_live = is_live
         self._access: dict[str, AccessToken] = {}
         self._messaging: dict[str, MessagingToken] = {}
         #: expired tokens that were renewed: old value -> new value
@@ -82,8 +100,20 @@ class TokenStore:
         now = self._clock()
         token = AccessToken(secrets.token_urlsafe(32), app_key, now, now + lifetime)
         self._access[token.value] = token
-        self._trim(self._access)
+        if len(self._access) > self._capacity:
+            self._evict_access(now)
         return token
+
+    def _evict_access(self, now: float) -> None:
+        """Forget an expired AccessToken among the oldest ``_EVICTION_SCAN``, else the oldest
+        (an integration renews its AccessToken at least hourly; a flood of tokenByAkSk calls
+        first takes the expired ones)."""
+        table = self._access
+        for value, token in islice(table.items(), _EVICTION_SCAN):
+            if now >= token.expires_at:
+                del table[value]
+                return
+        del table[next(iter(table))]
 
     def check_access(self, authorization: str | None, app_key: str | None) -> AccessToken:
         """Check an ``Authorization: Bearer …`` header and the ``x-app-key`` beside it."""
@@ -130,8 +160,26 @@ class TokenStore:
             value, app_key, user_id, user_name, channel_id, locale, now, now + lifetime
         )
         self._messaging[value] = token
-        self._trim(self._messaging)
+        if len(self._messaging) > self._capacity:
+            self._evict_messaging()
         return token
+
+    def _evict_messaging(self) -> None:
+        """Forget the oldest ccmessaging-token that is expired or not a live session's.
+        A live one met on the way is moved to the newest end, so that it is not looked at
+        again soon; at most ``_EVICTION_SCAN`` are looked at per call (when every one of them
+        is live, the store is over capacity by one more until sessions end)."""
+        table = self._messaging
+        if self._is_live is None:
+            self._trim(table)
+            return
+        now = self._clock()
+        for _ in range(min(_EVICTION_SCAN, len(table))):
+            value = next(iter(table))
+            token = table.pop(value)
+            if now >= token.expires_at or not self._is_live(token.channel_id, token.user_id):
+                return
+            table[value] = token  # live and valid: keep, at the newest end
 
     def find_messaging(self, value: str | None) -> MessagingToken:
         """The ccmessaging-token called ``value``, expired or not; 401 when missing or
