@@ -40,10 +40,17 @@ async def serve(
 ) -> None:
     """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None)."""
     from simulator.server import create_app
-    from simulator.server.keys import AICC
+    from simulator.server.keys import AICC, METRICS
+    from simulator.server.protocol import GuardedAppRunner
 
     app = create_app(config)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    runner = GuardedAppRunner(
+        app,
+        head_timeout=config.limits.head_timeout,
+        on_slow_head=app[METRICS].slow_connection_closed,
+        access_log=None,
+        handle_signals=False,
+    )
     await runner.setup()
     site = web.TCPSite(runner, config.listen.host, config.listen.port)
     try:

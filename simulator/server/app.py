@@ -16,6 +16,7 @@ from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.worker import AttemptRecord, Deliverer
 from simulator.server import admin, echo, emulated, keys
 from simulator.server.aicc import Aicc
+from simulator.server.http import BODY_TIMEOUT
 from simulator.server.journal_entries import RequestRecord
 from simulator.server.metrics import Metrics
 from simulator.server.middlewares import simulator_middleware
@@ -27,8 +28,11 @@ async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     """One ClientSession and one delivery worker per application, closed on shutdown."""
     config = app[keys.CONFIG]
     session = aiohttp.ClientSession(
-        # one slow receiver must not starve the others of connections: no per-host cap
-        connector=aiohttp.TCPConnector(limit=1000, limit_per_host=0),
+        # each receiver host has its own connection budget and there is no shared one, so a
+        # slow host (its pushes queued for its own connections) cannot starve the others
+        connector=aiohttp.TCPConnector(
+            limit=0, limit_per_host=config.delivery.max_connections_per_host
+        ),
     )
     app[keys.SESSION] = session
     deliveries = app[keys.DELIVERIES]
@@ -78,6 +82,7 @@ def create_app(
     )
     store = store or default_store()
     app[keys.CONFIG] = config
+    app[BODY_TIMEOUT] = config.limits.body_timeout
     app[keys.STARTED] = time.monotonic()
     app[keys.METRICS] = Metrics()
     journal_path = config.journal.path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ from simulator.core.errors import ValidationFailed, Violation
 from simulator.core.validation import SchemaStore
 
 __all__ = [
+    "BODY_TIMEOUT",
     "ERROR_TEXTS",
     "MAX_JSON_DEPTH",
     "RAW_BODY",
@@ -43,6 +45,10 @@ def _request_key(name: str, kind: type) -> Any:
     factory = getattr(web, "RequestKey", None)
     return factory(name, kind) if factory is not None else f"aicc_sim.{name}"
 
+
+#: seconds a request body may take once its head is in (``limits.body_timeout``); set by
+#: the app factory, read by :func:`read_json`
+BODY_TIMEOUT = web.AppKey("body_timeout", float)
 
 #: request-scoped key under which :func:`read_json` leaves the raw body for the journal
 RAW_BODY: Any = _request_key("raw_body", bytes)
@@ -198,13 +204,30 @@ def _parse_json_exactly(raw: bytes) -> Any:
     return document
 
 
+async def _read_slow_body(request: web.Request) -> bytes:
+    """The body of a request whose body is still arriving, within ``limits.body_timeout``;
+    408 (and the connection closed) when it takes longer."""
+    limit = request.app.get(BODY_TIMEOUT)
+    try:
+        async with asyncio.timeout(limit):
+            return await request.read()
+    except TimeoutError:
+        request.protocol.close()  # the rest of a dribbled body is not waited for
+        raise web.HTTPRequestTimeout(
+            reason=f"request body not complete within {limit:g} s (limits.body_timeout)"
+        ) from None
+
+
 async def read_json(request: web.Request, store: SchemaStore, schema: str) -> Any:
     """The request's JSON body, validated against ``schema``.
 
     Broken JSON (see :func:`parse_json_body`) and schema violations raise
     :class:`ValidationFailed` (answered 400 with every violation); an oversize body raises
     aiohttp's 413 before anything is parsed."""
-    raw = await request.read()
+    if request.content.is_eof():  # the whole body came with the head: no timer needed
+        raw = await request.read()
+    else:
+        raw = await _read_slow_body(request)
     request[RAW_BODY] = raw
     try:
         document = parse_json_body(raw)

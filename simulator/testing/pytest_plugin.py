@@ -234,12 +234,19 @@ class InProcessSimulator(AdminClient):
         from aiohttp import web
 
         from simulator.server import create_app
-        from simulator.server.keys import AICC
+        from simulator.server.keys import AICC, METRICS
+        from simulator.server.protocol import GuardedAppRunner
 
         self._loop = asyncio.get_running_loop()
         self._stop_event = asyncio.Event()
         app = create_app(self._config)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        runner = GuardedAppRunner(
+            app,
+            head_timeout=self._config.limits.head_timeout,
+            on_slow_head=app[METRICS].slow_connection_closed,
+            access_log=None,
+            handle_signals=False,
+        )
         await runner.setup()
         try:
             host, port = self._config.listen.host, self._config.listen.port
