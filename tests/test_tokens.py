@@ -5,18 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from simulator.core.clock import VirtualClock
 from simulator.core.errors import AuthError
-from simulator.server.tokens import TokenStore
+from simulator.server.token_store import TokenStore
 
 CHANNEL = "202105284494222653"
-
-
-class Now:
-    def __init__(self) -> None:
-        self.value = 1000.0
-
-    def __call__(self) -> float:
-        return self.value
 
 
 def _issue(store: TokenStore, user: str, lifetime: int = 3600) -> str:
@@ -27,7 +20,7 @@ def _issue(store: TokenStore, user: str, lifetime: int = 3600) -> str:
 
 def test_a_live_sessions_token_survives_a_flood_of_other_users() -> None:
     live = {"alice"}
-    store = TokenStore(Now(), capacity=100, is_live=lambda _c, u: u in live)
+    store = TokenStore(VirtualClock(), capacity=100, is_live=lambda _c, u: u in live)
     alice = _issue(store, "alice")
     for n in range(10_000):
         _issue(store, f"other-{n}")
@@ -37,12 +30,12 @@ def test_a_live_sessions_token_survives_a_flood_of_other_users() -> None:
 
 
 def test_expired_tokens_go_first_even_of_live_users() -> None:
-    now = Now()
+    now = VirtualClock()
     live = {"alice", "bob"}
     store = TokenStore(now, capacity=2, is_live=lambda _c, u: u in live)
     old = _issue(store, "alice", lifetime=10)
     bob = _issue(store, "bob")
-    now.value += 60  # alice's token has expired
+    now.advance(60_000)  # alice's token has expired
     carol = _issue(store, "carol")  # over capacity: the expired one goes, not bob's
     assert store.find_messaging(bob).user_id == "bob"
     assert store.find_messaging(carol).user_id == "carol"
@@ -51,14 +44,14 @@ def test_expired_tokens_go_first_even_of_live_users() -> None:
 
 
 def test_when_everything_is_live_the_store_grows_past_capacity_rather_than_evict() -> None:
-    store = TokenStore(Now(), capacity=3, is_live=lambda _c, _u: True)
+    store = TokenStore(VirtualClock(), capacity=3, is_live=lambda _c, _u: True)
     values = [_issue(store, f"user-{n}") for n in range(10)]
     for value in values:
         store.find_messaging(value)
 
 
 def test_without_a_liveness_check_the_oldest_go() -> None:
-    store = TokenStore(Now(), capacity=3)
+    store = TokenStore(VirtualClock(), capacity=3)
     first = _issue(store, "a")
     for n in range(3):
         _issue(store, f"b{n}")
@@ -67,11 +60,11 @@ def test_without_a_liveness_check_the_oldest_go() -> None:
 
 
 def test_expired_access_tokens_go_before_valid_ones() -> None:
-    now = Now()
+    now = VirtualClock()
     store = TokenStore(now, capacity=2)
     short = store.issue_access("app", 10)
     valid = store.issue_access("app", 3600)
-    now.value += 60
+    now.advance(60_000)
     store.issue_access("app", 3600)  # over capacity: the expired one goes
     assert store.check_access(f"Bearer {valid.value}", "app") == valid
     with pytest.raises(AuthError, match="unknown"):

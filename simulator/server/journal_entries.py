@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from aiohttp import web
+
+from simulator.core.journal import Journal
 from simulator.core.redaction import MASK, SECRET_FIELDS, mask_document, mask_text
 from simulator.server.http import parse_json_body
 
 __all__ = [
     "REDACTED_FIELDS",
     "REDACTED_HEADERS",
+    "REQUESTS",
     "RequestRecord",
     "pack_headers",
     "redact_headers",
@@ -96,3 +100,7 @@ class RequestRecord(NamedTuple):
             "latencyMs": round(self.latency_ms, 3),
             "userId": self.user_id,
         }
+
+
+#: the application's request journal
+REQUESTS = web.AppKey("requests", Journal[RequestRecord])
