@@ -22,7 +22,7 @@ from simulator.server.deliveries import DELIVERIES, DeliveryEntry
 from simulator.server.dispatch import DELIVERER, RUNS, Runs
 from simulator.server.files import FILES, Files, FileStore
 from simulator.server.history import HISTORY, History
-from simulator.server.http import CLOCK, STORE
+from simulator.server.http import BODY_TIMEOUT, CLOCK, STORE
 from simulator.server.idle import IdleTimers
 from simulator.server.inject import INJECT, Inject
 from simulator.server.journal_entries import REQUESTS, RequestRecord
@@ -76,7 +76,7 @@ def create_app(
 
     library = ScenarioLibrary(config)
     sessions = SessionStore()
-    token_store = TokenStore(clock)
+    token_store = TokenStore(clock, is_live=sessions.is_live)
     files = Files(live, FileStore(), base_url=base)
     library.register_media(files.store)
     tokens = Tokens(live, token_store, sessions)
@@ -123,6 +123,7 @@ def create_app(
     app[CONFIG] = live
     app[STORE] = store
     app[CLOCK] = clock
+    app[BODY_TIMEOUT] = config.limits.body_timeout
     app[admin.STARTED] = time.monotonic()
     app[METRICS] = metrics
     app[REQUESTS] = requests

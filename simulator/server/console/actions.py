@@ -22,7 +22,7 @@ from simulator.server.console import agent_events
 from simulator.server.console.stream import FEEDS
 from simulator.server.conversation import CONVERSATION
 from simulator.server.dispatch import RUNS
-from simulator.server.http import CLOCK, RAW_BODY, json_response, parse_json_body
+from simulator.server.http import CLOCK, json_response, parse_json_body, read_body
 from simulator.server.inject import INJECT
 from simulator.server.library import LIBRARY
 from simulator.server.live_config import CONFIG
@@ -35,9 +35,9 @@ ADMIN = "/__admin"
 
 
 async def _object_body(request: web.Request, schema: str) -> dict[str, Any]:
-    """The request's JSON object body (an empty body is ``{}``)."""
-    raw = await request.read()
-    request[RAW_BODY] = raw
+    """The request's JSON object body (an empty body is ``{}``), read as every body is:
+    within ``limits.body_timeout``, nested no deeper than the parser accepts."""
+    raw = await read_body(request)
     if not raw.strip():
         return {}
     try:
