@@ -16,7 +16,7 @@ from simulator.core.journal import Journal
 from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.records import AttemptRecord
 from simulator.delivery.worker import Deliverer
-from simulator.server import admin, echo, routes
+from simulator.server import admin, console, echo, routes
 from simulator.server.conversation import CONVERSATION, Conversation
 from simulator.server.deliveries import DELIVERIES, DeliveryEntry
 from simulator.server.dispatch import DELIVERER, RUNS, Runs
@@ -144,6 +144,7 @@ def create_app(
     routes.install(app, tokens, store)
     app.add_routes(admin.routes)
     app.add_routes(echo.routes)
+    console.setup(app)
 
     async def shut_down(app: web.Application) -> None:
         runs.conductor.cancel_all()
