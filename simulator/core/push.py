@@ -58,6 +58,9 @@ class PlannedPush:
     faults: PushFaults = field(default_factory=PushFaults)
     #: where in the scenario it came from, for the journal, e.g. "steps[2]"
     step: str = ""
+    #: a click-to-call event (``{"event": "connected", ...}``) instead of messages: it goes
+    #: to getClickToCallEvents, not to the push receiver or the poll queue
+    call_event: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ from simulator.core.push import AuthFault
 from simulator.core.validation import default_store, pointer_of
 from simulator.scenario.model import (
     BUILTIN_VARIABLES,
+    CallEventOp,
     Duration,
     EndOp,
     ExpectOp,
@@ -55,7 +56,7 @@ __all__ = [
     "readable",
 ]
 
-STEP_KINDS = ("push", "batch", "wait", "expect", "repeat", "set", "goto", "end")
+STEP_KINDS = ("push", "batch", "wait", "expect", "repeat", "set", "goto", "end", "call_event")
 #: DownLinkMsg fields in the order the vendor's sample prints them.
 FIELD_ORDER = (
     "from",
@@ -403,7 +404,8 @@ class _Compiler:
         control = spec.get("control", "CHAT")
         controls = frozenset([control] if isinstance(control, str) else control)
         for name in spec.get("on") or {}:
-            if name not in controls:
+            # "SATISFACTION:5" branches on a rating's value: its control must be waited for
+            if name.split(":", 1)[0] not in controls:
                 self.fail(
                     [*at, "on", name],
                     f"branch for {name!r}, which this expect does not "
@@ -478,6 +480,17 @@ class _Compiler:
 
     def step_end(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
         self.program.append(EndOp(readable(here)))
+
+    def step_call_event(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
+        raw = step["call_event"]
+        spec = {"event": raw} if isinstance(raw, str) else dict(raw)
+        at = [*here, "call_event"]
+        fields = tuple(
+            (name, self.value(value, [*at, name]))
+            for name, value in spec.items()
+            if name != "event"
+        )
+        self.program.append(CallEventOp(readable(here), spec["event"], fields))
 
 
 # -- pass 1: step kinds ---------------------------------------------------------------------

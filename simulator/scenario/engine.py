@@ -25,6 +25,7 @@ from simulator.core.push import PlannedPush, PushFaults
 from simulator.scenario.compiler import parse_duration
 from simulator.scenario.model import (
     BUILTIN_VARIABLES,
+    CallEventOp,
     Duration,
     EndOp,
     ExpectOp,
@@ -325,6 +326,12 @@ class ScenarioRun:
                 self._pc = op.target
             elif isinstance(op, EndOp):
                 self._finish("completed", out)
+            elif isinstance(op, CallEventOp):
+                event = {name: render_value(value, self._lookup) for name, value in op.fields}
+                out.append(
+                    PlannedPush(messages=(), step=op.path, call_event={"event": op.event, **event})
+                )
+                self._pc += 1
 
     def _expect(self, op: ExpectOp, now: float, out: list[PlannedPush]) -> None:
         uplink = self._take_pending(op.controls)
@@ -372,6 +379,11 @@ class ScenarioRun:
         self._last_control = uplink.control_type
         if uplink.control_type == "CHAT" and uplink.content is not None:
             self._last_message = uplink.content
+        # a branch for the value ("SATISFACTION:5") beats one for the controlType
+        valued = f"{uplink.control_type}:{uplink.content}"
+        for name, target in op.branches:
+            if name == valued:
+                return target
         for name, target in op.branches:
             if name == uplink.control_type:
                 return target
