@@ -161,6 +161,10 @@ class Aicc:
         self._idle: dict[tuple[str, str], asyncio.TimerHandle] = {}
         self._poll_waiters: dict[tuple[str, str], asyncio.Future[None]] = {}
         self._push_tokens: dict[str, AccessToken] = {}
+        #: where a scenario's click-to-call events go: (channel id, userId, event spec)
+        self.on_call_event: Callable[[str, str, dict[str, Any]], None] | None = None
+        #: called by :meth:`reset` (the capability services forget their state)
+        self.reset_hooks: list[Callable[[], None]] = []
         # the built-in library, then the configured scenario_dirs (same name: the file wins)
         self.library: dict[str, Scenario] = {name: load_builtin(name) for name in builtin_names()}
         self.library.update(load_library(config.scenario_dirs))
@@ -498,6 +502,13 @@ class Aicc:
         session.run_id = record.run_id
         return record
 
+    def start_side_run(self, name: str, channel_id: str, user_id: str, trigger: str) -> str:
+        """Start scenario ``name`` beside the customer's chat run (which it does not replace),
+        e.g. a click-to-call's events; returns the run id."""
+        channel = self._channel_or_default(channel_id)
+        run = self._prepare(self.scenario(name), channel, user_id, (), {})
+        return self.conductor.start(run, trigger=trigger).run_id
+
     def _channel_or_default(self, channel_id: str | None) -> ChannelConfig:
         if channel_id is None:
             return self.config.channels[0]
@@ -507,6 +518,10 @@ class Aicc:
         return channel
 
     def _dispatch(self, record: RunRecord, push: PlannedPush) -> None:
+        if push.call_event is not None:  # a call_event step: for getClickToCallEvents
+            if self.on_call_event is not None:
+                self.on_call_event(record.channel_id, record.user_id, push.call_event)
+            return
         channel = self.config.channel(record.channel_id)
         if channel is None:
             return
@@ -785,6 +800,8 @@ class Aicc:
         self.leave_messages.clear()
         for scenario in self.library.values():
             self._register_media(scenario)
+        for hook in self.reset_hooks:
+            hook()
 
 
 def _int_or_none(value: Any) -> int | None:

@@ -14,7 +14,15 @@ from simulator.core.journal import Journal
 from simulator.core.push import PlannedPush, PushTarget
 from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.worker import AttemptRecord, Deliverer
-from simulator.server import admin, echo, emulated, keys
+from simulator.server import (
+    admin,
+    click_to_call_routes,
+    echo,
+    emulated,
+    keys,
+    phrase_routes,
+    satisfaction_routes,
+)
 from simulator.server.aicc import Aicc
 from simulator.server.journal_entries import RequestRecord
 from simulator.server.metrics import Metrics
@@ -95,4 +103,8 @@ def create_app(
     app.add_routes(admin.routes)
     app.add_routes(echo.routes)
     app.cleanup_ctx.append(_delivery_ctx)
+    # the customer-side capabilities, each with its own service and routes
+    satisfaction_routes.install(app)
+    phrase_routes.install(app)
+    click_to_call_routes.install(app)
     return app

@@ -120,6 +120,32 @@ _EMULATED: list[tuple[str, str, str, str | None, str | None, list[dict[str, list
     ),
 ]
 
+# the customer-side capabilities (satisfaction, phrases, click-to-call)
+_EMULATED += [
+    ("post", f"{_CCM}/getsatisfactionsurveymode", "Satisfaction survey configuration",
+     "survey-mode-request", "survey-mode-response", _SESSION_AUTH, "satisfaction"),
+    ("post", f"{_CCM}/saveSatisfaction", "Rate an agent chat (CSAT/NPS/FCR)",
+     "save-satisfaction-request", "save-satisfaction-response", _SESSION_AUTH, "satisfaction"),
+    ("post", f"{_CCM}/v1/robot/feedbacksatisfaction", "Rate a robot chat",
+     "robot-feedback-request", "robot-feedback-response", _SESSION_AUTH, "satisfaction"),
+    ("post", f"{_CCM}/queryPhraseByKeyword", "FAQ suggestions for a keyword",
+     "phrase-request", "phrase-response", _SESSION_AUTH, "messaging"),
+    ("get", f"{_CCM}/v1/checkClickToCallSupport", "Does the tenant support click-to-call",
+     None, "click-to-call-support-response", _SESSION_AUTH, "click-to-call"),
+    ("post", f"{_CCM}/v1/createClickToCall", "Start a click-to-call",
+     "create-click-to-call-request", "create-click-to-call-response", _SESSION_AUTH,
+     "click-to-call"),
+    ("get", f"{_CCM}/v1/getClickToCallEvents", "Long-poll the call's events",
+     None, "click-to-call-events-response", _SESSION_AUTH, "click-to-call"),
+    ("post", f"{_CCM}/v1/dropClickToCall", "Hang up the click-to-call",
+     "drop-click-to-call-request", "drop-click-to-call-response", _SESSION_AUTH,
+     "click-to-call"),
+]  # fmt: skip
+#: GET endpoints whose query string is a ``channel=WEB`` only
+_CHANNEL_QUERY = frozenset(
+    {f"{_CCM}/v1/checkClickToCallSupport", f"{_CCM}/v1/getClickToCallEvents"}
+)
+
 # (method, path, summary, request schema, success status, tag)
 _ADMIN: list[tuple[str, str, str, str | None, str]] = [
     ("get", "/__admin/health", "Health", None, "200"),
@@ -144,6 +170,15 @@ _ADMIN: list[tuple[str, str, str, str | None, str]] = [
     ("get", "/__admin/config", "Running configuration (secrets masked)", None, "200"),
     ("get", "/__admin/openapi.json", "This document", None, "200"),
     ("get", "/__admin/metrics", "Prometheus metrics", None, "200"),
+    ("get", "/__admin/satisfaction", "Ratings (saveSatisfaction, robot feedback)", None, "200"),
+    ("get", "/__admin/calls", "Click-to-calls", None, "200"),
+    (
+        "post",
+        "/__admin/calls/{userId}/events",
+        "Inject a click-to-call event",
+        "admin-call-event-request",
+        "202",
+    ),
 ]
 
 _ERROR = {"$ref": "#/components/schemas/error"}
@@ -238,6 +273,15 @@ def openapi_document(store: SchemaStore) -> dict[str, Any]:
                     "required": False,
                     "schema": {"type": "string"},
                 },
+            ]
+        if path in _CHANNEL_QUERY:
+            operation["parameters"] = [
+                {
+                    "name": "channel",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "enum": ["WEB"]},
+                }
             ]
         paths.setdefault(path, {})[method] = operation
     for method, path, summary, req, status in _ADMIN:
