@@ -90,7 +90,10 @@ async def test_support_flags(make_sim: MakeSim, receiver: RecordingReceiver) -> 
     }
     assert valid("click-to-call-support-response", await support(on)) == expected
     # the devg examples' path without v1 answers the same
-    assert valid("click-to-call-support-response", await support(on, f"{CCM}/checkClickToCallSupport")) == expected
+    assert (
+        valid("click-to-call-support-response", await support(on, f"{CCM}/checkClickToCallSupport"))
+        == expected
+    )
     off = sim.customer("flags-2", channel_id="2")
     await off.login()
     answer = valid("click-to-call-support-response", await support(off))
@@ -300,7 +303,9 @@ async def test_bad_queries_and_auth(sim: Sim, path: str) -> None:
     unauthenticated = await sim.request("GET", path, params={"channel": "WEB"})
     assert unauthenticated.status == 401
     wrong_token = {**customer.headers(), "ccmessaging-token": "forged"}
-    assert (await sim.request("GET", path, headers=wrong_token, params={"channel": "WEB"})).status == 401
+    assert (
+        await sim.request("GET", path, headers=wrong_token, params={"channel": "WEB"})
+    ).status == 401
     broken = await sim.request(
         "POST", f"{CCM}/v1/createClickToCall", data="{", headers=customer.headers()
     )
