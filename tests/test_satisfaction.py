@@ -333,3 +333,21 @@ async def test_a_scenario_branches_on_the_rating(
     assert contents.count(answer) == 1
     other = {"1": "Thank you for your rating!", "5": "I am sorry we let you down."}[evaluation]
     assert not any(other in (c or "") for c in contents)
+
+
+async def test_admin_listing_paging_and_bad_queries(sim: Sim, receiver: RecordingReceiver) -> None:
+    customer = await with_agent(sim, receiver, "rate-6")
+    for evaluation in ("1", "2", "3"):
+        await customer.call("saveSatisfaction", rating(customer, evaluation=evaluation))
+    first = (await sim.admin("GET", "/satisfaction?limit=2")).json
+    assert [r["evaluation"] for r in first["ratings"]] == ["1", "2"]
+    rest = (await sim.admin("GET", f"/satisfaction?since={first['ratings'][-1]['seq']}")).json
+    assert [r["evaluation"] for r in rest["ratings"]] == ["3"]
+    assert rest["total"] == 3 and rest["dropped"] == 0
+    bad = (("limit=x", "/limit"), ("since=1.5", "/since"), ("accepted=maybe", "/accepted"))
+    for query, pointer in bad:
+        reply = await sim.admin("GET", f"/satisfaction?{query}")
+        assert reply.status == 400, reply.text
+        assert [v["pointer"] for v in reply.json["violations"]] == [pointer]
+    await sim.admin("POST", "/reset")
+    assert (await sim.admin("GET", "/satisfaction")).json["ratings"] == []
