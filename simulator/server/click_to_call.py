@@ -1,46 +1,38 @@
-"""Click-to-call: checkClickToCallSupport, createClickToCall, the getClickToCallEvents long
-poll and dropClickToCall (aicc-web-channel-more.md §2.1 to §2.4).
-
-No HTTP here (see :mod:`simulator.server.click_to_call_routes`). A call is one per customer
-and channel. Its events (queuing, connected, queue-timeout, released, failed) come from the
-scenario createClickToCall starts (``call_event`` steps), from the admin API, and from
-dropClickToCall (released); each waits in the customer's event queue until a
-getClickToCallEvents takes it, one event per answer.
-"""
+"""The click-to-call capability: checkClickToCallSupport, createClickToCall, the
+getClickToCallEvents long poll and dropClickToCall (aicc-web-channel-more.md §2.1 to §2.4),
+and the admin API's call-event injection. Calls and their event queues are kept by
+:class:`~simulator.server.call_events.CallBook`; the rows are in
+:mod:`simulator.server.routes` (the four endpoints also under the devg examples' paths
+without ``v1``)."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
-from simulator.config import ChannelConfig, Config
-from simulator.config.features import CALL_EVENTS, CallEvent, ClickToCallConfig
-from simulator.core.errors import ValidationFailed, Violation
-from simulator.server.contacts import ContactLookup
+from aiohttp import web
 
-__all__ = ["EVENT_TEXTS", "Call", "ClickToCallService"]
+from simulator.config import ChannelConfig
+from simulator.config.features import ClickToCallConfig
+from simulator.core.clock import Clock
+from simulator.core.errors import ConfigError, NotFound
+from simulator.server.call_events import CallBook
+from simulator.server.dispatch import Runs
+from simulator.server.endpoint import Call
+from simulator.server.http import json_response
+from simulator.server.library import ScenarioLibrary
+from simulator.server.live_config import LiveConfig
+from simulator.server.sessions import SessionStore
 
-#: resultDesc of each event (aicc-web-channel-more.md §2.3, verbatim)
-EVENT_TEXTS: Mapping[str, str] = {
-    "queuing": "Call in queue",
-    "connected": "Call connected",
-    "released": "Call disconnected",
-    "queue-timeout": "Call queued timeout",
-    "failed": "Call failed",
-}
-NO_EVENTS = "ClickToCall polled without any events"
-#: events after which the call is over
-_FINAL = frozenset({"queue-timeout", "released", "failed"})
-#: content fields an event may carry, and which of them are ids (numbers or strings)
-_CONTENT_FIELDS = ("causeDesc", "causeId", "accessCode", "domain", "gwAddresses",
-                   "clickToCallCaller")  # fmt: skip
-_ID_FIELDS = frozenset({"eventId", "causeId", "accessCode"})
-#: events kept per customer until polled (oldest dropped beyond)
-MAX_QUEUED_EVENTS = 100
+__all__ = [
+    "CLICK_TO_CALL",
+    "ClickToCall",
+    "call_events",
+    "check_support",
+    "create_call",
+    "drop_call",
+]
 
 CONNECT_OK = "connect successfully."
 NOT_SUPPORTED = "The channel does not support click-to-call"
@@ -49,95 +41,47 @@ NO_AGENTS = "No agents available currently"
 CONNECT_FAILED = "connect failed"
 DISCONNECT_FAILED = "disconnect failed"
 
-#: starts the channel's call scenario for a customer: (scenario, channel id, userId) -> runId
-StartRun = Callable[[str, str, str], str]
-#: stops a run by id
-CancelRun = Callable[[str], None]
 
-
-@dataclass(slots=True)
-class Call:
-    """One click-to-call of one customer."""
-
-    channel_id: str
-    user_id: str
-    media_ability: str
-    created_ms: int
-    state: str = "queuing"
-    run_id: str | None = None
-    events: list[str] = field(default_factory=list)
-
-    @property
-    def live(self) -> bool:
-        """False once a final event (queue-timeout, released, failed) happened."""
-        return self.state != "ended"
-
-    def summary(self) -> dict[str, Any]:
-        """JSON-ready view for ``/__admin/calls``."""
-        return {
-            "channelId": self.channel_id,
-            "userId": self.user_id,
-            "mediaAbility": self.media_ability,
-            "createdAt": self.created_ms,
-            "state": self.state,
-            "runId": self.run_id,
-            "events": list(self.events),
-        }
-
-
-def _id_value(value: Any, numeric: bool) -> Any:
-    """An id as the channel writes it: a number (example, legacy) or a string (table)."""
-    if value is None:
-        return None
-    if numeric:
-        text = str(value)
-        return int(text) if text.isdigit() and len(text) <= 15 else value
-    return str(value)
-
-
-class ClickToCallService:
-    """Calls and their event queues, per (channel id, userId)."""
+class ClickToCall:
+    """Support flags, starting and dropping calls, injected events."""
 
     def __init__(
         self,
-        config: Config,
+        live: LiveConfig,
         *,
-        contact: ContactLookup,
-        start_run: StartRun,
-        cancel_run: CancelRun,
-        in_working_hours: Callable[[ChannelConfig], bool],
-        wall_ms: Callable[[], int],
-        poll_seconds: Callable[[], float],
+        book: CallBook,
+        sessions: SessionStore,
+        runs: Runs,
+        library: ScenarioLibrary,
+        clock: Clock,
     ) -> None:
-        """``poll_seconds`` is the long-poll window (the poll setting, read at each call)."""
-        self.config = config
-        self._contact = contact
-        self._start_run = start_run
-        self._cancel_run = cancel_run
-        self._in_hours = in_working_hours
-        self._wall_ms = wall_ms
-        self._poll_seconds = poll_seconds
-        self._calls: dict[tuple[str, str], Call] = {}
-        self._queues: dict[tuple[str, str], deque[dict[str, Any]]] = {}
-        self._waiters: dict[tuple[str, str], asyncio.Future[None]] = {}
+        """Raises :class:`ConfigError` when a channel's ``click_to_call.scenario`` is not in
+        the library."""
+        config = live.current
+        for channel in config.channels:
+            name = channel.click_to_call.scenario
+            if name is not None and name not in library:
+                raise ConfigError(
+                    config.source,
+                    None,
+                    f"channel {channel.id}: click_to_call.scenario: no scenario {name!r} "
+                    f"(known: {', '.join(sorted(library))})",
+                )
+        self._live = live
+        #: the calls and their queued events
+        self.book = book
+        self._sessions = sessions
+        self._runs = runs
+        self._clock = clock
 
-    def _settings(self, channel_id: str) -> tuple[ChannelConfig, ClickToCallConfig] | None:
-        channel = self.config.channel(channel_id)
-        return None if channel is None else (channel, channel.click_to_call)
-
-    def __iter__(self) -> Iterator[Call]:
-        return iter(list(self._calls.values()))
-
-    def call(self, channel_id: str, user_id: str) -> Call | None:
-        """The customer's latest call on the channel, live or ended."""
-        return self._calls.get((channel_id, user_id))
-
-    # -- checkClickToCallSupport ------------------------------------------------------------
+    def _in_working_hours(self, channel: ChannelConfig) -> bool:
+        now = datetime.fromtimestamp(self._clock.now() / 1000, UTC)
+        return channel.working_hours.is_open(now)
 
     def support(self, channel_id: str) -> dict[str, Any]:
-        """The channel's two flags."""
-        found = self._settings(channel_id)
-        settings = found[1] if found else ClickToCallConfig(supported=False, webrtc_supported=False)
+        """checkClickToCallSupport: the channel's two flags."""
+        found = self.book.settings(channel_id)
+        settings = found or ClickToCallConfig(supported=False, webrtc_supported=False)
         return {
             "resultCode": "0",
             "resultDesc": "",
@@ -145,130 +89,87 @@ class ClickToCallService:
             "clickToCallSupported": settings.supported,
         }
 
-    # -- createClickToCall ------------------------------------------------------------------
-
     def create(self, channel_id: str, user_id: str, media_ability: str) -> dict[str, Any]:
-        """Start a call: 7 not supported, 12 outside working hours (13 for both without
+        """createClickToCall: 7 not supported, 12 outside working hours (13 for both without
         ``devg_codes``), 13 no agent chat or a call already live, else 0 and the call's
-        scenario starts."""
-        found = self._settings(channel_id)
-        if found is None:
+        scenario starts beside the chat's run (which it does not replace)."""
+        channel = self._live.current.channel(channel_id)
+        if channel is None:
             return {"resultCode": "13", "resultDesc": CONNECT_FAILED}
-        channel, settings = found
+        settings = channel.click_to_call
         if not settings.supported:
             code = "7" if settings.devg_codes else "13"
             return {"resultCode": code, "resultDesc": NOT_SUPPORTED}
-        if not self._in_hours(channel):
+        if not self._in_working_hours(channel):
             code = "12" if settings.devg_codes else "13"
             return {"resultCode": code, "resultDesc": OUTSIDE_HOURS}
         if settings.require_agent:
-            contact = self._contact(channel_id, user_id)
-            if contact is None or not contact.active or not contact.agent:
+            session = self._sessions.get(channel_id, user_id)
+            if session is None or not session.active or not session.reached_agent:
                 return {"resultCode": "13", "resultDesc": NO_AGENTS}
-        key = (channel_id, user_id)
-        current = self._calls.get(key)
+        current = self.book.call(channel_id, user_id)
         if current is not None and current.live:
             return {"resultCode": "13", "resultDesc": CONNECT_FAILED}
-        call = Call(channel_id, user_id, media_ability, self._wall_ms())
-        self._calls[key] = call
-        self._queues.pop(key, None)  # an earlier call's unread events are not this call's
+        call = self.book.open(channel_id, user_id, media_ability)
         if settings.scenario is not None:
-            call.run_id = self._start_run(settings.scenario, channel_id, user_id)
+            call.run_id = self._runs.start_side_run(
+                settings.scenario, channel, user_id, trigger="click-to-call"
+            )
         return {"resultCode": "0", "resultDesc": CONNECT_OK}
 
-    # -- dropClickToCall --------------------------------------------------------------------
-
     def drop(self, channel_id: str, user_id: str) -> dict[str, Any]:
-        """The customer hangs up: 0 and a released event, or 13 without a live call."""
-        call = self._calls.get((channel_id, user_id))
+        """dropClickToCall: 0 and a released event, or 13 without a live call."""
+        call = self.book.call(channel_id, user_id)
         if call is None or not call.live:
             return {"resultCode": "13", "resultDesc": DISCONNECT_FAILED}
         if call.run_id is not None:
-            self._cancel_run(call.run_id)
-        self.emit(channel_id, user_id, {"event": "released"})
+            self._runs.conductor.cancel(call.run_id)
+        self._runs.emit_call_event(channel_id, user_id, {"event": "released"})
         return {"resultCode": "0", "resultDesc": ""}
 
-    # -- events -----------------------------------------------------------------------------
-
-    def emit(self, channel_id: str, user_id: str, spec: Mapping[str, Any]) -> dict[str, Any]:
-        """Queue one event (from a scenario's ``call_event``, the admin API or a drop) and
-        return the getClickToCallEvents answer it becomes. ``spec`` has ``event`` and may
-        override ``resultDesc``, ``eventId`` and any content field."""
-        event: CallEvent = spec["event"]
-        if event not in CALL_EVENTS:
-            raise ValidationFailed(
-                "admin-call-event-request",
-                [Violation("/event", f"unknown event {event!r}; known: {', '.join(CALL_EVENTS)}")],
-            )
-        found = self._settings(channel_id)
-        settings = found[1] if found else ClickToCallConfig()
-        answer = self._answer(settings, event, spec)
-        key = (channel_id, user_id)
-        queue = self._queues.setdefault(key, deque(maxlen=MAX_QUEUED_EVENTS))
-        queue.append(answer)
-        call = self._calls.get(key)
-        if call is not None and call.live:
-            call.events.append(event)
-            if event == "connected":
-                call.state = "connected"
-            elif event in _FINAL:
-                call.state = "ended"
-                if call.run_id is not None and event != "released":
-                    self._cancel_run(call.run_id)
-        waiter = self._waiters.pop(key, None)
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-        return answer
-
-    def _answer(
-        self, settings: ClickToCallConfig, event: CallEvent, spec: Mapping[str, Any]
+    def inject(
+        self, user_id: str, channel_id: str | None, spec: Mapping[str, Any]
     ) -> dict[str, Any]:
-        content: dict[str, Any] = {"accessCode": settings.access_code}
-        if event == "connected":
-            content.update(
-                domain=settings.domain,
-                gwAddresses=list(settings.gw_addresses),
-                clickToCallCaller=settings.caller,
-            )
-        elif event == "failed":
-            content.update(causeId=settings.cause_id, causeDesc=settings.cause_desc)
-        for name in _CONTENT_FIELDS:
-            if name in spec:
-                content[name] = spec[name]
-        numeric = settings.numeric_ids
-        for name in _ID_FIELDS & content.keys():
-            content[name] = _id_value(content[name], numeric)
-        return {
-            "resultCode": "0",
-            "resultDesc": spec.get("resultDesc") or EVENT_TEXTS[event],
-            "eventId": _id_value(spec.get("eventId", settings.event_ids.of(event)), numeric),
-            "content": content,
-        }
+        """Admin: queue an event for a customer now (default channel: the first one);
+        the answer getClickToCallEvents will give, with the channel and user."""
+        config = self._live.current
+        channel = channel_id or config.channels[0].id
+        if config.channel(channel) is None:
+            raise NotFound(f"no channel {channel!r} is configured")
+        answer = self._runs.emit_call_event(channel, user_id, spec)
+        return {"channelId": channel, "userId": user_id, "answer": answer}
 
-    async def next_event(self, channel_id: str, user_id: str) -> dict[str, Any]:
-        """Long poll: the oldest queued event at once, else the first one within the
-        window, else "ClickToCall polled without any events" when it ends."""
-        key = (channel_id, user_id)
-        queue = self._queues.get(key)
-        if not queue:
-            waiter = self._waiters.get(key)
-            if waiter is None or waiter.done():
-                waiter = asyncio.get_running_loop().create_future()
-                self._waiters[key] = waiter
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(waiter), self._poll_seconds())
-            queue = self._queues.get(key)
-        if queue:
-            return queue.popleft()
-        return {"resultCode": "0", "resultDesc": NO_EVENTS}
 
-    def reset(self) -> None:
-        """Forget every call and queued event; wake every waiting poll."""
-        for run_id in [c.run_id for c in self._calls.values() if c.run_id is not None]:
-            self._cancel_run(run_id)
-        self._calls.clear()
-        self._queues.clear()
-        for waiter in self._waiters.values():
-            if not waiter.done():
-                waiter.set_result(None)
-        self._waiters.clear()
+#: the application's click-to-call capability
+CLICK_TO_CALL = web.AppKey("click_to_call", ClickToCall)
+
+
+async def check_support(request: web.Request, call: Call) -> web.Response:
+    """checkClickToCallSupport (§2.1): ``?channel=WEB``."""
+    assert call.token is not None  # Auth.SESSION
+    return json_response(request.app[CLICK_TO_CALL].support(call.token.channel_id))
+
+
+async def create_call(request: web.Request, call: Call) -> web.Response:
+    """createClickToCall (§2.2). The page marks the three headers optional, but the call
+    belongs to the customer's chat, known only from the ccmessaging-token: all are checked
+    (the row's auth)."""
+    assert call.token is not None  # Auth.SESSION
+    token = call.token
+    answer = request.app[CLICK_TO_CALL].create(
+        token.channel_id, token.user_id, str(call.body["mediaAbility"])
+    )
+    return json_response(answer)
+
+
+async def call_events(request: web.Request, call: Call) -> web.Response:
+    """getClickToCallEvents (§2.3): long poll, one event per answer."""
+    assert call.token is not None  # Auth.SESSION
+    book = request.app[CLICK_TO_CALL].book
+    return json_response(await book.next_event(call.token.channel_id, call.token.user_id))
+
+
+async def drop_call(request: web.Request, call: Call) -> web.Response:
+    """dropClickToCall (§2.4)."""
+    assert call.token is not None  # Auth.SESSION
+    return json_response(request.app[CLICK_TO_CALL].drop(call.token.channel_id, call.token.user_id))

@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from aiohttp import web
+
+from simulator.core.journal import Journal
 from simulator.server.http import parse_json_body
 
 __all__ = [
     "REDACTED_FIELDS",
     "REDACTED_HEADERS",
+    "REQUESTS",
     "RequestRecord",
     "pack_headers",
     "redact_headers",
@@ -90,3 +94,7 @@ class RequestRecord(NamedTuple):
             "latencyMs": round(self.latency_ms, 3),
             "userId": self.user_id,
         }
+
+
+#: the application's request journal
+REQUESTS = web.AppKey("requests", Journal[RequestRecord])

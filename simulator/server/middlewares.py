@@ -9,18 +9,29 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from simulator.core.errors import AuthError, SimulatorError, ValidationFailed
-from simulator.server import keys
-from simulator.server.aicc import NotFound, wall_ms
-from simulator.server.http import RAW_BODY, USER_ID, error_body, error_response, json_response
-from simulator.server.journal_entries import RequestRecord, pack_headers
-from simulator.server.tokens import EXPIRED_TOKEN_TEXT
+from simulator.core.errors import AuthError, NotFound, ScenarioError, ValidationFailed
+from simulator.server.http import (
+    CLOCK,
+    RAW_BODY,
+    USER_ID,
+    error_body,
+    error_response,
+    json_response,
+)
+from simulator.server.journal_entries import REQUESTS, RequestRecord, pack_headers
+from simulator.server.live_config import CONFIG
+from simulator.server.metrics import METRICS
+from simulator.server.token_store import EXPIRED_TOKEN_TEXT
 
 __all__ = ["simulator_middleware"]
 
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/__admin"
+
+
+#: the status of an internal fault: a bug or a broken dependency, never the caller's mistake
+INTERNAL = 500
 
 
 def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse:
@@ -45,22 +56,34 @@ def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse
         )
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return error_response(
-            413, f"request body larger than {request.app[keys.CONFIG].limits.max_body_bytes} bytes"
+            413,
+            f"request body larger than {request.app[CONFIG].current.limits.max_body_bytes} bytes",
         )
     if isinstance(exc, web.HTTPNotFound):
         return error_response(404, f"no such path: {request.method} {request.path}")
     if isinstance(exc, web.HTTPException):
         return error_response(exc.status, exc.reason)
-    if isinstance(exc, SimulatorError):
+    if isinstance(exc, ScenarioError):  # a run the caller asked for cannot run as asked
         return error_response(400, str(exc))
-    log.exception("unexpected error answering %s %s", request.method, request.path)
-    return error_response(500, "internal error; the simulator's log has the details")
+    # anything else is the simulator's own fault (a bug, a broken capability): 500, one
+    # log line with the traceback, and a journal entry (the caller's request is not to blame)
+    log.error(
+        "internal fault answering %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(exc).__name__,
+        exc,
+        exc_info=exc,
+    )
+    return error_response(
+        INTERNAL, f"internal fault ({type(exc).__name__}); the simulator's log has the details"
+    )
 
 
 def _check_admin_token(request: web.Request) -> None:
     """With ``admin.token`` set, every ``/__admin`` call but health needs the token, as
     ``X-Admin-Token: <token>`` or ``Authorization: Bearer <token>`` (docs/config.md)."""
-    token = request.app[keys.CONFIG].admin.token
+    token = request.app[CONFIG].current.admin.token
     if not token or request.path == ADMIN_PREFIX + "/health":
         return
     given = request.headers.get("X-Admin-Token")
@@ -100,13 +123,14 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
         response = _to_response(request, exc)
     except Exception as exc:  # the last line of defence
         response = _to_response(request, exc)
-    if admin:
-        return response
+    if admin and response.status != INTERNAL:
+        return response  # admin calls are not journaled, except an internal fault
     latency = (time.perf_counter() - started) * 1000
     answer = response.body if isinstance(response, web.Response) else None
-    request.app[keys.REQUESTS].append(
+    app = request.app
+    app[REQUESTS].append(
         RequestRecord(
-            wall_ms(),
+            app[CLOCK].now(),
             request.method,
             request.path,
             request.query_string,
@@ -118,5 +142,5 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
             request.get(USER_ID),
         )
     )
-    request.app[keys.METRICS].request(_route_label(request), response.status, latency)
+    app[METRICS].request(_route_label(request), response.status, latency)
     return response

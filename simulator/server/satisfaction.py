@@ -1,26 +1,38 @@
-"""The satisfaction survey: getsatisfactionsurveymode, saveSatisfaction and the robot's
+"""The satisfaction capability: getsatisfactionsurveymode, saveSatisfaction and the robot's
 v1/robot/feedbacksatisfaction (reference §3.10 to §3.12, §7.1 steps 12 to 15).
 
-No HTTP here: the handlers in :mod:`simulator.server.satisfaction_routes` check tokens and
-schemas, this service decides. Every rating that passed the schema is journaled (accepted
-or not, with its resultCode) and handed to the customer's scenario run as the uplink
-``SATISFACTION`` (value = evaluation) or ``FEEDBACK`` (value = feedback), so a scenario can
-branch on it (``on: {"SATISFACTION:1": [...]}``).
+The router checks tokens and schemas (:mod:`simulator.server.routes`); this capability
+decides. Every rating that passed the schema is journaled (accepted or not, with its
+resultCode) and handed to the customer's scenario run as the uplink ``SATISFACTION``
+(value = evaluation) or ``FEEDBACK`` (value = feedback), so a scenario can branch on it
+(``on: {"SATISFACTION:1": [...]}``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.config import Config
+from aiohttp import web
+
+from simulator.core.clock import Clock
 from simulator.core.errors import ValidationFailed, Violation
 from simulator.core.journal import Journal
-from simulator.scenario import Uplink
-from simulator.server.contacts import ContactLookup
+from simulator.server.dispatch import Runs
+from simulator.server.endpoint import Call
+from simulator.server.http import json_response
+from simulator.server.live_config import LiveConfig
+from simulator.server.sessions import Session, SessionStore
 
-__all__ = ["Rating", "SatisfactionService"]
+__all__ = [
+    "SATISFACTION",
+    "Rating",
+    "Satisfaction",
+    "robot_feedback",
+    "save_satisfaction",
+    "survey_mode",
+]
 
 # resultDesc texts: the vendor's where it prints them (reference §3.11, §3.10 legacy)
 SURVEY_OK = "query satisfaction success!"
@@ -31,9 +43,6 @@ FEEDBACK_OK = "success"
 FEEDBACK_EMPTY = "feedbackContent is empty"
 FEEDBACK_AUTH = "authentication failed"
 FEEDBACK_NO_ROBOT = "not a robot session or the session does not exist"
-
-#: hands a rating to the customer's scenario run: (channel id, userId, uplink)
-FeedRun = Callable[[str, str, Uplink], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,29 +76,34 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-class SatisfactionService:
+class Satisfaction:
     """Survey configuration per channel, ratings into the journal and the scenario run."""
 
     def __init__(
         self,
-        config: Config,
+        live: LiveConfig,
         *,
         journal: Journal[Rating],
-        contact: ContactLookup,
-        feed: FeedRun,
-        wall_ms: Callable[[], int],
+        sessions: SessionStore,
+        runs: Runs,
+        clock: Clock,
     ) -> None:
-        self.config = config
+        self._live = live
+        #: every rating, oldest first (``/__admin/satisfaction``)
         self.journal = journal
-        self._contact = contact
-        self._feed = feed
-        self._wall_ms = wall_ms
+        self._sessions = sessions
+        self._runs = runs
+        self._clock = clock
+
+    def _feed(self, session: Session, control: str, value: str) -> None:
+        """Hand the rating to the customer's scenario run as an uplink."""
+        self._runs.feed(session, {"controlType": control, "content": value})
 
     # -- getsatisfactionsurveymode ----------------------------------------------------------
 
     def survey(self, channel_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """The channel's survey in the requested language (else the default language)."""
-        channel = self.config.channel(channel_id)
+        channel = self._live.current.channel(channel_id)
         if channel is None:
             return {"resultCode": "13", "resultDesc": SURVEY_FAILED}
         settings = channel.satisfaction
@@ -133,8 +147,8 @@ class SatisfactionService:
             )
         if problems:
             raise ValidationFailed("save-satisfaction-request", problems)
-        contact = self._contact(channel_id, user_id)
-        rated = contact is not None and contact.agent
+        session = self._sessions.get(channel_id, user_id)
+        rated = session is not None and session.reached_agent
         code, desc = ("0", SAVE_OK) if rated else ("13", NO_CALL)
         evaluation = str(info["evaluation"])
         self.journal.append(
@@ -143,8 +157,8 @@ class SatisfactionService:
                 channel_id=channel_id,
                 user_id=user_id,
                 result_code=code,
-                received_ms=self._wall_ms(),
-                contact_started_ms=contact.started_ms if contact is not None else None,
+                received_ms=self._clock.now(),
+                contact_started_ms=session.created_ms if session is not None else None,
                 fields={
                     "form": "wrapped" if wrapped else "flat",
                     "evaluation": evaluation,
@@ -155,7 +169,8 @@ class SatisfactionService:
             )
         )
         if rated:
-            self._feed(channel_id, user_id, Uplink("SATISFACTION", content=evaluation))
+            assert session is not None
+            self._feed(session, "SATISFACTION", evaluation)
         # both spellings: the table's resultCode/resultDesc and the example's returnCode
         return {"returnCode": code, "resultCode": code, "resultDesc": desc}
 
@@ -167,10 +182,10 @@ class SatisfactionService:
         """Thumbs up/down on a robot chat, with the vendor's resultCodes (§3.12)."""
         feedback = str(body["feedback"])
         content = body.get("feedbackContent")
-        contact = self._contact(channel_id, user_id)
+        session = self._sessions.get(channel_id, user_id)
         if body["from"] != user_id:
             code, desc = "10010000001", FEEDBACK_AUTH
-        elif contact is None or not contact.robot:
+        elif session is None or not session.met_robot:
             code, desc = "30000000019", FEEDBACK_NO_ROBOT
         elif feedback == "0" and not (content or "").strip():
             code, desc = "30000000008", FEEDBACK_EMPTY
@@ -182,8 +197,8 @@ class SatisfactionService:
                 channel_id=channel_id,
                 user_id=user_id,
                 result_code=code,
-                received_ms=self._wall_ms(),
-                contact_started_ms=contact.started_ms if contact is not None else None,
+                received_ms=self._clock.now(),
+                contact_started_ms=session.created_ms if session is not None else None,
                 fields={
                     "feedback": feedback,
                     "feedbackContent": content,
@@ -192,5 +207,31 @@ class SatisfactionService:
             )
         )
         if code == "0":
-            self._feed(channel_id, user_id, Uplink("FEEDBACK", content=feedback))
+            assert session is not None
+            self._feed(session, "FEEDBACK", feedback)
         return {"resultCode": code, "resultDesc": desc}
+
+
+#: the application's satisfaction capability
+SATISFACTION = web.AppKey("satisfaction", Satisfaction)
+
+
+async def survey_mode(request: web.Request, call: Call) -> web.Response:
+    """getsatisfactionsurveymode (reference §3.10): optional body ``{"language": …}``."""
+    assert call.token is not None  # Auth.SESSION
+    return json_response(request.app[SATISFACTION].survey(call.token.channel_id, call.body))
+
+
+async def save_satisfaction(request: web.Request, call: Call) -> web.Response:
+    """saveSatisfaction (reference §3.11): flat or ``satisfication``-wrapped body."""
+    assert call.token is not None  # Auth.SESSION
+    token = call.token
+    return json_response(request.app[SATISFACTION].save(token.user_id, token.channel_id, call.body))
+
+
+async def robot_feedback(request: web.Request, call: Call) -> web.Response:
+    """v1/robot/feedbacksatisfaction (reference §3.12)."""
+    assert call.token is not None  # Auth.SESSION
+    token = call.token
+    answer = request.app[SATISFACTION].robot_feedback(token.user_id, token.channel_id, call.body)
+    return json_response(answer)
