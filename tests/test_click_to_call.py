@@ -4,12 +4,14 @@ the configurable choices (codes, id types, ids) and a specific 400 for bad input
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from conftest import (
     CCM,
     CHANNEL,
+    WAIT,
     Customer,
     MakeSim,
     RecordingReceiver,
@@ -19,6 +21,7 @@ from conftest import (
     config_doc,
 )
 
+from simulator.core.clock import VirtualClock
 from simulator.core.validation import default_store
 
 GREETING = "Hello, this is Alice. How can I help you?"
@@ -317,3 +320,34 @@ async def test_reset_forgets_calls(sim: Sim, receiver: RecordingReceiver) -> Non
     assert (await create(customer)).json["resultCode"] == "0"
     await sim.admin("POST", "/reset")
     assert (await sim.admin("GET", "/calls")).json["calls"] == []
+
+
+async def test_the_events_long_poll_window_is_on_the_simulator_clock(
+    make_sim: MakeSim, receiver: RecordingReceiver
+) -> None:
+    clock = VirtualClock()
+    sim = await make_sim(
+        config_doc([channel_doc(receiver.url, idle_timeout=3600)], poll={"timeout_ms": 60_000}),
+        clock=clock,
+    )
+    customer = sim.customer("clock-1")
+    await customer.login()
+    polling = asyncio.ensure_future(event(customer))
+    done, _ = await asyncio.wait((polling,), timeout=0.2)
+    assert not done  # a minute-long window stays open in real time
+    clock.advance(60_000)
+    assert await asyncio.wait_for(polling, WAIT) == {
+        "resultCode": "0",
+        "resultDesc": "ClickToCall polled without any events",
+    }
+    # an injected event answers a waiting poll at once, without moving the clock
+    polling = asyncio.ensure_future(event(customer))
+    done, _ = await asyncio.wait((polling,), timeout=0.2)
+    assert not done
+    injected = await sim.request(
+        "POST", "/__admin/calls/clock-1/events", json_body={"event": "queuing"}
+    )
+    assert injected.status == 202, injected.text
+    answer = await asyncio.wait_for(polling, WAIT)
+    assert answer == injected.json["answer"]
+    assert answer["resultDesc"] == "Call in queue"

@@ -217,3 +217,37 @@ async def test_robot_sequence_in_poll_mode(make_sim: MakeSim, receiver: Recordin
     channel = channel_doc(receiver.url, robot=True, on_connect="robot-transfer", delivery="poll")
     sim = await make_sim(config_doc([channel]))
     await robot_sequence(sim, receiver, "robot-poll", poll=True)
+
+
+async def test_full_conversation_can_be_rated_after_the_agents_goodbye(
+    make_sim: MakeSim, receiver: RecordingReceiver
+) -> None:
+    """full-conversation closes the chat itself (a receiver's first look needs no customer);
+    §7.1 steps 12 and 14 still work after the agent's DISCONNECT, as a web chat's rating
+    form after the chat ends: the chat reached an agent, so the rating is accepted."""
+    sim = await make_sim(config_doc([channel_doc(receiver.url, on_connect="full-conversation")]))
+    customer = sim.customer("full-rated")
+    walk = Integration(customer, receiver, poll=False)
+    await customer.login()
+    ok("send-response", await customer.send("CONNECT"))
+    await walk.wait_for(content=GREETING)
+    ok("send-response", await customer.send("CHAT", "where is my order?", messageId="m-1"))
+    await walk.wait_for(content="Thank you, I have noted: where is my order?")
+    await walk.wait_for(controlType="DISCONNECT", sourceType="AGENT")
+    survey = await walk.survey("en_US")
+    assert survey["surveyType"] == "WEB"
+    saved = await customer.call(
+        "saveSatisfaction",
+        {
+            "channel": "WEB",
+            "userId": "full-rated",
+            "evaluation": "4",
+            "comment": "ok",
+            "channelConfigId": customer.channel_id,
+        },
+    )
+    assert ok("save-satisfaction-response", saved, "returnCode")["resultDesc"] == (
+        "Save satisfaction success!"
+    )
+    [entry] = (await sim.admin("GET", "/satisfaction?userId=full-rated")).json["ratings"]
+    assert (entry["evaluation"], entry["accepted"]) == ("4", True)
