@@ -16,6 +16,7 @@ from simulator.scenario.templating import Template, Value
 
 __all__ = [
     "BUILTIN_VARIABLES",
+    "CallEventOp",
     "Duration",
     "EndOp",
     "ExpectOp",
@@ -159,7 +160,17 @@ class EndOp:
     path: str
 
 
-Op = PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp
+@dataclass(frozen=True, slots=True)
+class CallEventOp:
+    """Emit a click-to-call event (``queuing``, ``connected``, ...) with optional content
+    fields; the server queues it for getClickToCallEvents."""
+
+    path: str
+    event: str
+    fields: tuple[tuple[str, Value], ...]
+
+
+Op = PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp | CallEventOp
 
 
 @dataclass(frozen=True, slots=True)
