@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.core.clock import Clock
-from simulator.core.errors import ValidationFailed, Violation
+from simulator.core.errors import IdentityMismatch, Violation
 from simulator.core.journal import Journal
 from simulator.core.push import PlannedPush
 from simulator.core.validation import SchemaStore
@@ -86,9 +86,13 @@ class Poll:
     async def take(
         self, token: MessagingToken, receiver_id: str, need_read: bool
     ) -> list[dict[str, Any]]:
-        """Long poll: answer at once if messages wait, else at the end of the window."""
+        """Long poll: answer at once if messages wait, else at the end of the window, or
+        as soon as something arrives. Without a live session (before CONNECT, after the
+        session ended) the poll waits out its window too and answers an empty list, as
+        the reference's "nothing within the window" (§3.3): a client polling in a loop is
+        not answered at once, over and over."""
         if receiver_id != token.user_id:
-            raise ValidationFailed(
+            raise IdentityMismatch(
                 "poll-request",
                 [
                     Violation(
@@ -98,16 +102,18 @@ class Poll:
                     )
                 ],
             )
-        session = self._sessions.get(token.channel_id, token.user_id)
-        if session is None:
-            return []
-        if not session.poll_queue and session.active:
-            key = (session.channel_id, session.user_id)
+        key = (token.channel_id, token.user_id)
+        session = self._sessions.get(*key)
+        if session is None or not session.poll_queue:
             waiter = self._waiters.get(key)
             if waiter is None or waiter.done():
                 waiter = asyncio.get_running_loop().create_future()
                 self._waiters[key] = waiter
             await self._clock.wait_for(waiter, self._live.current.poll.timeout_ms / 1000)
+            # a CONNECT during the wait makes a new session: answer from the current one
+            session = self._sessions.get(*key)
+        if session is None:
+            return []
         taken = list(session.poll_queue)
         session.poll_queue.clear()
         if need_read:
