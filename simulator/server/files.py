@@ -84,6 +84,7 @@ def _kind(file_type: str) -> str:
     lower = file_type.lower()
     return _SAME_TYPE.get(lower, lower)
 
+
 #: where downloadFileStream's temporary ``fileUrl`` links point (served without auth)
 FILES_PATH = "/__files"
 
@@ -185,8 +186,7 @@ class Files:
             return _refusal(
                 FILE_TYPE_OUT_OF_RANGE,
                 "/fileType",
-                f"file {file_id!r} was stored as {found.file_type!r}, "
-                f"not {body['fileType']!r}",
+                f"file {file_id!r} was stored as {found.file_type!r}, not {body['fileType']!r}",
             )
         limit = self._live.current.limits.max_file_bytes
         if len(found.data) > limit:
