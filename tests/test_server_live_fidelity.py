@@ -8,6 +8,7 @@ without a live session, a second TRANS2AGENT)."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
@@ -29,6 +30,7 @@ from conftest import (
 from simulator.core.clock import VirtualClock
 from simulator.core.validation import default_store
 from simulator.server.live_config import CONFIG
+from simulator.server.poll import POLL
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 
@@ -444,8 +446,10 @@ async def test_a_poll_without_a_live_session_waits_out_its_window(
     started = clock.now()
     # virtual time jumps to each due timer: a poll answered at once (which would let a
     # client loop busily before its CONNECT) would leave the clock where it started
-    reply = await clock.run_until(customer.poll())
+    waiting = asyncio.ensure_future(customer.poll())
+    reply = await clock.run_until(waiting)
     assert clock.now() - started == 5000
+    assert sim.app[POLL].waiting == 0  # a finished poll leaves no waiter behind
     assert reply.status == 200
     assert reply.json["resultCode"] == "0"
     assert reply.json["downlinkMessages"] == []

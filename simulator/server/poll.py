@@ -43,6 +43,8 @@ class Poll:
         self._deliveries = deliveries
         self._clock = clock
         self._waiters: dict[tuple[str, str], asyncio.Future[None]] = {}
+        #: how many polls wait on each customer's waiter
+        self._polling: dict[tuple[str, str], int] = {}
 
     def enqueue(
         self, session: Session | None, run_id: str | None, push: PlannedPush, conversation: str
@@ -105,11 +107,7 @@ class Poll:
         key = (token.channel_id, token.user_id)
         session = self._sessions.get(*key)
         if session is None or not session.poll_queue:
-            waiter = self._waiters.get(key)
-            if waiter is None or waiter.done():
-                waiter = asyncio.get_running_loop().create_future()
-                self._waiters[key] = waiter
-            await self._clock.wait_for(waiter, self._live.current.poll.timeout_ms / 1000)
+            await self._wait(key)
             # a CONNECT during the wait makes a new session: answer from the current one
             session = self._sessions.get(*key)
         if session is None:
@@ -119,6 +117,29 @@ class Poll:
         if need_read:
             return taken
         return [m for m in taken if m.get("controlType") != "READ"]
+
+    async def _wait(self, key: tuple[str, str]) -> None:
+        """Wait for the customer's next message (or the session's end) at most one window.
+        Concurrent polls of one customer share a waiter; the last one to leave forgets it,
+        so only customers polling right now have one (whoever polls, session or not)."""
+        waiter = self._waiters.get(key)
+        if waiter is None or waiter.done():
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters[key] = waiter
+        self._polling[key] = self._polling.get(key, 0) + 1
+        try:
+            await self._clock.wait_for(waiter, self._live.current.poll.timeout_ms / 1000)
+        finally:
+            left = self._polling.pop(key, 1) - 1
+            if left > 0:
+                self._polling[key] = left
+            elif self._waiters.get(key) is waiter:
+                del self._waiters[key]
+
+    @property
+    def waiting(self) -> int:
+        """How many customers have a poll waiting right now."""
+        return len(self._waiters)
 
     def clear(self) -> None:
         """Answer every waiting poll and forget the waiters (reset)."""
