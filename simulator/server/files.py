@@ -162,7 +162,8 @@ class Files:
             data = base64.b64decode(stream, validate=True)
         except (binascii.Error, ValueError):
             return _upload_answer(UPLOAD_BAD, "/fileStream", "is not Base64")
-        if not data:
+        if not data:  # an empty stream is refused by the schema first (UPLOAD_CODES: 2);
+            # kept so that the answer cannot depend on the schema's minLength
             return _upload_answer(UPLOAD_MISSING, "/fileStream", "holds no bytes")
         limit = self._live.current.limits.max_file_bytes
         if len(data) > limit:
