@@ -48,6 +48,18 @@ _ADMIN: list[tuple[str, str, str, str | None, str]] = [
         "202",
     ),
     ("post", "/__admin/reset", "Reset all state", None, "200"),
+    # the web console's actions (its page and its event stream are not API calls)
+    (
+        "post",
+        "/__admin/sessions/{userId}/events/{event}",
+        "Push an agent event (queuing, connected, read, transfer, agent-disconnect, timeout)",
+        None,
+        "202",
+    ),
+    ("put", "/__admin/channels/{channelId}/async-switch", "Set the async switch", None, "200"),
+    ("post", "/__admin/runs/{runId}/stop", "Stop a scenario run", None, "200"),
+    ("get", "/__admin/scenarios/{name}", "One scenario: vars, media, source", None, "200"),
+    ("get", "/__admin/media", "Media files the scenarios serve", None, "200"),
     ("get", "/__admin/config", "Running configuration (secrets masked)", None, "200"),
     ("get", "/__admin/openapi.json", "This document", None, "200"),
     ("get", "/__admin/metrics", "Prometheus metrics", None, "200"),
@@ -61,6 +73,44 @@ _ADMIN: list[tuple[str, str, str, str | None, str]] = [
         "202",
     ),
 ]
+
+def _query(name: str, kind: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": kind, **schema},
+    }
+
+
+_SINCE = _query("since", "integer", "Only entries with a larger sequence number (a cursor).")
+_LIMIT = _query("limit", "integer", "At most this many entries (default 1000).")
+#: the query parameters of the admin listings, so that the fuzzing reaches them too
+_ADMIN_QUERY: dict[str, list[dict[str, Any]]] = {
+    "/__admin/requests": [
+        _query("path", "string", "The request path, whole or its last segment."),
+        _query("method", "string", "The HTTP method."),
+        _query("userId", "string", "The caller's userId."),
+        _query("status", "integer", "The answer's HTTP status."),
+        _SINCE,
+        _LIMIT,
+    ],
+    "/__admin/deliveries": [
+        _query("userId", "string", "The conversation's userId."),
+        _query("runId", "string", "The scenario run."),
+        _query("verdict", "string", "The attempt's verdict."),
+        _SINCE,
+        _LIMIT,
+    ],
+    "/__admin/satisfaction": [
+        _query("userId", "string", "The rating customer."),
+        _query("kind", "string", "agent or robot."),
+        _query("accepted", "string", "true or false.", enum=["true", "false"]),
+        _SINCE,
+        _LIMIT,
+    ],
+}
 
 _ERROR = {"$ref": "#/components/schemas/error"}
 
@@ -169,7 +219,7 @@ def openapi_document(store: SchemaStore) -> dict[str, Any]:
             operation["responses"][status]["content"] = {
                 "application/json": {"schema": {"type": "object"}}
             }
-        params = _path_params(path)
+        params = _path_params(path) + (_ADMIN_QUERY.get(path, []) if method == "get" else [])
         if params:
             operation["parameters"] = params
         if req:
