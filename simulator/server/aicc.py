@@ -16,7 +16,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -44,6 +44,7 @@ from simulator.scenario import (
 )
 from simulator.server.echo import ECHO_PATH
 from simulator.server.files import FileStore
+from simulator.server.reasons import note
 from simulator.server.runs import Conductor, RunRecord
 from simulator.server.sessions import Session, SessionState, SessionStore
 from simulator.server.tokens import AccessToken, MessagingToken, TokenStore
@@ -88,6 +89,8 @@ class Outcome:
 
     code: str
     desc: str
+    #: why the simulator chose a non-zero code (journal, ``X-Aicc-Sim-Reason``)
+    reason: str | None = field(default=None, compare=False)
 
     def body(self) -> dict[str, str]:
         """The JSON body ``{"resultCode": …, "resultDesc": …}``."""
@@ -236,6 +239,7 @@ class Aicc:
         returned", §2.2); an unknown channel is resultCode 1 without a token."""
         channel = self.config.channel(body["channelId"])
         if channel is None:
+            note(f"channel {body['channelId']!r} is not configured")
             return {
                 "resultCode": "1",
                 "resultDesc": f"channel config {body['channelId']} not found",
@@ -275,7 +279,11 @@ class Aicc:
         channel = self.config.channel(body["to"])
         control = body["controlType"]
         if channel is None:
-            return Outcome("13", TRANSFER_NO_CHANNEL if control == "TRANS2AGENT" else NO_CCUCS)
+            return Outcome(
+                "13",
+                TRANSFER_NO_CHANNEL if control == "TRANS2AGENT" else NO_CCUCS,
+                f"channel {body['to']!r} is not configured",
+            )
         session = self.sessions.get(channel.id, token.user_id)
         if control == "CONNECT":
             return self._connect(channel, token, session, body)
@@ -289,9 +297,15 @@ class Aicc:
             return Outcome("0", DISCONNECT_ROBOT_OK if robot else DISCONNECT_OK)
         if control == "TRANS2AGENT":
             if not self._in_working_hours(channel):
-                return Outcome("12", OUTSIDE_HOURS + ".")
+                return Outcome(
+                    "12", OUTSIDE_HOURS + ".", "TRANS2AGENT outside the channel's working_hours"
+                )
             if session.state in (SessionState.AGENT, SessionState.QUEUING):
-                return Outcome("13", TRANSFER_ALREADY)
+                return Outcome(
+                    "13",
+                    TRANSFER_ALREADY,
+                    f"TRANS2AGENT while the session is already {session.state.value}",
+                )
             self._feed(session, body)
             return Outcome("0", "success")
         if control == "CHAT":
@@ -335,10 +349,16 @@ class Aicc:
     @staticmethod
     def _without_session(control: str, *, robot: bool) -> Outcome:
         if control == "DISCONNECT":
-            return Outcome("13", DISCONNECT_ROBOT_FAILED if robot else DISCONNECT_FAILED)
+            return Outcome(
+                "13",
+                DISCONNECT_ROBOT_FAILED if robot else DISCONNECT_FAILED,
+                "DISCONNECT without a live session (CONNECT first)",
+            )
         if control == "TRANS2AGENT":
-            return Outcome("13", TRANSFER_NO_SESSION)
-        return Outcome("13", CHAT_FAILED)
+            return Outcome(
+                "13", TRANSFER_NO_SESSION, "TRANS2AGENT without a live session (CONNECT first)"
+            )
+        return Outcome("13", CHAT_FAILED, f"{control} without a live session (CONNECT first)")
 
     def _connect(
         self,
@@ -351,7 +371,7 @@ class Aicc:
         if session is not None and session.active:
             return Outcome("0", robot_text)  # already connected: nothing new starts
         if not self._in_working_hours(channel):
-            return Outcome("12", OUTSIDE_HOURS)
+            return Outcome("12", OUTSIDE_HOURS, "CONNECT outside the channel's working_hours")
         if session is not None:
             self._end_idle(session)  # an ended session's timer must not stand in for the new one
         session = self._new_session(channel, token.user_id, token.user_name)
@@ -361,7 +381,15 @@ class Aicc:
             return Outcome("0", robot_text)
         scenario = self.scenario(channel.on_connect)
         answer = scenario.connect_result
-        outcome = Outcome(answer["resultCode"], answer["resultDesc"]) if answer else None
+        outcome = (
+            Outcome(
+                answer["resultCode"],
+                answer["resultDesc"],
+                f"scenario {channel.on_connect!r} answers CONNECT with {answer['resultCode']}",
+            )
+            if answer
+            else None
+        )
         if outcome is not None and outcome.code != "0":
             # the scenario answers the CONNECT itself (e.g. after-hours: 12); no live session
             session.end("connect-refused")
@@ -695,13 +723,16 @@ class Aicc:
         channel = self.config.channel(body["channelConfigId"])
         session = self.sessions.get(body["channelConfigId"], body["userId"])
         if channel is None or session is None or not session.active:
+            note("no live session for this user on this channel")
             return {"resultCode": "160004", "resultDesc": "the session does not exist or has ended"}
         if session.state is SessionState.AGENT:
+            note("the session is with an agent, not queuing")
             return {
                 "resultCode": "160021",
                 "resultDesc": "the session has been transferred to an agent",
             }
         if session.state is SessionState.ROBOT:
+            note("the session is with a robot, not queuing")
             return {
                 "resultCode": "160004",
                 "resultDesc": "the session is with a robot, not queuing",
@@ -721,14 +752,18 @@ class Aicc:
         # strict Base64, as a Java decoder on the vendor's side: Python would accept excess
         # padding ("QUJD=") and quietly decode it
         if len(stream) % 4:
+            note("fileStream length is not a multiple of 4 (not Base64)")
             return {"returnCode": "3"}
         try:
             data = base64.b64decode(stream, validate=True)
         except (binascii.Error, ValueError):
+            note("fileStream is not Base64")
             return {"returnCode": "3"}
         if not data:
+            note("fileStream decodes to no bytes")
             return {"returnCode": "2"}
         if len(data) > self.config.limits.max_file_bytes:
+            note("file larger than limits.max_file_bytes")
             return {"returnCode": "13"}
         return {"returnCode": "0", "objectKey": self.files.add(body["fileType"], data)}
 
@@ -736,8 +771,10 @@ class Aicc:
         """downloadFileStream: a stored file as Base64."""
         found = self.files.get(body["fileId"])
         if found is None or not found.data:
+            note(f"no file {body['fileId']!r} (or it is empty)")
             return {"resultCode": "13", "resultDesc": "empty file!"}
         if len(found.data) > self.config.limits.max_file_bytes:
+            note("file larger than limits.max_file_bytes")
             return {"resultCode": "13", "resultDesc": "fsservice downloadFile is failed"}
         return {
             "resultCode": "0",

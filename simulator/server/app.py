@@ -14,7 +14,7 @@ from simulator.core.journal import Journal
 from simulator.core.push import PlannedPush, PushTarget
 from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.worker import AttemptRecord, Deliverer
-from simulator.server import admin, echo, emulated, keys
+from simulator.server import admin, console_log, echo, emulated, faults, keys
 from simulator.server.aicc import Aicc
 from simulator.server.journal_entries import RequestRecord
 from simulator.server.metrics import Metrics
@@ -37,6 +37,7 @@ async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
     def on_attempt(record: AttemptRecord) -> None:
         deliveries.append(record)
         metrics.delivery(record.verdict)
+        console_log.attempt(record, config.delivery.attempts)
 
     deliverer = Deliverer(
         session, policy=config.delivery, store=app[keys.AICC].store, on_attempt=on_attempt
@@ -94,5 +95,6 @@ def create_app(
     app.add_routes(emulated.routes)
     app.add_routes(admin.routes)
     app.add_routes(echo.routes)
+    faults.install(app, config.faults, store)
     app.cleanup_ctx.append(_delivery_ctx)
     return app

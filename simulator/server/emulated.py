@@ -17,6 +17,7 @@ from simulator.core.errors import ValidationFailed, Violation
 from simulator.server import keys
 from simulator.server.aicc import FILES_PATH, Aicc, NotFound, Outcome
 from simulator.server.http import USER_ID, encode_json, json_response, read_json
+from simulator.server.reasons import note
 from simulator.server.tokens import AccessToken, MessagingToken
 
 __all__ = ["routes"]
@@ -96,6 +97,7 @@ _ASYNC_ANSWER = Outcome("0", "send sendMessageForOpenApiAsync success.")
 async def _send(request: web.Request, asynchronous: bool) -> web.Response:
     aicc, token, body, headers = await _session_body(request, "send-request")
     outcome = aicc.send(token, body)
+    note(None if asynchronous or outcome.code == "0" else outcome.reason)
     return web.Response(
         body=_outcome_bytes(_ASYNC_ANSWER if asynchronous else outcome),
         headers=headers,

@@ -16,6 +16,7 @@ class Metrics:
     def __init__(self) -> None:
         self.requests: Counter[tuple[str, int]] = Counter()  # (path, status)
         self.deliveries: Counter[str] = Counter()  # verdict
+        self.faults: Counter[str] = Counter()  # fault rule id
         self.latency_sum = 0.0
         self.latency_count = 0
 
@@ -29,10 +30,15 @@ class Metrics:
         """Count one delivery attempt by verdict."""
         self.deliveries[verdict] += 1
 
+    def fault(self, rule_id: str) -> None:
+        """Count one call a fault rule acted on."""
+        self.faults[rule_id] += 1
+
     def clear(self) -> None:
         """Reset every counter (admin reset)."""
         self.requests.clear()
         self.deliveries.clear()
+        self.faults.clear()
         self.latency_sum = 0.0
         self.latency_count = 0
 
@@ -59,6 +65,12 @@ def render_prometheus(metrics: Metrics, gauges: Iterable[Gauge]) -> str:
     ]
     for verdict, count in sorted(metrics.deliveries.items()):
         lines.append(f'aicc_sim_delivery_attempts_total{{verdict="{_escape(verdict)}"}} {count}')
+    lines += [
+        "# HELP aicc_sim_faults_fired_total Calls a fault rule acted on, by rule id.",
+        "# TYPE aicc_sim_faults_fired_total counter",
+    ]
+    for rule, count in sorted(metrics.faults.items()):
+        lines.append(f'aicc_sim_faults_fired_total{{rule="{_escape(rule)}"}} {count}')
     for name, help_text, value in gauges:
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value:g}"]
     return "\n".join(lines) + "\n"
