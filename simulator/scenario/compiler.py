@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Any, NoReturn
 
 from simulator.core.errors import FileError
+from simulator.core.faults.model import semantic_violations
 from simulator.core.push import AuthFault
 from simulator.core.validation import default_store, pointer_of
 from simulator.scenario.model import (
@@ -24,6 +25,7 @@ from simulator.scenario.model import (
     Duration,
     EndOp,
     ExpectOp,
+    FaultOp,
     FaultSpec,
     JumpOp,
     LoopInitOp,
@@ -55,7 +57,7 @@ __all__ = [
     "readable",
 ]
 
-STEP_KINDS = ("push", "batch", "wait", "expect", "repeat", "set", "goto", "end")
+STEP_KINDS = ("push", "batch", "wait", "expect", "repeat", "set", "goto", "end", "fault")
 #: DownLinkMsg fields in the order the vendor's sample prints them.
 FIELD_ORDER = (
     "from",
@@ -478,6 +480,12 @@ class _Compiler:
 
     def step_end(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
         self.program.append(EndOp(readable(here)))
+
+    def step_fault(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
+        rule = step["fault"]
+        for violation in semantic_violations(rule):
+            self.fail([*here, "fault", *_parts_of(violation.pointer)], violation.message)
+        self.program.append(FaultOp(readable(here), rule))
 
 
 # -- pass 1: step kinds ---------------------------------------------------------------------

@@ -19,6 +19,7 @@ __all__ = [
     "Duration",
     "EndOp",
     "ExpectOp",
+    "FaultOp",
     "FaultSpec",
     "JumpOp",
     "LoopInitOp",
@@ -157,7 +158,16 @@ class EndOp:
     path: str
 
 
-Op = PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp
+@dataclass(frozen=True, slots=True)
+class FaultOp:
+    """Put an inbound fault rule in force (``fault:``); the run's customer is its default
+    ``match.userId``. The server applies it (:meth:`ScenarioRun.take_faults`)."""
+
+    path: str
+    rule: Mapping[str, Any]
+
+
+Op = PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp | FaultOp
 
 
 @dataclass(frozen=True, slots=True)

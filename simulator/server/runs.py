@@ -101,6 +101,9 @@ class Conductor:
     """Starts, feeds and cancels runs; keeps the last ``keep_finished`` finished ones for the
     admin API."""
 
+    #: where the ``fault:`` steps of runs go (set by :func:`simulator.server.faults.install`)
+    on_fault: Callable[[dict[str, Any]], None] | None = None
+
     def __init__(
         self,
         dispatch: Dispatch,
@@ -201,6 +204,9 @@ class Conductor:
         for push in advance.pushes:
             record.pushes += 1
             self._dispatch(record, push)
+        if self.on_fault is not None:
+            for rule in record.run.take_faults():
+                self.on_fault(rule)
         if advance.finished or record.run.finished:
             self._finish(record)
             return

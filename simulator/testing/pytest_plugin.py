@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from simulator.core.journal import Journal
 
 __all__ = [
+    "EXPECT_MARKER",
     "MARKER",
     "InProcessSimulator",
     "aicc_sim",
@@ -68,6 +69,8 @@ __all__ = [
 
 #: The marker that overrides configuration for a test, a class or a module.
 MARKER: Final = "aicc_sim_config"
+#: The marker that turns the fixture's teardown contract check off.
+EXPECT_MARKER: Final = "aicc_sim_expect_violations"
 #: The ``source`` named in configuration errors raised by the fixture.
 CONFIG_SOURCE: Final = "aicc_sim config"
 #: Seconds allowed for the server thread to start or stop.
@@ -403,6 +406,16 @@ class InProcessSimulator(AdminClient):
         match = RequestMatch(predicate, **filters)
         return await self._await_in_loop(lambda: self._wait(match, since, timeout))
 
+    # -- the teardown check -------------------------------------------------------------------
+    #: set by :meth:`expect_violations`: the fixture's teardown check is off for this test
+    expecting_violations = False
+
+    def expect_violations(self) -> None:
+        """This test breaks the contract on purpose (a malformed request, a receiver that
+        refuses pushes): the ``aicc_sim`` fixture will not fail it at teardown. The marker
+        ``@pytest.mark.aicc_sim_expect_violations`` does the same for a test, class or module."""
+        self.expecting_violations = True
+
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
@@ -420,6 +433,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(overrides=None, **settings): configuration merged over the aicc_sim "
         "fixture's default for this test, class or module (see simulator.testing.pytest_plugin)",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{EXPECT_MARKER}: this test breaks the AICC contract on purpose; the aicc_sim "
+        "fixture does not fail it at teardown",
     )
 
 
@@ -452,3 +470,18 @@ def aicc_sim(
     layers = [aicc_sim_config, *(_marker_layers(node) if isinstance(node, pytest.Item) else [])]
     with InProcessSimulator(build_config(*layers)) as simulator:
         yield simulator
+        if not simulator.expecting_violations and not any(node.iter_markers(EXPECT_MARKER)):
+            _check_clean(simulator)
+
+
+def _check_clean(simulator: InProcessSimulator) -> None:
+    """Fail the test if the code under test broke the contract (the journal tells)."""
+    try:
+        simulator.assert_clean()
+    except AssertionError as exc:
+        pytest.fail(
+            f"aicc_sim: the code under test broke the AICC contract\n{exc}\n(on purpose? "
+            f"call aicc_sim.expect_violations() or mark the test "
+            f"@pytest.mark.{EXPECT_MARKER})",
+            pytrace=False,
+        )

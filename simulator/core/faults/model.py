@@ -12,10 +12,12 @@ import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final, Literal, TypedDict, Unpack, cast
+from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict, Unpack, cast
 
 from simulator.core.errors import ValidationFailed, Violation
-from simulator.core.validation import SchemaStore
+
+if TYPE_CHECKING:  # the admin client imports this module with the standard library only
+    from simulator.core.validation import SchemaStore
 
 __all__ = [
     "SCHEMA",

@@ -11,12 +11,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from simulator.core.clock import epoch_ms
 from simulator.core.faults.model import FaultRule, parse_rule, rule_document
 from simulator.core.faults.store import FaultStore
 from simulator.core.validation import SchemaStore
+from simulator.server.keys import AICC
 
 __all__ = ["FAULTS", "FaultRule", "FaultStore", "install", "parse_rule", "rule_document"]
 
@@ -34,4 +37,10 @@ def install(app: web.Application, rules: tuple[object, ...], store: SchemaStore)
         faults.add(parse_rule(document, store))
     app[FAULTS] = faults
     app.add_routes(routes)
+
+    def from_scenario(document: dict[str, Any]) -> None:
+        # checked when the scenario was loaded, so this cannot fail on the document
+        faults.add(parse_rule(document, store))
+
+    app[AICC].conductor.on_fault = from_scenario
     return faults
