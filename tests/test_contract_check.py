@@ -20,7 +20,7 @@ asyncio_mode = auto
 asyncio_default_fixture_loop_scope = function
 """
 
-INNER_TESTS = '''
+INNER_TESTS = """
 import json
 import urllib.error
 import urllib.request
@@ -86,7 +86,7 @@ def test_assert_clean_for_container_users(aicc_sim):
     broken_token(aicc_sim)
     with pytest.raises(AssertionError, match="/app_secret|app_secret"):
         aicc_sim.assert_clean()
-'''
+"""
 
 
 @pytest.fixture

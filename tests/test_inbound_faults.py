@@ -439,3 +439,87 @@ async def test_rules_from_the_config_file_are_in_force_from_start(
     assert (await customer.apply_token()).status == 503
     [entry] = await journal(sim, "applyToken")
     assert entry["fault"]["rule"] == "cfg"
+
+
+# ------------------------------------------------------------------ a scenario step
+
+FLAKY_AGENT = """
+name: flaky-agent
+description: The agent connects; from then on the customer's next CHAT answers 13.
+steps:
+  - push: {control: CHAT, media: TEXT, source: AGENT, nickname: Alice, content: Hello}
+  - fault:
+      id: after-agent
+      match: {endpoint: send, controlType: CHAT}
+      action:
+        status: 200
+        body: {resultCode: "13", resultDesc: sendUserMessage failed}
+      times: 1
+  - expect: {control: DISCONNECT}
+"""
+
+
+async def test_a_scenario_fault_step_acts_from_that_point_for_the_runs_customer(
+    make_sim: MakeSim, receiver: RecordingReceiver, tmp_path: Any
+) -> None:
+    (tmp_path / "flaky-agent.yaml").write_text(FLAKY_AGENT)
+    sim = await make_sim(
+        config_doc(
+            [channel_doc(receiver.url, on_connect="flaky-agent")],
+            scenario_dirs=[str(tmp_path)],
+        )
+    )
+    other = sim.customer("bystander")
+    await other.login()
+    customer = sim.customer("cust-20")
+    await customer.connect()
+    await receiver.wait_message("cust-20", content="Hello")
+    # the rule matches the run's customer only
+    assert (await other.send("CHAT", "x")).json["resultCode"] == "13"  # no session: 13 anyway
+    reply = await customer.send("CHAT", "first")
+    assert reply.json == {"resultCode": "13", "resultDesc": "sendUserMessage failed"}
+    assert "X-Aicc-Sim-Reason" not in reply.headers  # a rule's answer, not the simulator's
+    assert (await customer.send("CHAT", "second")).json["resultCode"] == "0"
+    [entry] = [e for e in await journal(sim, "send") if e["fault"]]
+    assert entry["fault"]["rule"] == "after-agent"
+    assert entry["userId"] == "cust-20"
+
+
+def test_a_bad_scenario_fault_step_is_refused_with_its_line(tmp_path: Any) -> None:
+    from simulator.core.errors import FileError
+    from simulator.scenario import load_library
+
+    bad = FLAKY_AGENT.replace("times: 1", "times: 0")
+    (tmp_path / "flaky-agent.yaml").write_text(bad)
+    with pytest.raises(FileError) as caught:
+        load_library([str(tmp_path)])
+    assert "times" in str(caught.value)
+
+
+# ------------------------------------------------------------------ X-Aicc-Sim-Reason
+
+
+async def test_every_chosen_non_zero_result_code_says_why(sim: Sim) -> None:
+    customer = sim.customer("cust-21")
+    await customer.login()
+    reply = await customer.send("CHAT", "too early")
+    assert reply.json["resultCode"] == "13"
+    reason = reply.headers["X-Aicc-Sim-Reason"]
+    assert reason == "CHAT without a live session (CONNECT first)"
+    [entry] = await journal(sim, "send")
+    assert entry["reason"] == reason
+    await customer.connect()
+    reply = await customer.send("CONNECT")
+    assert "X-Aicc-Sim-Reason" not in reply.headers  # resultCode 0: nothing to explain
+    await customer.send("TRANS2AGENT")
+    reply = await customer.send("TRANS2AGENT")
+    assert reply.json["resultCode"] == "13"
+    assert reply.headers["X-Aicc-Sim-Reason"].startswith("TRANS2AGENT while the session is")
+    reply = await customer.call(
+        "queryQueueInfo",
+        {"userId": "nobody", "channelConfigId": CHANNEL, "channel": "WEB"},
+    )
+    assert reply.json["resultCode"] == "160004"
+    assert reply.headers["X-Aicc-Sim-Reason"] == "no live session for this user on this channel"
+    # the next answer on the same keep-alive connection carries no stale reason
+    assert "X-Aicc-Sim-Reason" not in (await customer.send("INPUT", "typing")).headers

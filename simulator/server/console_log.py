@@ -107,7 +107,7 @@ def _carried(body: str) -> str:
         document = json.loads(body)
     except ValueError:
         return "?"
-    messages = document.get("downlinkMessages") if isinstance(document, Mapping) else None
+    messages = document.get("messages") if isinstance(document, Mapping) else None
     if not isinstance(messages, list) or not messages:
         return "?"
     kinds = []
