@@ -15,11 +15,11 @@ import urllib.request
 from typing import Any
 
 import pytest
+from conftest import Sim
 
 from simulator.cli import main
 from simulator.server.console_log import mask_url
 from simulator.testing.client import AdminClient
-from tests.conftest import Sim
 
 CHANNEL = "202105284494222653"
 

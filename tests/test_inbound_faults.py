@@ -13,9 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-
-from simulator.server.faults import FAULTS
-from tests.conftest import (
+from conftest import (
     CCM,
     CHANNEL,
     MakeSim,
@@ -24,6 +22,8 @@ from tests.conftest import (
     channel_doc,
     config_doc,
 )
+
+from simulator.server.faults import FAULTS
 
 
 async def add_rule(sim: Sim, rule: dict[str, Any]) -> dict[str, Any]:

@@ -470,12 +470,29 @@ def aicc_sim(
     layers = [aicc_sim_config, *(_marker_layers(node) if isinstance(node, pytest.Item) else [])]
     with InProcessSimulator(build_config(*layers)) as simulator:
         yield simulator
-        if not simulator.expecting_violations and not any(node.iter_markers(EXPECT_MARKER)):
-            _check_clean(simulator)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """The ``aicc_sim`` fixture's contract check: once a test that uses it has passed, it
+    fails if the code under test broke the contract (see :func:`_check_clean`). It runs
+    right after the test body, before any fixture is torn down, so that a receiver the test
+    served is still up: pushes refused because the test's own fixtures were stopping are not
+    the code's fault."""
+    result = yield  # a test that failed already is not checked (its failure says enough)
+    simulator = getattr(item, "funcargs", {}).get("aicc_sim")
+    if (
+        isinstance(simulator, InProcessSimulator)
+        and not simulator.expecting_violations
+        and not any(item.iter_markers(EXPECT_MARKER))
+    ):
+        _check_clean(simulator)
+    return result
 
 
 def _check_clean(simulator: InProcessSimulator) -> None:
-    """Fail the test if the code under test broke the contract (the journal tells)."""
+    """Fail the test if the code under test sent a request the contract refused, or a push
+    was refused by the receiver when no fault asked for it (the journal tells)."""
     try:
         simulator.assert_clean()
     except AssertionError as exc:
