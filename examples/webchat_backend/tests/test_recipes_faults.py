@@ -110,12 +110,12 @@ async def test_a_stalled_poll_is_given_up_and_polled_again(aicc_sim: InProcessSi
         headers["ccmessaging-token"] = applied["token"]
         params = {"receiverId": "c-poll", "channel": "WEB"}
 
-        async def poll(timeout: float) -> Any:
+        async def poll(patience: float) -> Any:
             async with http.get(
                 "/apiaccess/ccmessaging/poll",
                 params=params,
                 headers=headers,
-                timeout=aiohttp.ClientTimeout(total=timeout),
+                timeout=aiohttp.ClientTimeout(total=patience),
             ) as response:
                 return await response.json()
 
