@@ -97,11 +97,13 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
     admin = request.path.startswith(ADMIN_PREFIX)
     started = time.perf_counter()
     refused: BaseException | None = None
+    faulted = False
     try:
         if admin:
             _check_admin_token(request)
             response = await handler(request)
         elif request.app[FAULTS].rules:  # nothing more to pay while no fault rule exists
+            faulted = True
             response = await faults_actions.handle(request, handler, request.app[FAULTS])
         else:
             response = await handler(request)
@@ -116,7 +118,7 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
     reason = take_reason()
     if reason is not None and not response.prepared:
         response.headers[REASON_HEADER] = reason_header(reason)
-    fired = request.get(FIRED)
+    fired = request.get(FIRED) if faulted else None
     latency = (time.perf_counter() - started) * 1000
     answer = response.body if isinstance(response, web.Response) else None
     record = RequestRecord(
