@@ -16,6 +16,7 @@ import pytest
 from conftest import (
     CCM,
     CHANNEL,
+    TOKEN_PATH,
     MakeSim,
     RecordingReceiver,
     Sim,
@@ -523,3 +524,49 @@ async def test_every_chosen_non_zero_result_code_says_why(sim: Sim) -> None:
     assert reply.headers["X-Aicc-Sim-Reason"] == "no live session for this user on this channel"
     # the next answer on the same keep-alive connection carries no stale reason
     assert "X-Aicc-Sim-Reason" not in (await customer.send("INPUT", "typing")).headers
+
+
+@pytest.mark.parametrize("status", [200, 204, 304, 404, 418, 500, 503, 599])
+async def test_any_status_a_rule_asks_for_is_answered_cleanly(sim: Sim, status: int) -> None:
+    await add_rule(sim, {"match": {"endpoint": "tokenByAkSk"}, "action": {"status": status}})
+    reply = await sim.request("POST", TOKEN_PATH, json_body={"app_key": "k", "app_secret": "s"})
+    assert reply.status == status
+    assert "Traceback" not in reply.text
+
+
+async def test_templates_and_text_bodies(sim: Sim) -> None:
+    customer = sim.customer("cust-tpl")
+    await customer.connect()
+    await add_rule(
+        sim,
+        {
+            "match": {"endpoint": "send"},
+            "action": {
+                "status": 500,
+                "body": "{{endpoint}} {{method}} {{channel}} {{/nothing}} {{/timestamp}} {{x}}",
+                "headers": {"X-Upstream": "down"},
+            },
+        },
+    )
+    reply = await customer.send("CHAT", "x")
+    assert reply.status == 500
+    assert reply.headers["X-Upstream"] == "down"
+    assert reply.text.startswith(f"send POST {CHANNEL}  ")
+
+
+async def test_a_caller_that_hangs_up_on_a_slow_body_leaves_the_server_serving(sim: Sim) -> None:
+    customer = sim.customer("cust-hang")
+    await customer.login()
+    await add_rule(
+        sim,
+        {
+            "match": {"endpoint": "send"},
+            "action": {"body_mode": "slow", "chunk_bytes": 1, "interval_ms": 50},
+            "times": 1,
+        },
+    )
+    response = await raw_send(sim, customer, "CONNECT")
+    await response.content.readexactly(2)
+    response.close()  # the caller gives up mid-body
+    assert (await customer.send("CONNECT")).json["resultCode"] == "0"
+    assert sim.app[FAULTS].rules == []  # it acted (times: 1) and the server carried on

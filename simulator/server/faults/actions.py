@@ -17,6 +17,7 @@ import re
 import socket
 import struct
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any, Final
 
 from aiohttp import web
@@ -28,6 +29,7 @@ from simulator.core.faults.store import FaultStore
 from simulator.server import keys
 from simulator.server.echo import ECHO_PATH
 from simulator.server.http import (
+    ERROR_TEXTS,
     RAW_BODY,
     USER_ID,
     _request_key,
@@ -60,6 +62,8 @@ REQUEST_SCHEMAS: Final[Mapping[str, str]] = {
 #: what ``body_mode: not_json`` answers: what a proxy in the way tends to say
 NOT_JSON_BODY: Final = b"<html><body><h1>502 Bad Gateway</h1>upstream said nothing</body></html>"
 _TOKEN_HEADER: Final = "ccmessaging-token"
+#: statuses HTTP answers without a body
+_NO_BODY: Final = frozenset({204, 205, 304})
 _TEMPLATE = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
 _jitter = random.Random(0)
 
@@ -145,19 +149,31 @@ def _render(template: Any, call: CallView) -> Any:
     return template
 
 
+def _phrase(status: int) -> str:
+    """The vendor's text for ``status``, else its reason phrase, else ``HTTP <status>``."""
+    if status in ERROR_TEXTS:
+        return ERROR_TEXTS[status]
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:  # a status without a name, such as 599
+        return f"HTTP {status}"
+
+
 def _answer(action: Action, call: CallView) -> web.Response:
     """The rule's own answer: its status, its (templated) body, its headers."""
     status = action.status or 200
     headers = dict(action.headers)
     if action.retry_after is not None:
         headers["Retry-After"] = str(action.retry_after)
+    if status in _NO_BODY:
+        return web.Response(status=status, headers=headers)
     if action.has_body and isinstance(action.body, str):
         text = _render(action.body, call)
         return web.Response(status=status, text=text, headers=headers)
     if action.has_body:
         document = _render(action.body, call)
     elif status >= 400:
-        document = error_body(status, "answered by a fault rule")
+        document = error_body(status, "answered by a fault rule", exception_info=_phrase(status))
     else:
         document = {"resultCode": "0", "resultDesc": "success"}
     return web.Response(
