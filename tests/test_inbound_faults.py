@@ -570,3 +570,31 @@ async def test_a_caller_that_hangs_up_on_a_slow_body_leaves_the_server_serving(s
     response.close()  # the caller gives up mid-body
     assert (await customer.send("CONNECT")).json["resultCode"] == "0"
     assert sim.app[FAULTS].rules == []  # it acted (times: 1) and the server carried on
+
+
+async def test_until_a_time_to_come_keeps_the_rule(sim: Sim) -> None:
+    await add_rule(sim, {"id": "later", "action": {"status": 500}, "until": "2999-01-01T00:00:00Z"})
+    assert [r["id"] for r in (await sim.admin("GET", "/faults")).json["faults"]] == ["later"]
+    reply = await sim.admin(
+        "POST", "/faults", json_body={"action": {"status": 500}, "until": "not a date"}
+    )
+    assert reply.status == 400
+    assert "/until" in [v["pointer"] for v in reply.json["violations"]]
+
+
+def test_a_bad_rule_in_the_config_file_names_its_line(tmp_path: Any) -> None:
+    from simulator.config import load_config
+    from simulator.core.errors import ConfigError
+
+    path = tmp_path / "sim.yaml"
+    path.write_text(
+        "credentials: [{app_key: k, app_secret: s}]\n"
+        "channels: [{id: '1'}]\n"
+        "faults:\n"
+        "  - match: {endpoint: send}\n"
+        "    action: {status: 503, connection: close}\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(path), environ={})
+    assert caught.value.line == 5
+    assert "/faults/0/action/status" in str(caught.value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict, Unpack, cast
 
 from simulator.core.errors import ValidationFailed, Violation
@@ -125,9 +125,12 @@ class FaultRule:
 
 
 def _epoch_ms(value: Any) -> int:
+    """``until`` as epoch milliseconds; a date-time without an offset is UTC."""
     if isinstance(value, int):
         return value
     moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
 
 
@@ -159,6 +162,12 @@ def semantic_violations(document: Mapping[str, Any], at: str = "") -> list[Viola
         )
     if calls is not None and "nth" in match:
         found.append(Violation(f"{at}/match/nth", "give 'nth' or 'calls', not both"))
+    until = document.get("until")
+    if isinstance(until, str):
+        try:
+            _epoch_ms(until)
+        except ValueError:
+            found.append(Violation(f"{at}/until", f"{until!r} is not an ISO 8601 date-time"))
     if "seed" in match and "probability" not in match:
         found.append(Violation(f"{at}/match/seed", "only with 'probability'"))
     return found
