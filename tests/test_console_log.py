@@ -18,6 +18,7 @@ import pytest
 from conftest import Sim
 
 from simulator.cli import main
+from simulator.cli.status import CANNOT_RUN
 from simulator.server.console_log import mask_url
 from simulator.testing.client import AdminClient
 
@@ -125,10 +126,10 @@ def test_serve_tells_the_five_call_walk_through_as_json_lines() -> None:
 
 def test_a_bad_fault_flag_is_refused_with_its_pointer(capsys: pytest.CaptureFixture[str]) -> None:
     status = main(["serve", "--port", "0", "--fault", '{"action": {"status": 42}}'])
-    assert status != 0
+    assert status == CANNOT_RUN
     err = capsys.readouterr().err
     assert "--fault #1" in err and "/action/status" in err
-    assert main(["serve", "--port", "0", "--fault", "{nope"]) != 0
+    assert main(["serve", "--port", "0", "--fault", "{nope"]) == CANNOT_RUN
     assert "--fault #1: not JSON" in capsys.readouterr().err
 
 

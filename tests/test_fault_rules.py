@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from simulator.core.clock import VirtualClock
 from simulator.core.errors import ValidationFailed
 from simulator.core.faults import (
     CallView,
@@ -73,7 +74,7 @@ def test_every_condition_must_hold() -> None:
 
 
 def test_nth_counts_only_the_calls_a_rule_could_take() -> None:
-    store = FaultStore(lambda: 0)
+    store = FaultStore(VirtualClock(0))
     store.add(rule({"id": "second-chat", "match": {"nth": 2, "controlType": "CHAT"},
                     "action": {"status": 500}}))  # fmt: skip
     connect = call(body={"controlType": "CONNECT"})
@@ -82,7 +83,7 @@ def test_nth_counts_only_the_calls_a_rule_could_take() -> None:
 
 
 def test_priority_then_newest_acts_and_times_remove_the_rule() -> None:
-    store = FaultStore(lambda: 0)
+    store = FaultStore(VirtualClock(0))
     store.add(rule({"id": "old", "action": {"status": 500}}))
     store.add(rule({"id": "new", "action": {"status": 501}}))
     store.add(rule({"id": "vip", "priority": 5, "action": {"status": 502}, "times": 1}))
@@ -93,18 +94,20 @@ def test_priority_then_newest_acts_and_times_remove_the_rule() -> None:
 
 
 def test_until_removes_the_rule_when_its_time_has_come() -> None:
-    now = [0]
-    store = FaultStore(lambda: now[0])
+    clock = VirtualClock(0)
+    store = FaultStore(clock)
     store.add(rule({"action": {"status": 500}, "until": 1000}))
     assert store.pick(call()) is not None
-    now[0] = 1000
+    clock.advance(999)
+    assert store.pick(call()) is not None
+    clock.advance(1)
     assert store.pick(call()) is None
     assert store.rules == []
 
 
 def test_probability_is_seeded() -> None:
     def draws(seed: int) -> list[bool]:
-        store = FaultStore(lambda: 0)
+        store = FaultStore(VirtualClock(0))
         store.add(rule({"match": {"probability": 0.3, "seed": seed}, "action": {"status": 500}}))
         return [store.pick(call()) is not None for _ in range(50)]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -73,7 +74,7 @@ async def test_status_and_templated_body_answer_instead_of_the_simulator(sim: Si
     assert reply.status == 200
     assert reply.json == {"resultCode": "13", "resultDesc": "no agent for cust-1 (hi)"}
     # the rule answered: the simulator's session never saw the CHAT
-    session = sim.aicc.sessions.get(CHANNEL, "cust-1")
+    session = sim.sessions.get(CHANNEL, "cust-1")
     assert session is not None
     assert all(message.get("content") != "hi" for _, message, _, _ in session.history)
     [entry] = [e for e in await journal(sim, "send") if e["body"]["controlType"] == "CHAT"]
@@ -93,6 +94,15 @@ async def test_aicc_down_answers_503_to_everything_with_the_gateway_shape(sim: S
     assert "Traceback" not in reply.text
     reply = await sim.request("GET", f"{CCM}/poll", params={"receiverId": "x", "channel": "WEB"})
     assert reply.status == 503
+    # only the route table's endpoints are AICC: an unknown path, a wrong method, the admin
+    # API and the echo receiver answer as ever, and the rule does not count them
+    assert (await sim.request("GET", f"{CCM}/noSuchThing")).status == 404
+    assert (await sim.request("DELETE", f"{CCM}/send")).status == 405
+    assert (await sim.admin("GET", "/health")).status == 200
+    echo = await sim.request("POST", "/__echo/aicc", json_body={"any": "body"})
+    assert echo.status != 503
+    [listed] = (await sim.admin("GET", "/faults")).json["faults"]
+    assert listed["seen"] == listed["fired"] == 2
     # removing the rule brings AICC back
     assert (await sim.admin("DELETE", "/faults")).json == {"removed": 1}
     await customer.connect()
@@ -598,3 +608,17 @@ def test_a_bad_rule_in_the_config_file_names_its_line(tmp_path: Any) -> None:
         load_config(str(path), environ={})
     assert caught.value.line == 5
     assert "/faults/0/action/status" in str(caught.value)
+
+
+def test_rule_endpoint_names_are_the_route_tables_row_names() -> None:
+    from simulator.server.routes import EMULATED
+
+    names = [route.name for route in EMULATED]
+    assert names == [
+        "tokenByAkSk", "applyToken", "send", "sendAsync", "poll", "queryQueueInfo",
+        "uploadFileStream", "downloadFileStream", "queryHistoryChatMessage", "doLeaveMessage",
+        "pushMsg", "files",
+    ]  # fmt: skip
+    docs = (Path(__file__).parent.parent / "docs" / "faults.md").read_text(encoding="utf-8")
+    [row] = [line for line in docs.splitlines() if line.startswith("| `endpoint` |")]
+    assert all(f"`{name}`" in row for name in names)

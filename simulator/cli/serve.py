@@ -8,20 +8,16 @@ import json
 import logging
 import os
 import signal
-import sys
 from dataclasses import replace
 from typing import Any
-
-from aiohttp import web
 
 from simulator.config import Config, load_config
 from simulator.core.errors import SimulatorError, ValidationFailed
 from simulator.core.faults import parse_rule
-from simulator.core.netloc import local_url_host
 from simulator.core.validation import default_store
 from simulator.server import console_log
 
-__all__ = ["cli_faults", "register", "serve"]
+__all__ = ["cli_faults", "listening_lines", "register", "serve"]
 
 log = logging.getLogger("simulator")
 
@@ -59,33 +55,11 @@ async def serve(
     config: Config, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
 ) -> None:
     """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None)."""
-    from simulator.server import create_app
-    from simulator.server.keys import AICC
+    from simulator.server import start_server
 
-    app = create_app(config)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, config.listen.host, config.listen.port)
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise SimulatorError(
-            f"cannot listen on {config.listen.host}:{config.listen.port}: {exc.strerror or exc}"
-        ) from None
-    port = runner.addresses[0][1]
-    base = f"http://{local_url_host(config.listen.host)}:{port}"
-    app[AICC].set_base_url(base)
-    print(
-        f"aicc-sim: serving the emulated AICC on {base} (admin: {base}/__admin/health)", flush=True
-    )
-    for channel in config.channels:
-        where = channel.callback_url or "echo"
-        print(
-            f"aicc-sim: channel {channel.id}: {channel.delivery} mode, push {channel.push_mode} "
-            f"to {where}",
-            flush=True,
-        )
+    running = await start_server(config)
+    for line in listening_lines((running.host, running.port), running.url, config):
+        print(line, flush=True)
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -96,7 +70,29 @@ async def serve(
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        await running.stop()
+
+
+def listening_lines(bound: Any, base_url: str, config: Config) -> list[str]:
+    """What ``serve`` prints once it listens: a URL that reaches it, the address the socket
+    really bound (a wildcard shown as such, port 0 as the port it got), and each channel's
+    delivery. ``bound`` is the socket address (``runner.addresses[0]``)."""
+    host, port = bound[0], bound[1]
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if host in ("0.0.0.0", "::"):
+        shown += " (every interface)"
+    # the URL line first: tools wait for it (benchmarks/bench.py reads up to that line)
+    lines = [
+        f"aicc-sim: serving the emulated AICC on {base_url} (admin: {base_url}/__admin/health)",
+        f"aicc-sim: listening on {shown}",
+    ]
+    for channel in config.channels:
+        where = channel.callback_url or "echo"
+        lines.append(
+            f"aicc-sim: channel {channel.id}: {channel.delivery} mode, push {channel.push_mode} "
+            f"to {where}"
+        )
+    return lines
 
 
 def _handle(args: argparse.Namespace) -> int:
@@ -108,11 +104,9 @@ def _handle(args: argparse.Namespace) -> int:
     config = load_config(args.config, environ=os.environ, overrides=overrides)
     config = replace(config, faults=config.faults + cli_faults(args.fault))
     console_log.configure(config.log_level, args.log_format)
-    try:
-        asyncio.run(serve(config))
-    except SimulatorError as exc:
-        print(f"aicc-sim: {exc}", file=sys.stderr)
-        return 1
+    # a port in use, an unusable scenario or a bad --fault raises SimulatorError: main()
+    # answers 2
+    asyncio.run(serve(config))
     return 0
 
 

@@ -50,6 +50,7 @@ from simulator.config.sources import (
     blame,
     env_overrides,
     flag_overrides,
+    mapping_overrides,
     read_config_yaml,
 )
 from simulator.core.errors import ConfigError, Violation
@@ -75,7 +76,10 @@ __all__ = [
     "WorkingHours",
     "config_schema",
     "embedded_default_text",
+    "file_violations",
     "load_config",
+    "mapping_overrides",
+    "override_config",
     "parse_config",
     "resolve_timezone",
 ]
@@ -168,11 +172,18 @@ def _build_channel(c: Mapping[str, Any], first_app_key: str) -> ChannelConfig:
 Positions = Mapping[str, int]
 
 
-def _file_error(source: str, problems: list[Violation], positions: Positions) -> ConfigError:
-    located = sorted(
-        ((line_of(v.pointer, positions), v) for v in problems),
+def file_violations(
+    document: Mapping[str, Any], positions: Positions
+) -> list[tuple[int | None, Violation]]:
+    """Every problem of a config file's document with its line, in line order: what
+    ``serve --config`` refuses and ``validate --schema config`` prints, in the same words."""
+    return sorted(
+        ((line_of(v.pointer, positions), v) for v in violations(document)),
         key=lambda item: (item[0] or 0, item[1].pointer),
     )
+
+
+def _file_error(source: str, located: list[tuple[int | None, Violation]]) -> ConfigError:
     first_line, first = located[0]
     reason = str(first)
     for line, violation in located[1:]:
@@ -202,10 +213,27 @@ def parse_config(
     the one at the lowest line; ``positions`` (JSON pointer → 1-based line, as made by
     :func:`load_config`) supplies the lines.
     """
-    problems = violations(document)
-    if problems:
-        raise _file_error(source, problems, positions or {})
+    located = file_violations(document, positions or {})
+    if located:
+        raise _file_error(source, located)
     return _build(document, source)
+
+
+def override_config(document: Mapping[str, Any], source: str, overrides: list[Override]) -> Config:
+    """The valid ``document`` with ``overrides`` written in (the one writer,
+    :func:`~simulator.config.sources.apply_overrides`), validated again. Pure.
+
+    Every source of overrides ends here: ``AICC_SIM_*`` variables and flags
+    (:func:`load_config`) and the pytest plugin's layers. Raises :class:`ConfigError`
+    naming the override to blame for each violation.
+    """
+    if not overrides:
+        return parse_config(document, source)
+    written = apply_overrides(document, overrides)
+    problems = violations(written)
+    if problems:
+        raise _override_error(problems, overrides)
+    return _build(written, source)
 
 
 # --------------------------------------------------------------------------- the file
@@ -258,8 +286,4 @@ def load_config(
     layered = env_overrides(env, schema) + flag_overrides(overrides or {}, schema)
     if not layered:
         return config
-    document = apply_overrides(document, layered)
-    problems = violations(document)
-    if problems:
-        raise _override_error(problems, layered)
-    return _build(document, source)
+    return override_config(document, source, layered)

@@ -16,6 +16,7 @@ __all__ = [
     "PushMode",
     "PushTarget",
     "RetryPolicy",
+    "SessionStateName",
 ]
 
 PushMode = Literal["oauth", "signature"]
@@ -50,6 +51,10 @@ class PushFaults:
         )
 
 
+#: the session states a push step may name (``state:``)
+SessionStateName = Literal["queuing", "agent", "robot", "ended"]
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedPush:
     """One POST the engine wants sent: the DownLinkMsg objects of its ``messages`` list."""
@@ -58,6 +63,9 @@ class PlannedPush:
     faults: PushFaults = field(default_factory=PushFaults)
     #: where in the scenario it came from, for the journal, e.g. "steps[2]"
     step: str = ""
+    #: the session state the push leads to, as the scenario step says (``queuing``,
+    #: ``agent``, ``robot``, ``ended``); None: inferred from the messages (the fallback)
+    state: SessionStateName | None = None
 
 
 @dataclass(frozen=True, slots=True)

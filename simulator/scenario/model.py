@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.core.push import AuthFault
+from simulator.core.push import AuthFault, SessionStateName
 from simulator.scenario.templating import Template, Value
 
 __all__ = [
@@ -93,6 +93,8 @@ class PushOp:
     messages: tuple[MessageSpec, ...]
     faults: FaultSpec
     when: Value = True
+    #: the session state the push leads to (``state:``); None: inferred from its texts
+    state: SessionStateName | None = None
 
 
 @dataclass(frozen=True, slots=True)

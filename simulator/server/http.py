@@ -5,25 +5,37 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from simulator.core.clock import Clock
 from simulator.core.errors import ValidationFailed, Violation
 from simulator.core.validation import SchemaStore
 
 __all__ = [
+    "CLOCK",
     "ERROR_TEXTS",
     "RAW_BODY",
+    "STORE",
     "USER_ID",
+    "Outcome",
     "encode_json",
     "error_body",
     "error_response",
     "json_response",
+    "outcome_response",
     "parse_json_body",
     "read_json",
 ]
+
+#: the application's schema store (what every handler validates with)
+STORE = web.AppKey("schema_store", SchemaStore)
+#: the application's one clock (:mod:`simulator.core.clock`)
+CLOCK = web.AppKey("clock", Clock)
 
 #: The vendor's descriptive texts for non-200 statuses (reference §1.1, §1.2). Statuses the
 #: vendor does not describe get the HTTP reason phrase.
@@ -56,6 +68,34 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 def encode_json(data: Any) -> bytes:
     """Compact UTF-8 JSON bytes, as every answer is written."""
     return _ENCODER.encode(data).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A resultCode / resultDesc answer."""
+
+    code: str
+    desc: str
+    #: why the simulator chose a non-zero code (journal, ``X-Aicc-Sim-Reason``); not part
+    #: of the answer's identity, so the encoded-answer cache still keys on code and desc
+    reason: str | None = field(default=None, compare=False)
+
+    def body(self) -> dict[str, str]:
+        """The JSON body ``{"resultCode": …, "resultDesc": …}``."""
+        return {"resultCode": self.code, "resultDesc": self.desc}
+
+
+@lru_cache(maxsize=256)
+def _outcome_bytes(outcome: Outcome) -> bytes:
+    """The encoded answer of a resultCode/resultDesc pair; there are a few dozen of them."""
+    return encode_json(outcome.body())
+
+
+def outcome_response(outcome: Outcome) -> web.Response:
+    """The JSON answer of ``outcome`` (encoded once per distinct pair)."""
+    return web.Response(
+        body=_outcome_bytes(outcome), content_type="application/json", charset="utf-8"
+    )
 
 
 def json_response(

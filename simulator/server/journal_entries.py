@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
+from aiohttp import web
+
+from simulator.core.journal import Journal
 from simulator.server.http import parse_json_body
 
 __all__ = [
     "REDACTED_FIELDS",
     "REDACTED_HEADERS",
+    "REQUESTS",
     "RequestRecord",
     "pack_headers",
     "redact_headers",
@@ -99,3 +103,7 @@ class RequestRecord(NamedTuple):
             "fault": None if self.fault is None else dict(self.fault),
             "reason": self.reason,
         }
+
+
+#: the application's request journal
+REQUESTS = web.AppKey("requests", Journal[RequestRecord])

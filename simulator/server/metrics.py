@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-__all__ = ["Gauge", "Metrics", "render_prometheus"]
+from aiohttp import web
+
+__all__ = ["METRICS", "Gauge", "Metrics", "render_prometheus"]
 
 Gauge = tuple[str, str, float]  # name, help, value
 
@@ -74,3 +76,7 @@ def render_prometheus(metrics: Metrics, gauges: Iterable[Gauge]) -> str:
     for name, help_text, value in gauges:
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value:g}"]
     return "\n".join(lines) + "\n"
+
+
+#: the application's counters
+METRICS = web.AppKey("metrics", Metrics)

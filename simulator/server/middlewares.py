@@ -9,24 +9,36 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from simulator.core.errors import AuthError, SimulatorError, ValidationFailed
-from simulator.server import console_log, keys
-from simulator.server.aicc import NotFound, wall_ms
+from simulator.core.errors import AuthError, NotFound, ScenarioError, ValidationFailed
+from simulator.server import console_log
 from simulator.server.faults import FAULTS
 from simulator.server.faults import actions as faults_actions
 from simulator.server.faults.actions import FIRED
-from simulator.server.http import RAW_BODY, USER_ID, error_body, error_response, json_response
-from simulator.server.journal_entries import RequestRecord, pack_headers
+from simulator.server.http import (
+    CLOCK,
+    RAW_BODY,
+    USER_ID,
+    error_body,
+    error_response,
+    json_response,
+)
+from simulator.server.journal_entries import REQUESTS, RequestRecord, pack_headers
+from simulator.server.live_config import CONFIG
+from simulator.server.metrics import METRICS
 from simulator.server.reasons import HEADER as REASON_HEADER
 from simulator.server.reasons import header_value as reason_header
 from simulator.server.reasons import take as take_reason
-from simulator.server.tokens import EXPIRED_TOKEN_TEXT
+from simulator.server.token_store import EXPIRED_TOKEN_TEXT
 
 __all__ = ["simulator_middleware"]
 
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/__admin"
+
+
+#: the status of an internal fault: a bug or a broken dependency, never the caller's mistake
+INTERNAL = 500
 
 
 def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse:
@@ -51,22 +63,34 @@ def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse
         )
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return error_response(
-            413, f"request body larger than {request.app[keys.CONFIG].limits.max_body_bytes} bytes"
+            413,
+            f"request body larger than {request.app[CONFIG].current.limits.max_body_bytes} bytes",
         )
     if isinstance(exc, web.HTTPNotFound):
         return error_response(404, f"no such path: {request.method} {request.path}")
     if isinstance(exc, web.HTTPException):
         return error_response(exc.status, exc.reason)
-    if isinstance(exc, SimulatorError):
+    if isinstance(exc, ScenarioError):  # a run the caller asked for cannot run as asked
         return error_response(400, str(exc))
-    log.exception("unexpected error answering %s %s", request.method, request.path)
-    return error_response(500, "internal error; the simulator's log has the details")
+    # anything else is the simulator's own fault (a bug, a broken capability): 500, one
+    # log line with the traceback, and a journal entry (the caller's request is not to blame)
+    log.error(
+        "internal fault answering %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(exc).__name__,
+        exc,
+        exc_info=exc,
+    )
+    return error_response(
+        INTERNAL, f"internal fault ({type(exc).__name__}); the simulator's log has the details"
+    )
 
 
 def _check_admin_token(request: web.Request) -> None:
     """With ``admin.token`` set, every ``/__admin`` call but health needs the token, as
     ``X-Admin-Token: <token>`` or ``Authorization: Bearer <token>`` (docs/config.md)."""
-    token = request.app[keys.CONFIG].admin.token
+    token = request.app[CONFIG].current.admin.token
     if not token or request.path == ADMIN_PREFIX + "/health":
         return
     given = request.headers.get("X-Admin-Token")
@@ -113,16 +137,17 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
         response, refused = _to_response(request, exc), exc
     except Exception as exc:  # the last line of defence
         response, refused = _to_response(request, exc), exc
-    if admin:
-        return response
+    if admin and response.status != INTERNAL:
+        return response  # admin calls are not journaled, except an internal fault
     reason = take_reason()
     if reason is not None and not response.prepared:
         response.headers[REASON_HEADER] = reason_header(reason)
     fired = request.get(FIRED) if faulted else None
     latency = (time.perf_counter() - started) * 1000
     answer = response.body if isinstance(response, web.Response) else None
+    app = request.app
     record = RequestRecord(
-        wall_ms(),
+        app[CLOCK].now(),
         request.method,
         request.path,
         request.query_string,
@@ -136,10 +161,10 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
         fired,
         reason,
     )
-    request.app[keys.REQUESTS].append(record)
-    request.app[keys.METRICS].request(_route_label(request), response.status, latency)
+    app[REQUESTS].append(record)
+    app[METRICS].request(_route_label(request), response.status, latency)
     if fired is not None:
-        request.app[keys.METRICS].fault(fired["rule"])
+        app[METRICS].fault(fired["rule"])
     console_log.request(record)
     return response
 
@@ -155,6 +180,6 @@ def violation_count(exc: BaseException) -> int:
         return 0 if exc.status == 403 or "expired" in exc.reason else 1
     if isinstance(exc, web.HTTPException):
         return 1 if exc.status in (404, 405, 413) else 0
-    if isinstance(exc, NotFound | SimulatorError):
+    if isinstance(exc, NotFound | ScenarioError):
         return 1
-    return 0
+    return 0  # anything else is the simulator's own fault (answered 500), not the caller's

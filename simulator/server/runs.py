@@ -1,23 +1,24 @@
-"""The conductor: drives scenario runs on the event loop's own timer heap.
+"""The conductor: drives scenario runs on the simulator's clock.
 
-The scenario engine is pure; this is the only place that turns its ``wake_at`` into a
-timer (``loop.call_at``, one handle per waiting run, no task per run) and its planned
-pushes into dispatches. 10,000 waiting runs cost 10,000 timer handles, nothing more.
+The scenario engine is pure (its times are seconds); this is the only place that turns its
+``wake_at`` into a timer (``clock.call_at``: on the real clock one loop timer handle per
+waiting run, no task per run) and its planned pushes into dispatches. 10,000 waiting runs
+cost 10,000 timer handles, nothing more.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from simulator.core.clock import Clock, Timer
 from simulator.core.push import PlannedPush, PushTarget
 from simulator.scenario import Advance, Scenario, ScenarioRun, Uplink
 
-__all__ = ["Conductor", "RunRecord"]
+__all__ = ["Conductor", "FaultSink", "RunRecord"]
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class RunRecord:
         "timer",
         "trigger",
         "user_id",
+        "wake_at",
     )
 
     def __init__(
@@ -64,7 +66,9 @@ class RunRecord:
         self.finished_ms: int | None = None
         self.pushes = 0
         self.error: str | None = None
-        self.timer: asyncio.TimerHandle | None = None
+        self.timer: Timer | None = None
+        #: the engine time (seconds) ``timer`` is set for
+        self.wake_at: float | None = None
         #: where this run's pushes go when it overrides the channel's callback
         self.target = target
 
@@ -95,26 +99,30 @@ class RunRecord:
 
 Dispatch = Callable[[RunRecord, PlannedPush], None]
 Finished = Callable[[RunRecord], None]
+#: where a run's ``fault:`` steps go (a rule document, put in force)
+FaultSink = Callable[[dict[str, Any]], None]
 
 
 class Conductor:
     """Starts, feeds and cancels runs; keeps the last ``keep_finished`` finished ones for the
     admin API."""
 
-    #: where the ``fault:`` steps of runs go (set by :func:`simulator.server.faults.install`)
-    on_fault: Callable[[dict[str, Any]], None] | None = None
-
     def __init__(
         self,
         dispatch: Dispatch,
         *,
         on_finished: Finished,
-        wall_ms: Callable[[], int],
+        clock: Clock,
+        on_fault: FaultSink | None = None,
         keep_finished: int = 10_000,
     ) -> None:
+        """``on_fault`` takes the rules of the runs' ``fault:`` steps (None: they are
+        dropped, as a run outside a server has nowhere to put them)."""
         self._dispatch = dispatch
         self._on_finished = on_finished
-        self._wall_ms = wall_ms
+        self._on_fault = on_fault
+        self._clock = clock
+        self._wall_ms = clock.now
         self._keep = keep_finished
         self._runs: dict[str, RunRecord] = {}
         self._finished: deque[str] = deque()
@@ -142,7 +150,6 @@ class Conductor:
         self, run: ScenarioRun, *, trigger: str, target: PushTarget | None = None
     ) -> RunRecord:
         """Start a prepared run now; its first pushes are dispatched before this returns."""
-        loop = asyncio.get_running_loop()
         run_id = f"run-{next(_run_numbers)}"
         record = RunRecord(
             run_id,
@@ -156,7 +163,7 @@ class Conductor:
         )
         self._runs[run_id] = record
         self._active += 1
-        self._apply(record, lambda: run.start(loop.time()))
+        self._apply(record, lambda: run.start(self._seconds()))
         return record
 
     def feed(self, run_id: str, uplink: Uplink) -> None:
@@ -164,8 +171,7 @@ class Conductor:
         record = self._live(run_id)
         if record is None:
             return
-        loop = asyncio.get_running_loop()
-        self._apply(record, lambda: record.run.feed(uplink, loop.time()))
+        self._apply(record, lambda: record.run.feed(uplink, self._seconds()))
 
     def cancel(self, run_id: str) -> None:
         """Stop a run (the session ended); nothing more is pushed for it."""
@@ -186,12 +192,20 @@ class Conductor:
         self._runs.clear()
         self._finished.clear()
 
+    def _seconds(self) -> float:
+        """The engine's time: the clock's, in seconds."""
+        return self._clock.now() / 1000
+
     def _wake(self, record: RunRecord) -> None:
+        planned = record.wake_at or 0.0
         record.timer = None
+        record.wake_at = None
         if record.run.finished or record.error is not None:
             return
-        loop = asyncio.get_running_loop()
-        self._apply(record, lambda: record.run.advance(loop.time()))
+        # the timer fired for ``planned``: the engine's time is at least that, whatever
+        # rounding the clock's milliseconds did
+        now = max(self._seconds(), planned)
+        self._apply(record, lambda: record.run.advance(now))
 
     def _apply(self, record: RunRecord, step: Callable[[], Advance]) -> None:
         try:
@@ -204,20 +218,22 @@ class Conductor:
         for push in advance.pushes:
             record.pushes += 1
             self._dispatch(record, push)
-        if self.on_fault is not None:
+        if self._on_fault is not None:
             for rule in record.run.take_faults():
-                self.on_fault(rule)
+                self._on_fault(rule)
         if advance.finished or record.run.finished:
             self._finish(record)
             return
         timer = record.timer
-        if timer is not None and timer.when() == advance.wake_at:
+        if timer is not None and record.wake_at == advance.wake_at:
             return  # e.g. an uplink that leaves the expect's deadline as it was
         if timer is not None:
             timer.cancel()
             record.timer = None
+            record.wake_at = None
         if advance.wake_at is not None:
-            record.timer = asyncio.get_running_loop().call_at(advance.wake_at, self._wake, record)
+            record.wake_at = advance.wake_at
+            record.timer = self._clock.call_at(advance.wake_at * 1000, self._wake, record)
 
     def _finish(self, record: RunRecord) -> None:
         if record.finished_ms is not None:
@@ -225,6 +241,7 @@ class Conductor:
         if record.timer is not None:
             record.timer.cancel()
             record.timer = None
+            record.wake_at = None
         record.finished_ms = self._wall_ms()
         self._active -= 1
         self._finished.append(record.run_id)

@@ -1,26 +1,31 @@
 """Per-customer conversation state: one :class:`Session` per (channel id, userId).
 
-Pure data and bookkeeping, no I/O. What state a session is in (robot, queuing, with an
-agent, ended) follows from what happened: the customer's CONNECT / DISCONNECT, and the
-downlink messages AICC sent (see :func:`Session.observe_downlink`).
+Pure data and bookkeeping, no I/O; times are the simulator clock's epoch milliseconds.
+What state a session is in (robot, queuing, with an agent, ended) follows from what
+happened: the customer's CONNECT / DISCONNECT, and the pushes AICC sent. A scenario's push
+step says the state it leads to (``state:``); for a push that does not say, the state is
+inferred from the messages (see :meth:`Session.observe_push`).
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
+from aiohttp import web
+
 from simulator.core.clock import epoch_ms
 
-__all__ = ["HISTORY_LIMIT", "Session", "SessionState", "SessionStore"]
+__all__ = ["HISTORY_LIMIT", "SESSIONS", "Session", "SessionState", "SessionStore"]
 
 #: Messages kept per session for queryHistoryChatMessage; the oldest are dropped beyond.
 HISTORY_LIMIT = 200
 
-#: The texts by which a pushed system message says where the customer stands (seed sample).
+#: The fallback for pushes that do not say their state: the texts by which a pushed system
+#: message says where the customer stands (the vendor's sample wording).
 _QUEUING_TEXTS = frozenset({"Queuing..."})
 _CONNECTED_TEXTS = frozenset({"The call is connected to an agent.", "已接通座席。"})
 
@@ -61,7 +66,6 @@ class Session:
         user_name: str,
         *,
         robot: bool,
-        now: float,
         now_ms: int,
     ) -> None:
         self.channel_id = channel_id
@@ -69,9 +73,9 @@ class Session:
         self.user_name = user_name
         self.state = SessionState.ROBOT if robot else SessionState.QUEUING
         self.created_ms = now_ms
-        #: event-loop time of the customer's last uplink (kept by the server's idle timer)
-        self.last_uplink = 0.0
-        self.queued_since: float | None = None if robot else now
+        #: clock time (epoch ms) of the customer's last uplink (kept for the idle timer)
+        self.last_uplink = 0
+        self.queued_since: int | None = None if robot else now_ms
         self.run_id: str | None = None
         self.ended_reason: str | None = None
         #: (record id, message, from the customer?, epoch ms when the simulator got it)
@@ -90,31 +94,58 @@ class Session:
             self.state = SessionState.ENDED
             self.ended_reason = reason
 
-    def observe_downlink(self, message: dict[str, Any], now: float) -> None:
-        """Follow the state a pushed DownLinkMsg implies (reference §7.2)."""
+    def observe_push(
+        self, messages: Iterable[dict[str, Any]], now_ms: int, state: str | None = None
+    ) -> None:
+        """Follow what a push (its DownLinkMsgs, oldest first) does to the session.
+
+        ``state`` is what the scenario step says the push leads to (``queuing``, ``agent``,
+        ``robot``, ``ended``); without it the state is inferred from the messages, matching
+        the vendor's sample texts (the documented fallback, reference §7.2)."""
+        explicit = SessionState(state) if state is not None else None
+        for message in messages:
+            self._observe(message, now_ms, infer=explicit is None)
+        if explicit is SessionState.ENDED:
+            self.end("agent-disconnect")
+        elif explicit is not None and self.active:
+            self._enter(explicit, now_ms)
+
+    def observe_downlink(self, message: dict[str, Any], now_ms: int) -> None:
+        """Follow the state one pushed DownLinkMsg implies (inferred from its text)."""
+        self._observe(message, now_ms, infer=True)
+
+    def _enter(self, state: SessionState, now_ms: int) -> None:
+        if state is SessionState.QUEUING and self.state is not SessionState.QUEUING:
+            self.queued_since = now_ms
+        self.state = state
+
+    def _observe(self, message: dict[str, Any], now_ms: int, *, infer: bool) -> None:
         control = message.get("controlType")
         source = message.get("sourceType")
         content = message.get("content")
         if control == "DISCONNECT":
             self.end("timeout" if source == "SYSTEM" else "agent-disconnect")
-        elif control == "CHAT" and source == "SYSTEM" and content in _QUEUING_TEXTS:
-            if self.state is not SessionState.QUEUING:
-                self.queued_since = now
-            self.state = SessionState.QUEUING
-        elif control == "CHAT" and (
-            (source == "SYSTEM" and content in _CONNECTED_TEXTS) or source == "AGENT"
-        ):
-            if self.active:
-                self.state = SessionState.AGENT
         elif control == "READ":
             self.unread_ids.clear()
-        self.record(message, from_customer=False)
+        elif not infer or control != "CHAT":
+            pass
+        elif source == "SYSTEM" and content in _QUEUING_TEXTS:
+            self._enter(SessionState.QUEUING, now_ms)
+        elif self.active and (
+            (source == "SYSTEM" and content in _CONNECTED_TEXTS) or source == "AGENT"
+        ):
+            self.state = SessionState.AGENT
+        self.record(message, from_customer=False, now_ms=now_ms)
 
-    def record(self, message: Mapping[str, Any], *, from_customer: bool) -> None:
-        """Keep ``message`` for queryHistoryChatMessage. Only a reference is kept (parsed
+    def record(
+        self, message: Mapping[str, Any], *, from_customer: bool, now_ms: int | None = None
+    ) -> None:
+        """Keep ``message`` for queryHistoryChatMessage, received at ``now_ms`` (the
+        simulator clock's time; default: the wall clock). Only a reference is kept (parsed
         bodies and pushed messages are never mutated); the vendor's history-record shape
         is built when history is asked for (:meth:`history_records`)."""
-        self.history.append((next(_history_ids), message, from_customer, epoch_ms()))
+        received = epoch_ms() if now_ms is None else now_ms
+        self.history.append((next(_history_ids), message, from_customer, received))
 
     def history_records(self) -> list[dict[str, Any]]:
         """The kept messages, oldest first, in the history record's shape (reference §3.7)."""
@@ -205,3 +236,7 @@ class SessionStore:
     def clear(self) -> None:
         """Forget every session."""
         self._sessions.clear()
+
+
+#: the application's sessions
+SESSIONS = web.AppKey("sessions", SessionStore)

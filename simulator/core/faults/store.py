@@ -11,9 +11,9 @@ that often; one with ``until`` once that moment has passed.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from simulator.core.clock import Clock
 from simulator.core.faults.matcher import CallView, matches
 from simulator.core.faults.model import FaultRule
 
@@ -40,9 +40,9 @@ class Installed:
 class FaultStore:
     """The rules in force, by id. Use it from one event loop."""
 
-    def __init__(self, clock_ms: Callable[[], int]) -> None:
-        """``clock_ms``: epoch milliseconds now (for ``until``)."""
-        self._clock_ms = clock_ms
+    def __init__(self, clock: Clock) -> None:
+        """``clock``: the simulator's one clock (``until`` is compared with its ``now()``)."""
+        self._clock = clock
         self._order = 0
         #: the rules in acting order (falsy when there is none: the hot path's only question)
         self.rules: list[Installed] = []
@@ -72,7 +72,7 @@ class FaultStore:
 
     def listing(self) -> list[Installed]:
         """The rules in force, in acting order (expired ones removed first)."""
-        self._expire(self._clock_ms())
+        self._expire(self._clock.now())
         return list(self.rules)
 
     def _expire(self, now_ms: int) -> None:
@@ -84,7 +84,7 @@ class FaultStore:
     def pick(self, call: CallView) -> Installed | None:
         """Count ``call`` for every rule it meets; the rule that acts on it, if any (its
         ``fired`` already counted, and removed when its ``times`` are used up)."""
-        self._expire(self._clock_ms())
+        self._expire(self._clock.now())
         chosen: Installed | None = None
         for installed in self.rules:
             match = installed.rule.match

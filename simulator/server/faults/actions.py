@@ -2,10 +2,12 @@
 not at all, or touch the caller's tokens.
 
 The one entry point is :func:`handle`, which the middleware calls only while rules exist.
-It reads the call (body parsed, checked against the endpoint's request schema: a call the
-contract refuses is left to the simulator, which answers 400, and no rule sees it), asks
-the store which rule acts, and acts. What fired is left in the request under :data:`FIRED`
-for the journal, the metrics and the console.
+Only the calls of the route table's rows are offered to rules (not the admin API, the echo
+receiver or a path the table does not have), each under its row's name. It reads the call
+(body parsed, checked against the row's request schema: a call the contract refuses is left
+to the simulator, which answers 400, and no rule sees it), asks the store which rule acts,
+and acts. What fired is left in the request under :data:`FIRED` for the journal, the
+metrics and the console.
 """
 
 from __future__ import annotations
@@ -26,65 +28,43 @@ from aiohttp.typedefs import Handler
 from simulator.core.faults.matcher import MISSING, CallView, resolve_pointer
 from simulator.core.faults.model import Action, FaultRule
 from simulator.core.faults.store import FaultStore
-from simulator.server import keys
-from simulator.server.echo import ECHO_PATH
+from simulator.server.endpoint import Route
 from simulator.server.http import (
+    CLOCK,
     ERROR_TEXTS,
     RAW_BODY,
+    STORE,
     USER_ID,
     _request_key,
     encode_json,
     error_body,
     parse_json_body,
 )
+from simulator.server.live_config import CONFIG
+from simulator.server.routes import row_of
+from simulator.server.token_store import MessagingToken
+from simulator.server.tokens import TOKEN_HEADER, TOKENS
 
-__all__ = ["FIRED", "REQUEST_SCHEMAS", "endpoint_name", "handle"]
+__all__ = ["FIRED", "handle"]
 
 #: request-scoped key under which the fired rule's note (``{"rule", "did"}``) is left
 FIRED: Any = _request_key("fault_fired", dict)
 
-#: The request schema of each emulated operation: a call that breaks it is not offered to
-#: the rules (the contract comes first). Operations without one are offered as they come.
-REQUEST_SCHEMAS: Final[Mapping[str, str]] = {
-    "tokenByAkSk": "token-request",
-    "applyToken": "apply-token-request",
-    "send": "send-request",
-    "sendAsync": "send-request",
-    "poll": "poll-request",
-    "queryQueueInfo": "queue-info-request",
-    "uploadFileStream": "upload-request",
-    "downloadFileStream": "download-request",
-    "queryHistoryChatMessage": "history-request",
-    "doLeaveMessage": "leave-message-request",
-    "pushMsg": "push-request",
-}
-
 #: what ``body_mode: not_json`` answers: what a proxy in the way tends to say
 NOT_JSON_BODY: Final = b"<html><body><h1>502 Bad Gateway</h1>upstream said nothing</body></html>"
-_TOKEN_HEADER: Final = "ccmessaging-token"
 #: statuses HTTP answers without a body
 _NO_BODY: Final = frozenset({204, 205, 304})
 _TEMPLATE = re.compile(r"\{\{\s*([^}]*?)\s*\}\}")
 _jitter = random.Random(0)
 
 
-def endpoint_name(request: web.Request) -> str:
-    """The operation name of a call: the last segment of its route's path (the vendor's
-    operation name: ``send``, ``applyToken``...); a placeholder segment names its folder."""
-    resource = request.match_info.route.resource
-    path = resource.canonical if resource is not None else request.path
-    segments = [s for s in path.split("/") if s]
-    while segments and segments[-1].startswith("{"):
-        segments.pop()
-    return segments[-1].strip("_") if segments else ""
-
-
-async def _call_view(request: web.Request, endpoint: str) -> tuple[CallView, bool]:
-    """The call as rules see it, and whether the contract accepts its body."""
+async def _call_view(request: web.Request, row: Route) -> tuple[CallView, bool]:
+    """The call as rules see it, and whether the contract accepts its body (the row's
+    request schema; a row without one takes any body)."""
     body: Any = None
     valid = True
-    schema = REQUEST_SCHEMAS.get(endpoint)
-    if request.method == "GET":
+    schema = row.request_schema
+    if row.method == "GET":  # the query is the body, as the router reads it
         body = {name: request.query.getone(name) for name in request.query}
     elif request.body_exists:
         raw = await request.read()
@@ -94,7 +74,7 @@ async def _call_view(request: web.Request, endpoint: str) -> tuple[CallView, boo
         except ValueError:
             valid = False
     if valid and schema is not None:
-        valid = request.app[keys.AICC].store.is_valid(schema, body)
+        valid = request.app[STORE].is_valid(schema, body)
     user_id: str | None = None
     channel: str | None = None
     if isinstance(body, Mapping):
@@ -105,18 +85,18 @@ async def _call_view(request: web.Request, endpoint: str) -> tuple[CallView, boo
         user_id = user_id or token.user_id
         channel = channel or token.channel_id
     headers = {name.lower(): value for name, value in request.headers.items()}
-    return CallView(endpoint, request.method, user_id, channel, headers, body), valid
+    return CallView(row.name, request.method, user_id, channel, headers, body), valid
 
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _messaging_token(request: web.Request) -> Any:
-    value = request.headers.get(_TOKEN_HEADER)
+def _messaging_token(request: web.Request) -> MessagingToken | None:
+    value = request.headers.get(TOKEN_HEADER)
     if not value:
         return None
-    return request.app[keys.AICC].tokens.peek(value)
+    return request.app[TOKENS].store.peek(value)
 
 
 def _render(template: Any, call: CallView) -> Any:
@@ -243,20 +223,20 @@ async def _stream(
 
 def _touch_tokens(request: web.Request, action: Action, response: web.StreamResponse) -> str:
     """Expire the caller's token, or renew its ccmessaging-token on this answer."""
-    aicc = request.app[keys.AICC]
+    tokens = request.app[TOKENS].store
     if action.token == "expire_access":
         value = request.headers.get("Authorization", "").partition(" ")[2]
-        return "" if aicc.tokens.expire(value.strip()) else " (no AccessToken to expire)"
+        return "" if tokens.expire(value.strip()) else " (no AccessToken to expire)"
     token = _messaging_token(request)
     if token is None:
         return " (no ccmessaging-token to act on)"
     if action.token == "expire_ccmessaging":
-        aicc.tokens.expire(token.value)
+        tokens.expire(token.value)
         return ""
-    if _TOKEN_HEADER in response.headers:
+    if TOKEN_HEADER in response.headers:
         return " (already renewed by this answer)"
-    renewed = aicc.tokens.renew_messaging(token, aicc.config.tokens.ccmessaging_token_ttl)
-    response.headers[_TOKEN_HEADER] = renewed.value
+    ttl = request.app[CONFIG].current.tokens.ccmessaging_token_ttl
+    response.headers[TOKEN_HEADER] = tokens.renew_messaging(token, ttl).value
     return ""
 
 
@@ -266,7 +246,8 @@ async def _act(
     action = rule.action
     if action.delay_ms or action.jitter_ms:
         extra = _jitter.uniform(0, action.jitter_ms) if action.jitter_ms else 0.0
-        await asyncio.sleep((action.delay_ms + extra) / 1000)
+        # on the one clock: a virtual-time test moves past a delay without waiting for it
+        await request.app[CLOCK].sleep((action.delay_ms + extra) / 1000)
     if action.connection is not None:
         _drop_connection(request, reset=action.connection == "reset")
         return NoAnswer()
@@ -291,10 +272,10 @@ async def _act(
 
 async def handle(request: web.Request, handler: Handler, store: FaultStore) -> web.StreamResponse:
     """Answer ``request`` with ``handler``, unless a rule of ``store`` takes it."""
-    if request.path.startswith(ECHO_PATH):  # the echo receiver stands for the integration
+    row = row_of(request)
+    if row is None:  # the echo receiver, an unknown path: not an AICC endpoint
         return await handler(request)
-    endpoint = endpoint_name(request)
-    call, valid = await _call_view(request, endpoint)
+    call, valid = await _call_view(request, row)
     if not valid:
         return await handler(request)
     installed = store.pick(call)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from simulator.core.errors import NotFound
 from simulator.core.faults.model import SCHEMA, parse_rule
 from simulator.core.faults.store import FaultStore
-from simulator.server import keys
-from simulator.server.aicc import NotFound
 from simulator.server.faults import FAULTS
-from simulator.server.http import json_response, read_json
+from simulator.server.http import STORE, json_response, read_json
 
 __all__ = ["routes"]
 
@@ -25,7 +24,7 @@ def _store(request: web.Request) -> FaultStore:
 async def add_fault(request: web.Request) -> web.Response:
     """Put one rule in force (a rule with the same id is replaced); 201 with the rule, its
     id included. A malformed rule is refused 400 with the pointer of each mistake."""
-    store = request.app[keys.AICC].store
+    store = request.app[STORE]
     document = await read_json(request, store, SCHEMA)
     installed = _store(request).add(parse_rule(document, store))
     return json_response(installed.to_json(), status=201)
