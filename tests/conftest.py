@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import json
+import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -435,3 +437,42 @@ __all__ = [
     "channel_doc",
     "config_doc",
 ]
+
+
+class _NeverRetrieved(logging.Handler):
+    """Collects asyncio's "... exception was never retrieved" reports: a future or task that
+    failed and that nobody awaited (a push lost without a trace, hardening defect 1)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.found: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "never retrieved" in message:
+            self.found.append(message + (f": {record.exc_info[1]!r}" if record.exc_info else ""))
+
+
+@pytest.fixture(autouse=True)
+def no_unretrieved_futures() -> Iterator[None]:
+    """Every test: no future or task may fail unawaited. (asyncio reports one when it is
+    freed; the session-end check below collects the ones freed only by the cycle collector.)"""
+    handler = _NeverRetrieved()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    assert not handler.found, "\n".join(handler.found)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_unretrieved_futures_at_exit() -> Iterator[None]:
+    handler = _NeverRetrieved()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(handler)
+    yield
+    gc.collect()
+    logger.removeHandler(handler)
+    assert not handler.found, "\n".join(handler.found)

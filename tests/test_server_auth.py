@@ -19,7 +19,7 @@ from conftest import (
 
 from simulator.core.clock import VirtualClock
 from simulator.server.http import ERROR_TEXTS
-from simulator.server.tokens import EXPIRED_TOKEN_TEXT
+from simulator.server.tokens import EXPIRED_TOKEN_TEXT, TOKENS
 
 APPLY_BODY = {
     "userId": "auth-user",
@@ -224,3 +224,18 @@ async def test_query_queue_info_headers_are_optional_but_checked_when_sent(sim: 
     wrong_key = {**customer.headers(), "x-app-key": "not-the-app"}
     assert (await customer.call("queryQueueInfo", body, headers=wrong_key)).status == 401
     assert (await customer.queue_info()).status == 200
+
+
+async def test_other_users_apply_token_never_evicts_a_live_sessions_token(sim: Sim) -> None:
+    """Hardening defect 3, end to end: a flood of applyToken calls by other users (here past a
+    small capacity; 100,000 with the default) leaves the live customer's token working."""
+    sim.app[TOKENS].store._capacity = 20  # the default bound is 100,000: make it short
+    alice = sim.customer("alice-live")
+    await alice.connect()
+    for n in range(60):  # the integration's one AccessToken, applyToken per customer
+        other = sim.customer(f"flood-{n}")
+        other.access_token = alice.access_token
+        reply = await other.apply_token()
+        assert reply.status == 200, reply.text
+    reply = await alice.send("CHAT", "still here")
+    assert reply.status == 200 and reply.json["resultCode"] == "0", reply.text

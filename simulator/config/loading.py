@@ -113,7 +113,7 @@ def _build(doc: Mapping[str, Any], source: str) -> Config:
 
 
 #: The RetryPolicy settings that are counts; the others are seconds or factors.
-_RETRY_COUNTS: Final = frozenset({"attempts", "max_backlog"})
+_RETRY_COUNTS: Final = frozenset({"attempts", "max_backlog", "max_connections_per_host"})
 
 
 def _build_retry(d: Mapping[str, Any]) -> RetryPolicy:

@@ -268,10 +268,14 @@ class PollConfig:
 
 @dataclass(frozen=True, slots=True)
 class LimitsConfig:
-    """Request and file size limits in bytes."""
+    """Request and file size limits in bytes, and how long a request may take to arrive."""
 
     max_body_bytes: int = 2_900_000
     max_file_bytes: int = 2_097_152
+    #: seconds a request head may take from its first byte (slow ones are closed)
+    head_timeout: float = 10.0
+    #: seconds a request body may take once its head has arrived (408 after)
+    body_timeout: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)

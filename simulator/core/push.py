@@ -107,6 +107,9 @@ class RetryPolicy:
     max_backlog: int = 1000
     """The most pushes that may wait for one conversation, the one in flight not counted;
     a push submitted to a full conversation is not queued but recorded as ``dropped``."""
+    max_connections_per_host: int = 100
+    """Connections open at once to one receiver host, so that a slow host cannot take the
+    connections of the others (pushes to it wait for one of its own)."""
 
     def backoff(self, failed_attempts: int) -> float:
         """Seconds to wait after the ``failed_attempts``-th failure (1-based)."""

@@ -178,6 +178,8 @@ async def post(
         verdict, error = "timeout", f"no complete answer within {limit.total or 0:g} s"
     except aiohttp.ClientError as exc:
         verdict, error = "connection-error", f"{type(exc).__name__}: {exc}"
+    except (ValueError, UnicodeError) as exc:  # a request aiohttp cannot build or send
+        verdict, error = "connection-error", f"request not sent: {type(exc).__name__}: {exc}"
     else:
         verdict, error = _judge(status, raw, truncated)
     latency_ms = (time.perf_counter() - began) * 1000

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, NamedTuple
@@ -67,8 +68,7 @@ __all__ = [
 #: The schema every outbound push body is checked against.
 PUSH_SCHEMA = "push-request"
 
-#: the connection limit of a deliverer's own session (and its concurrent POSTs)
-_OWN_LIMIT = 1000
+_log = logging.getLogger(__name__)
 
 # Built once: json.dumps with options sets an encoder up per call.
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -104,15 +104,24 @@ class _Job:
         self.future = future
 
 
+def _report_failure(future: asyncio.Future[DeliveryResult]) -> None:
+    """A delivery that failed by a bug is logged here, so that a caller who only checks
+    ``done()`` does not leave "Future exception was never retrieved" behind (callers who
+    await the future still get the exception)."""
+    if not future.cancelled() and future.exception() is not None:
+        _log.error("push delivery failed: %r", future.exception())
+
+
 class _Prepared(NamedTuple):
     """One delivery's body and headers, built once and shared by all its attempts."""
 
     document: dict[str, Any]
     text: str
     body: bytes
-    url: URL
+    url: URL | None  # None: the target URL cannot be used (``unusable`` says why)
     headers: dict[str, str]
     shown: tuple[tuple[str, str], ...]
+    unusable: str | None = None
 
 
 class _Lane:
@@ -158,8 +167,10 @@ class Deliverer:
         self._clock_ms = clock_ms or (clock.now if clock is not None else epoch_ms)
         self._sleep = sleep or (clock.sleep if clock is not None else asyncio.sleep)
         if max_in_flight is None:
+            # no shared cap of its own: each receiver host has its own connection budget
+            # (policy.max_connections_per_host), so a stuck host cannot hold the others' slots
             connector = session.connector if session is not None else None
-            max_in_flight = connector.limit if connector is not None else _OWN_LIMIT
+            max_in_flight = connector.limit if connector is not None else 0
         self._slots = asyncio.Semaphore(max_in_flight) if max_in_flight > 0 else None
         self._lanes: dict[str, _Lane] = {}
         self._next_id = 0
@@ -218,6 +229,7 @@ class Deliverer:
             lane.jobs.append(job)
         self._pending += 1
         self._idle.clear()
+        future.add_done_callback(_report_failure)
         return future
 
     async def drain(self) -> None:
@@ -281,8 +293,11 @@ class Deliverer:
         document = {"timestamp": stamp, "messages": list(job.push.messages)}
         text = _ENCODE(document)
         body = text.encode("utf-8")
-        url = parse_url(target.url)
-        headers, shown = build_headers(target, url, body, stamp, job.push.faults.auth)
+        try:
+            url = parse_url(target.url)
+            headers, shown = build_headers(target, url, body, stamp, job.push.faults.auth)
+        except ValueError as exc:  # e.g. a port out of range: journaled, never raised
+            return _Prepared(document, text, body, None, {}, (), f"{type(exc).__name__}: {exc}")
         return _Prepared(document, text, body, url, headers, shown)
 
     def _record(
@@ -346,6 +361,10 @@ class Deliverer:
         faults = job.push.faults
         prepared = self._prepare(job)
         url, headers, body = prepared.url, prepared.headers, prepared.body
+        if url is None:
+            return self._unsent(
+                job, prepared, "invalid-outbound", f"callback URL unusable: {prepared.unusable}"
+            )
         store = self._store
         document = prepared.document
         if store is not None and not faults.invalid and not store.is_valid(PUSH_SCHEMA, document):
@@ -399,8 +418,11 @@ class Deliverer:
         the running loop; closed by :meth:`close`)."""
         if self._session is None:
             self._session = aiohttp.ClientSession(
-                # one slow receiver must not starve the others: no per-host cap
-                connector=aiohttp.TCPConnector(limit=_OWN_LIMIT, limit_per_host=0),
+                # each receiver host its own budget and no shared one: pushes to a slow or
+                # stuck host wait for that host's connections, never for the others'
+                connector=aiohttp.TCPConnector(
+                    limit=0, limit_per_host=self._policy.max_connections_per_host
+                ),
             )
             self._owns_session = True
         return self._session

@@ -24,7 +24,7 @@ from simulator.server.faults import FAULTS, fault_store, from_scenario
 from simulator.server.faults import routes as fault_routes
 from simulator.server.files import FILES, Files, FileStore
 from simulator.server.history import HISTORY, History
-from simulator.server.http import CLOCK, STORE
+from simulator.server.http import BODY_TIMEOUT, CLOCK, STORE
 from simulator.server.idle import IdleTimers
 from simulator.server.inject import INJECT, Inject
 from simulator.server.journal_entries import REQUESTS, RequestRecord
@@ -80,7 +80,7 @@ def create_app(
     faults = fault_store(config.faults, store, clock)
     library = ScenarioLibrary(config)
     sessions = SessionStore()
-    token_store = TokenStore(clock)
+    token_store = TokenStore(clock, is_live=sessions.is_live)
     files = Files(live, FileStore(), base_url=base)
     library.register_media(files.store)
     tokens = Tokens(live, token_store, sessions)
@@ -128,6 +128,7 @@ def create_app(
     app[CONFIG] = live
     app[STORE] = store
     app[CLOCK] = clock
+    app[BODY_TIMEOUT] = config.limits.body_timeout
     app[admin.STARTED] = time.monotonic()
     app[METRICS] = metrics
     app[REQUESTS] = requests

@@ -15,6 +15,7 @@ from aiohttp import web
 from simulator.config import ChannelConfig
 from simulator.core.clock import Clock
 from simulator.core.errors import NotFound, ValidationFailed, Violation
+from simulator.core.netloc import callback_url_problem
 from simulator.core.push import PlannedPush, PushTarget
 from simulator.delivery.worker import Deliverer
 from simulator.scenario import RunContext, Scenario, ScenarioRun, Uplink
@@ -170,7 +171,13 @@ class Runs:
         return channel
 
     def _check_callback_allowed(self, url: str) -> None:
-        """Refuse a callback URL whose host is not on ``callback_allowlist`` (if one is set)."""
+        """Refuse a callback URL no push can be built for (:func:`callback_url_problem`) or
+        whose host is not on ``callback_allowlist`` (if one is set)."""
+        problem = callback_url_problem(url)
+        if problem is not None:
+            raise ValidationFailed(
+                "admin-run-request", [Violation("/callbackUrl", f"the URL {problem}")]
+            )
         if not self._live.current.callback_allowed(url):
             host = urlsplit(url).hostname or ""
             raise ValidationFailed(

@@ -21,6 +21,12 @@ class Metrics:
         self.faults: Counter[str] = Counter()  # fault rule id
         self.latency_sum = 0.0
         self.latency_count = 0
+        #: connections closed because a request head took longer than limits.head_timeout
+        self.slow_connections_closed = 0
+
+    def slow_connection_closed(self) -> None:
+        """Count one connection closed for a slow request head."""
+        self.slow_connections_closed += 1
 
     def request(self, path: str, status: int, latency_ms: float) -> None:
         """Count one answered request."""
@@ -73,6 +79,12 @@ def render_prometheus(metrics: Metrics, gauges: Iterable[Gauge]) -> str:
     ]
     for rule, count in sorted(metrics.faults.items()):
         lines.append(f'aicc_sim_faults_fired_total{{rule="{_escape(rule)}"}} {count}')
+    lines += [
+        "# HELP aicc_sim_slow_connections_closed_total Connections closed because a request "
+        "head took longer than limits.head_timeout.",
+        "# TYPE aicc_sim_slow_connections_closed_total counter",
+        f"aicc_sim_slow_connections_closed_total {metrics.slow_connections_closed}",
+    ]
     for name, help_text, value in gauges:
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value:g}"]
     return "\n".join(lines) + "\n"

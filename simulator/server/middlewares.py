@@ -9,7 +9,8 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from simulator.core.errors import AuthError, NotFound, ScenarioError, ValidationFailed
+from simulator.core.errors import AuthError, NotFound, ScenarioError, ValidationFailed, Violation
+from simulator.core.redaction import hide_values, string_leaves
 from simulator.server import console_log
 from simulator.server.faults import FAULTS
 from simulator.server.faults import actions as faults_actions
@@ -21,6 +22,7 @@ from simulator.server.http import (
     error_body,
     error_response,
     json_response,
+    parse_json_body,
 )
 from simulator.server.journal_entries import REQUESTS, RequestRecord, pack_headers
 from simulator.server.live_config import CONFIG
@@ -35,6 +37,8 @@ __all__ = ["simulator_middleware"]
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/__admin"
+#: schemas of requests that carry a secret (their refusals never quote the body's strings)
+_SECRET_SCHEMAS = frozenset({"token-request"})
 
 
 #: the status of an internal fault: a bug or a broken dependency, never the caller's mistake
@@ -43,7 +47,9 @@ INTERNAL = 500
 
 def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse:
     if isinstance(exc, ValidationFailed):
-        return error_response(400, f"request does not match {exc.schema}", exc.violations)
+        return error_response(
+            400, f"request does not match {exc.schema}", redact_violations(request, exc)
+        )
     if isinstance(exc, AuthError):
         if exc.status == 403:
             # the gateway's exact body for an expired or illegal AccessToken (reference §1.2)
@@ -85,6 +91,19 @@ def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse
     return error_response(
         INTERNAL, f"internal fault ({type(exc).__name__}); the simulator's log has the details"
     )
+
+
+def redact_violations(request: web.Request, exc: ValidationFailed) -> list[Violation]:
+    """The violations to answer with, secrets removed: a schema message quotes the value it
+    refuses, so for a call that carries a secret (tokenByAkSk) every string of the refused
+    body is masked; elsewhere ``"app_secret": "…"``-like pairs and URL passwords are."""
+    values: set[str] = set()
+    if exc.schema in _SECRET_SCHEMAS:
+        try:
+            values = string_leaves(parse_json_body(request.get(RAW_BODY) or b""))
+        except ValueError:
+            values = set()
+    return [Violation(v.pointer, hide_values(v.message, values)) for v in exc.violations]
 
 
 def _check_admin_token(request: web.Request) -> None:

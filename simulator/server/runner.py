@@ -15,6 +15,8 @@ from simulator.core.errors import SimulatorError
 from simulator.core.netloc import local_url_host
 from simulator.core.validation import SchemaStore
 from simulator.server.app import create_app
+from simulator.server.metrics import METRICS
+from simulator.server.protocol import GuardedAppRunner
 
 __all__ = ["RunningServer", "start_server"]
 
@@ -79,7 +81,14 @@ async def start_server(
     except BaseException:
         sock.close()
         raise
-    runner = web.AppRunner(app, access_log=None, handle_signals=handle_signals)
+    # request heads bounded in time (slowloris), malformed HTTP answered as JSON
+    runner = GuardedAppRunner(
+        app,
+        head_timeout=config.limits.head_timeout,
+        on_slow_head=app[METRICS].slow_connection_closed,
+        access_log=None,
+        handle_signals=handle_signals,
+    )
     await runner.setup()
     try:
         await web.SockSite(runner, sock).start()

@@ -207,6 +207,11 @@ class SessionStore:
         self._capacity = capacity
         self._sessions: OrderedDict[tuple[str, str], Session] = OrderedDict()
 
+    def is_live(self, channel_id: str, user_id: str) -> bool:
+        """Whether the customer ``user_id`` has a live session on the channel."""
+        session = self.get(channel_id, user_id)
+        return session is not None and session.active
+
     def get(self, channel_id: str, user_id: str) -> Session | None:
         """The session of ``user_id`` on ``channel_id``, ended or not."""
         return self._sessions.get((channel_id, user_id))

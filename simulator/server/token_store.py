@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
+from itertools import islice
 
 from simulator.core.clock import Clock
 from simulator.core.errors import AuthError
@@ -59,13 +61,30 @@ class MessagingToken:
     expires_at: int
 
 
+#: how many of the oldest tokens one issue looks at for one to forget
+_EVICTION_SCAN = 64
+
+
 class TokenStore:
     """Issued tokens, by value. Expired tokens are kept (bounded) so that they answer
-    403/renewal rather than "unknown"; the oldest are forgotten past ``capacity``."""
+    403/renewal rather than "unknown".
 
-    def __init__(self, clock: Clock, *, capacity: int = 100_000) -> None:
+    Past ``capacity`` tokens of a kind, one is forgotten per token issued: an expired
+    AccessToken before a valid one; a ccmessaging-token that is expired or whose session is
+    not live (``is_live``), never a live session's valid one. So the ccmessaging-tokens kept
+    are at most ``capacity`` plus the valid tokens of live sessions."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        capacity: int = 100_000,
+        is_live: Callable[[str, str], bool] | None = None,
+    ) -> None:
+        """``is_live(channel_id, user_id)``: whether that customer's session is live."""
         self._clock = clock
         self._capacity = capacity
+        self._is_live = is_live
         self._access: dict[str, AccessToken] = {}
         self._messaging: dict[str, MessagingToken] = {}
         #: expired tokens that were renewed: old value -> new value
@@ -82,8 +101,20 @@ class TokenStore:
         now = self._clock.now()
         token = AccessToken(secrets.token_urlsafe(32), app_key, now, now + lifetime * 1000)
         self._access[token.value] = token
-        self._trim(self._access)
+        if len(self._access) > self._capacity:
+            self._evict_access(now)
         return token
+
+    def _evict_access(self, now: int) -> None:
+        """Forget an expired AccessToken among the oldest ``_EVICTION_SCAN``, else the oldest
+        (an integration renews its AccessToken at least hourly; a flood of tokenByAkSk calls
+        takes the expired ones first)."""
+        table = self._access
+        for value, token in islice(table.items(), _EVICTION_SCAN):
+            if now >= token.expires_at:
+                del table[value]
+                return
+        del table[next(iter(table))]
 
     def check_access(self, authorization: str | None, app_key: str | None) -> AccessToken:
         """Check an ``Authorization: Bearer …`` header and the ``x-app-key`` beside it."""
@@ -130,8 +161,25 @@ class TokenStore:
             value, app_key, user_id, user_name, channel_id, locale, now, now + lifetime * 1000
         )
         self._messaging[value] = token
-        self._trim(self._messaging)
+        if len(self._messaging) > self._capacity:
+            self._evict_messaging(now)
         return token
+
+    def _evict_messaging(self, now: int) -> None:
+        """Forget the oldest ccmessaging-token that is expired or not a live session's. A
+        live one met on the way is moved to the newest end, so that it is not looked at again
+        soon; at most ``_EVICTION_SCAN`` are looked at per call (when all of those are live,
+        the store stays over capacity by one more until sessions end)."""
+        table = self._messaging
+        if self._is_live is None:
+            self._trim(table)
+            return
+        for _ in range(min(_EVICTION_SCAN, len(table))):
+            value = next(iter(table))
+            token = table.pop(value)
+            if now >= token.expires_at or not self._is_live(token.channel_id, token.user_id):
+                return
+            table[value] = token  # live and valid: kept, at the newest end
 
     def find_messaging(self, value: str | None) -> MessagingToken:
         """The ccmessaging-token called ``value``, expired or not; 401 when missing or
