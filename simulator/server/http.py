@@ -32,6 +32,7 @@ __all__ = [
     "json_response",
     "outcome_response",
     "parse_json_body",
+    "read_body",
     "read_json",
 ]
 
@@ -258,17 +259,24 @@ async def _read_slow_body(request: web.Request) -> bytes:
         ) from None
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The request's raw body, within ``limits.body_timeout`` when it is still arriving (408
+    otherwise); left under :data:`RAW_BODY` for the journal."""
+    if request.content.is_eof():  # the whole body came with the head: no timer needed
+        raw = await request.read()
+    else:
+        raw = await _read_slow_body(request)
+    request[RAW_BODY] = raw
+    return raw
+
+
 async def read_json(request: web.Request, store: SchemaStore, schema: str) -> Any:
     """The request's JSON body, validated against ``schema``.
 
     Broken JSON (see :func:`parse_json_body`) and schema violations raise
     :class:`ValidationFailed` (answered 400 with every violation); an oversize body raises
     aiohttp's 413 before anything is parsed."""
-    if request.content.is_eof():  # the whole body came with the head: no timer needed
-        raw = await request.read()
-    else:
-        raw = await _read_slow_body(request)
-    request[RAW_BODY] = raw
+    raw = await read_body(request)
     try:
         document = parse_json_body(raw)
     except ValueError as exc:

@@ -32,13 +32,13 @@ from simulator.server.endpoint import Route
 from simulator.server.http import (
     CLOCK,
     ERROR_TEXTS,
-    RAW_BODY,
     STORE,
     USER_ID,
     _request_key,
     encode_json,
     error_body,
     parse_json_body,
+    read_body,
 )
 from simulator.server.live_config import CONFIG
 from simulator.server.routes import row_of
@@ -67,8 +67,7 @@ async def _call_view(request: web.Request, row: Route) -> tuple[CallView, bool]:
     if row.method == "GET":  # the query is the body, as the router reads it
         body = {name: request.query.getone(name) for name in request.query}
     elif request.body_exists:
-        raw = await request.read()
-        request[RAW_BODY] = raw
+        raw = await read_body(request)  # under limits.body_timeout, as the router reads it
         try:
             body = parse_json_body(raw)
         except ValueError:
