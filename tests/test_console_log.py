@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import urllib.error
@@ -131,6 +132,22 @@ def test_a_bad_fault_flag_is_refused_with_its_pointer(capsys: pytest.CaptureFixt
     assert "--fault #1" in err and "/action/status" in err
     assert main(["serve", "--port", "0", "--fault", "{nope"]) == CANNOT_RUN
     assert "--fault #1: not JSON" in capsys.readouterr().err
+
+
+def test_serve_run_in_process_leaves_logging_as_it_found_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # serve sets up the console (a stderr handler at log_level) for its process; run
+    # in-process (as tests do) it must not leave that handler, bound to this test's
+    # captured stderr, behind for every later test's log lines
+    root = logging.getLogger()
+    before = (list(root.handlers), root.level)
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        assert main(["serve", "--port", str(held.getsockname()[1])]) == CANNOT_RUN
+    assert (list(root.handlers), root.level) == before
+    assert "cannot listen on" in capsys.readouterr().err
 
 
 async def test_text_lines_name_the_fired_rule_and_the_reason(

@@ -103,10 +103,13 @@ def _handle(args: argparse.Namespace) -> int:
         overrides["listen.port"] = args.port
     config = load_config(args.config, environ=os.environ, overrides=overrides)
     config = replace(config, faults=config.faults + cli_faults(args.fault))
-    console_log.configure(config.log_level, args.log_format)
-    # a port in use, an unusable scenario or a bad --fault raises SimulatorError: main()
-    # answers 2
-    asyncio.run(serve(config))
+    restore_logging = console_log.configure(config.log_level, args.log_format)
+    try:
+        # a port in use, an unusable scenario or a bad --fault raises SimulatorError: main()
+        # answers 2
+        asyncio.run(serve(config))
+    finally:
+        restore_logging()
     return 0
 
 

@@ -17,7 +17,7 @@ import logging
 import re
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -165,9 +165,10 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, ensure_ascii=False, default=str)
 
 
-def configure(level: str, log_format: LogFormat = "text") -> None:
+def configure(level: str, log_format: LogFormat = "text") -> Callable[[], None]:
     """Set up the process's logging for ``serve``: ``level`` (debug, info, warning,
-    error), lines as text or JSON on stderr (UTC times)."""
+    error), lines as text or JSON on stderr (UTC times). Returns what puts the previous
+    set-up back (``serve`` run in-process, as tests do, leaves logging as it found it)."""
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
         formatter: logging.Formatter = JsonFormatter()
@@ -178,5 +179,12 @@ def configure(level: str, log_format: LogFormat = "text") -> None:
     formatter.converter = time.gmtime
     handler.setFormatter(formatter)
     root = logging.getLogger()
+    before_handlers, before_level = list(root.handlers), root.level
     root.handlers[:] = [handler]
     root.setLevel(getattr(logging, level.upper(), logging.INFO))
+
+    def restore() -> None:
+        root.handlers[:] = before_handlers
+        root.setLevel(before_level)
+
+    return restore
