@@ -75,8 +75,9 @@ async def serve(
 
 def listening_lines(bound: Any, base_url: str, config: Config) -> list[str]:
     """What ``serve`` prints once it listens: a URL that reaches it, the address the socket
-    really bound (a wildcard shown as such, port 0 as the port it got), and each channel's
-    delivery. ``bound`` is the socket address (``runner.addresses[0]``)."""
+    really bound (a wildcard shown as such, port 0 as the port it got), the web console's
+    address, and each channel's delivery. ``bound`` is the socket address
+    (``runner.addresses[0]``)."""
     host, port = bound[0], bound[1]
     shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     if host in ("0.0.0.0", "::"):
@@ -85,6 +86,7 @@ def listening_lines(bound: Any, base_url: str, config: Config) -> list[str]:
     lines = [
         f"aicc-sim: serving the emulated AICC on {base_url} (admin: {base_url}/__admin/health)",
         f"aicc-sim: listening on {shown}",
+        f"aicc-sim: web console: {base_url}/__admin/ui/",
     ]
     for channel in config.channels:
         where = channel.callback_url or "echo"

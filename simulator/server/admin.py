@@ -185,7 +185,7 @@ async def list_scenarios(request: web.Request) -> web.Response:
 @routes.post(f"{ADMIN}/scenarios/{{name}}/runs")
 async def start_run(request: web.Request) -> web.Response:
     """Start a scenario for a user: body ``userId``, optional ``channelId``, ``callbackUrl``,
-    ``vars``; answers 201 with the ``runId``."""
+    ``vars``, ``speed`` (instead of the channel's); answers 201 with the ``runId``."""
     body = await read_json(request, request.app[STORE], "admin-run-request")
     record = request.app[RUNS].start_admin_run(
         request.match_info["name"],
@@ -193,6 +193,7 @@ async def start_run(request: web.Request) -> web.Response:
         channel_id=body.get("channelId"),
         callback_url=body.get("callbackUrl"),
         variables=body.get("vars", {}),
+        speed=body.get("speed"),
     )
     return json_response(
         {"runId": record.run_id, **record.summary()},

@@ -16,7 +16,7 @@ from simulator.core.journal import Journal
 from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.records import AttemptRecord
 from simulator.delivery.worker import Deliverer
-from simulator.server import admin, console_log, echo, routes
+from simulator.server import admin, console, console_log, echo, routes
 from simulator.server.conversation import CONVERSATION, Conversation
 from simulator.server.deliveries import DELIVERIES, DeliveryEntry
 from simulator.server.dispatch import DELIVERER, RUNS, Runs
@@ -151,6 +151,7 @@ def create_app(
     app.add_routes(admin.routes)
     app.add_routes(fault_routes.routes)
     app.add_routes(echo.routes)
+    console.setup(app)
 
     async def shut_down(app: web.Application) -> None:
         runs.conductor.cancel_all()

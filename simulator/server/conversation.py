@@ -181,6 +181,9 @@ class Conversation:
     def _idle_expired(self, channel: ChannelConfig, session: Session) -> None:
         if not session.active:
             return
+        # the channel as configured now: its async switch (which timeout scenario) may have
+        # been changed while the timer was armed (the console's switch)
+        channel = self._live.current.channel(channel.id) or channel
         due = session.last_uplink + (channel.idle_timeout or 0) * 1000
         if due - self._clock.now() >= 1:  # the customer wrote since the timer was set
             key = (session.channel_id, session.user_id)

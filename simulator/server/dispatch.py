@@ -88,13 +88,14 @@ class Runs:
         user_id: str,
         unread: Sequence[str],
         extra: Mapping[str, Any],
+        speed: float | None = None,
     ) -> ScenarioRun:
-        """A run ready to start; raises :class:`ScenarioError` (bad vars) before anything
-        about the session has changed."""
+        """A run ready to start, at ``speed`` (the channel's when None); raises
+        :class:`ScenarioError` (bad vars) before anything about the session has changed."""
         context = RunContext(
             user_id=user_id,
             channel_id=channel.id,
-            speed=channel.speed,
+            speed=channel.speed if speed is None else speed,
             tips=channel.tips,
             vars=dict(extra),
             wall_ms=self._clock.now,
@@ -136,10 +137,12 @@ class Runs:
         channel_id: str | None,
         callback_url: str | None,
         variables: Mapping[str, Any],
+        speed: float | None = None,
     ) -> RunRecord:
         """Admin: start scenario ``name`` for ``user_id`` (a session is made if needed).
 
-        With ``callback_url`` the run's pushes go there, whatever the channel's delivery.
+        With ``callback_url`` the run's pushes go there, whatever the channel's delivery;
+        with ``speed`` it plays that many times as fast instead of at the channel's speed.
         Everything is checked before the user's current run is replaced: a refused request
         changes nothing."""
         scenario = self._library.get(name)
@@ -151,7 +154,7 @@ class Runs:
         session = self._sessions.get(channel.id, user_id)
         live = session is not None and session.active
         unread = session.unread_ids if session is not None and live else ()
-        run = self.prepare(scenario, channel, user_id, unread, variables)
+        run = self.prepare(scenario, channel, user_id, unread, variables, speed)
         if session is None or not live:
             session = self.new_session(channel, user_id, user_id)
         if session.run_id is not None:

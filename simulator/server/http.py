@@ -260,8 +260,8 @@ async def _read_slow_body(request: web.Request) -> bytes:
 
 
 async def read_body(request: web.Request) -> bytes:
-    """The request's raw body, within ``limits.body_timeout`` when it is still arriving (408
-    otherwise); left under :data:`RAW_BODY` for the journal."""
+    """The request's raw body, within ``limits.body_timeout`` (408 after), left under
+    :data:`RAW_BODY` for the journal."""
     if request.content.is_eof():  # the whole body came with the head: no timer needed
         raw = await request.read()
     else:

@@ -12,6 +12,7 @@ from aiohttp.typedefs import Handler
 from simulator.core.errors import AuthError, NotFound, ScenarioError, ValidationFailed, Violation
 from simulator.core.redaction import hide_values, string_leaves
 from simulator.server import console_log
+from simulator.server.console.pages import UI_PATH
 from simulator.server.faults import FAULTS
 from simulator.server.faults import actions as faults_actions
 from simulator.server.faults.actions import FIRED
@@ -112,6 +113,8 @@ def _check_admin_token(request: web.Request) -> None:
     token = request.app[CONFIG].current.admin.token
     if not token or request.path == ADMIN_PREFIX + "/health":
         return
+    if request.path == UI_PATH or request.path.startswith(UI_PATH + "/"):
+        return  # the console's page and files hold no data; the page asks for the token
     given = request.headers.get("X-Admin-Token")
     if given is None:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
