@@ -617,8 +617,36 @@ def test_rule_endpoint_names_are_the_route_tables_row_names() -> None:
     assert names == [
         "tokenByAkSk", "applyToken", "send", "sendAsync", "poll", "queryQueueInfo",
         "uploadFileStream", "downloadFileStream", "queryHistoryChatMessage", "doLeaveMessage",
-        "pushMsg", "files",
+        "pushMsg", "queryPhraseByKeyword", "getsatisfactionsurveymode", "saveSatisfaction",
+        "feedbacksatisfaction", "checkClickToCallSupport", "checkClickToCallSupport",
+        "createClickToCall", "getClickToCallEvents", "getClickToCallEvents", "dropClickToCall",
+        "files",
     ]  # fmt: skip
+    # an operation the vendor documents at two paths (with and without v1/) is one name:
+    # a rule matches it at both
     docs = (Path(__file__).parent.parent / "docs" / "faults.md").read_text(encoding="utf-8")
     [row] = [line for line in docs.splitlines() if line.startswith("| `endpoint` |")]
     assert all(f"`{name}`" in row for name in names)
+
+
+async def test_reasons_and_rules_on_the_newer_endpoints(sim: Sim) -> None:
+    customer = sim.customer("cust-new")
+    await customer.login()
+    # a non-zero answer of a newer capability says why
+    reply = await customer.call("v1/dropClickToCall", {"channel": "WEB"})
+    assert reply.json["resultCode"] == "13"
+    assert reply.headers["X-Aicc-Sim-Reason"] == "dropClickToCall without a live click-to-call"
+    [entry] = await journal(sim, "dropClickToCall")
+    assert entry["reason"] == "dropClickToCall without a live click-to-call"
+    # a rule meets an endpoint whose body is optional when the body is empty, as the
+    # router does (an empty body is {})
+    await add_rule(
+        sim,
+        {"match": {"endpoint": "getsatisfactionsurveymode"}, "action": {"status": 503}},
+    )
+    reply = await sim.request(
+        "POST", f"{CCM}/getsatisfactionsurveymode", data=b" ", headers=customer.headers()
+    )
+    assert reply.status == 503
+    [entry] = await journal(sim, "getsatisfactionsurveymode")
+    assert entry["fault"] is not None and entry["fault"]["did"] == "answered 503"

@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Any, Final
 
 from simulator.config.checks import config_schema, violations
+from simulator.config.features import ClickToCallConfig, PhraseConfig, SatisfactionConfig
 from simulator.config.model import (
     ECHO,
     EMBEDDED_SOURCE,
@@ -164,6 +165,12 @@ def _build_channel(c: Mapping[str, Any], first_app_key: str) -> ChannelConfig:
         given["working_hours"] = _build_hours(c["working_hours"])
     if "queue" in c:
         given["queue"] = QueueInfo(**c["queue"])
+    if "satisfaction" in c:
+        given["satisfaction"] = SatisfactionConfig.from_document(c["satisfaction"])
+    if "phrases" in c:
+        given["phrases"] = PhraseConfig.from_document(c["phrases"])
+    if "click_to_call" in c:
+        given["click_to_call"] = ClickToCallConfig.from_document(c["click_to_call"])
     return ChannelConfig(
         id=c["id"], app_key=app_key, access_key=c.get("access_key", app_key), **given
     )

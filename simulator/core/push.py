@@ -66,6 +66,9 @@ class PlannedPush:
     #: the session state the push leads to, as the scenario step says (``queuing``,
     #: ``agent``, ``robot``, ``ended``); None: inferred from the messages (the fallback)
     state: SessionStateName | None = None
+    #: a click-to-call event (``{"event": "connected", ...}``) instead of messages: it goes
+    #: to getClickToCallEvents, not to the push receiver or the poll queue
+    call_event: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

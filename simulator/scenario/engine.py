@@ -22,6 +22,7 @@ from simulator.core.push import PlannedPush, PushFaults
 from simulator.scenario.checks import parse_duration
 from simulator.scenario.context import Advance, RunContext, Uplink
 from simulator.scenario.model import (
+    CallEventOp,
     Duration,
     EndOp,
     ExpectOp,
@@ -279,6 +280,12 @@ class ScenarioRun(Renderer):
             elif isinstance(op, FaultOp):
                 self._fault(op)
                 self._pc += 1
+            elif isinstance(op, CallEventOp):
+                event = {name: render_value(value, self._lookup) for name, value in op.fields}
+                out.append(
+                    PlannedPush(messages=(), step=op.path, call_event={"event": op.event, **event})
+                )
+                self._pc += 1
 
     def _fault(self, op: FaultOp) -> None:
         rule = dict(op.rule)
@@ -341,6 +348,11 @@ class ScenarioRun(Renderer):
         self._last_control = uplink.control_type
         if uplink.control_type == "CHAT" and uplink.content is not None:
             self._last_message = uplink.content
+        # a branch for the value ("SATISFACTION:5") beats one for the controlType
+        valued = f"{uplink.control_type}:{uplink.content}"
+        for name, target in op.branches:
+            if name == valued:
+                return target
         for name, target in op.branches:
             if name == uplink.control_type:
                 return target

@@ -16,6 +16,7 @@ from simulator.scenario.templating import Template, Value
 
 __all__ = [
     "BUILTIN_VARIABLES",
+    "CallEventOp",
     "Duration",
     "EndOp",
     "ExpectOp",
@@ -169,7 +170,20 @@ class FaultOp:
     rule: Mapping[str, Any]
 
 
-Op = PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp | FaultOp
+@dataclass(frozen=True, slots=True)
+class CallEventOp:
+    """Emit a click-to-call event (``queuing``, ``connected``, ...) with optional content
+    fields; the server queues it for getClickToCallEvents."""
+
+    path: str
+    event: str
+    fields: tuple[tuple[str, Value], ...]
+
+
+Op = (
+    PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp | FaultOp
+    | CallEventOp
+)
 
 
 @dataclass(frozen=True, slots=True)

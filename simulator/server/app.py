@@ -17,6 +17,8 @@ from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.records import AttemptRecord
 from simulator.delivery.worker import Deliverer
 from simulator.server import admin, console, console_log, echo, routes
+from simulator.server.call_events import CallBook
+from simulator.server.click_to_call import CLICK_TO_CALL, ClickToCall
 from simulator.server.conversation import CONVERSATION, Conversation
 from simulator.server.deliveries import DELIVERIES, DeliveryEntry
 from simulator.server.dispatch import DELIVERER, RUNS, Runs
@@ -33,9 +35,11 @@ from simulator.server.library import LIBRARY, ScenarioLibrary
 from simulator.server.live_config import CONFIG, LiveConfig
 from simulator.server.metrics import METRICS, Metrics
 from simulator.server.middlewares import simulator_middleware
+from simulator.server.phrases import PHRASES, Phrases
 from simulator.server.poll import POLL, Poll
 from simulator.server.queue import QUEUE_INFO, QueueInfo
 from simulator.server.reset import RESET, Reset
+from simulator.server.satisfaction import SATISFACTION, Rating, Satisfaction
 from simulator.server.sessions import SESSIONS, SessionStore
 from simulator.server.token_store import TokenStore
 from simulator.server.tokens import TOKENS, Tokens
@@ -70,6 +74,10 @@ def create_app(
         config.journal.capacity,
         path=f"{journal_path}.deliveries.jsonl" if journal_path else None,
     )
+    ratings = Journal[Rating](
+        config.journal.capacity,
+        path=f"{journal_path}.satisfaction.jsonl" if journal_path else None,
+    )
     metrics = Metrics()
 
     def on_attempt(record: AttemptRecord) -> None:
@@ -86,6 +94,7 @@ def create_app(
     tokens = Tokens(live, token_store, sessions)
     poll = Poll(live, store, sessions, deliveries, clock)
     idle = IdleTimers(clock)
+    calls = CallBook(live, clock)
     deliverer = Deliverer(
         None, policy=config.delivery, store=store, on_attempt=on_attempt, clock=clock
     )
@@ -97,6 +106,7 @@ def create_app(
         poll=poll,
         deliverer=deliverer,
         tokens=token_store,
+        calls=calls,
         clock=clock,
         base_url=base,
         on_fault=from_scenario(faults, store),
@@ -105,6 +115,10 @@ def create_app(
         live, sessions=sessions, library=library, runs=runs, idle=idle, poll=poll, clock=clock
     )
     leave_messages = LeaveMessages(clock)
+    satisfaction = Satisfaction(live, journal=ratings, sessions=sessions, runs=runs, clock=clock)
+    click_to_call = ClickToCall(
+        live, book=calls, sessions=sessions, runs=runs, library=library, clock=clock
+    )
     reset = Reset(
         (
             runs.clear,
@@ -115,6 +129,8 @@ def create_app(
             files.store.clear,
             lambda: library.register_media(files.store),
             leave_messages.clear,
+            calls.clear,
+            ratings.clear,
             requests.clear,
             deliveries.clear,
             metrics.clear,
@@ -145,6 +161,9 @@ def create_app(
     app[HISTORY] = History(sessions)
     app[LEAVE_MESSAGES] = leave_messages
     app[INJECT] = Inject(store, sessions, runs, clock)
+    app[SATISFACTION] = satisfaction
+    app[PHRASES] = Phrases(live)
+    app[CLICK_TO_CALL] = click_to_call
     app[RESET] = reset
     app[FAULTS] = faults
     routes.install(app, tokens, store)
@@ -159,6 +178,7 @@ def create_app(
         await deliverer.close()
         requests.close()
         deliveries.close()
+        ratings.close()
 
     app.on_cleanup.append(shut_down)
     return app

@@ -1,7 +1,8 @@
 """Runs and dispatch: scenario runs started for sessions (on CONNECT, on an idle timeout, or
 by the admin API) and the way their pushes leave: to the push delivery worker with the
 channel's auth (the OAuth push bearer is issued here), or to the poll queue of a poll-mode
-channel. A session follows what a push says only once the push was taken."""
+channel; a ``call_event`` step's event goes to the click-to-call book instead. A session
+follows what a push says only once the push was taken."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from simulator.core.netloc import callback_url_problem
 from simulator.core.push import PlannedPush, PushTarget
 from simulator.delivery.worker import Deliverer
 from simulator.scenario import RunContext, Scenario, ScenarioRun, Uplink
+from simulator.server.call_events import CallBook
 from simulator.server.echo import ECHO_PATH
 from simulator.server.idle import IdleTimers
 from simulator.server.library import ScenarioLibrary
@@ -52,6 +54,7 @@ class Runs:
         poll: Poll,
         deliverer: Deliverer,
         tokens: TokenStore,
+        calls: CallBook,
         clock: Clock,
         base_url: str,
         on_fault: FaultSink | None = None,
@@ -64,6 +67,7 @@ class Runs:
         self._poll = poll
         self._deliverer = deliverer
         self._tokens = tokens
+        self._calls = calls
         self._clock = clock
         self.echo_url = f"{base_url.rstrip('/')}{ECHO_PATH}"
         self._push_tokens: dict[str, AccessToken] = {}
@@ -109,6 +113,24 @@ class Runs:
         scenario = self._library.get(name)
         run = self.prepare(scenario, channel, session.user_id, session.unread_ids, {})
         session.run_id = self.conductor.start(run, trigger=trigger).run_id
+
+    def start_side_run(
+        self, name: str, channel: ChannelConfig, user_id: str, *, trigger: str
+    ) -> str:
+        """Start scenario ``name`` beside the customer's chat run (which it does not
+        replace), e.g. a click-to-call's events; returns the run id."""
+        run = self.prepare(self._library.get(name), channel, user_id, (), {})
+        return self.conductor.start(run, trigger=trigger).run_id
+
+    def emit_call_event(
+        self, channel_id: str, user_id: str, spec: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Queue a click-to-call event for getClickToCallEvents; a final event stops the
+        run that made the call. Returns the answer the event becomes."""
+        emitted = self._calls.emit(channel_id, user_id, spec)
+        if emitted.stop_run is not None:
+            self.conductor.cancel(emitted.stop_run)
+        return emitted.answer
 
     def feed(self, session: Session, body: Mapping[str, Any]) -> None:
         """Hand a customer's uplink to the session's run, if it has one."""
@@ -196,6 +218,9 @@ class Runs:
     # --- dispatch -----------------------------------------------------------------------
 
     def _dispatch(self, record: RunRecord, push: PlannedPush) -> None:
+        if push.call_event is not None:  # a call_event step: for getClickToCallEvents
+            self.emit_call_event(record.channel_id, record.user_id, push.call_event)
+            return
         channel = self._live.current.channel(record.channel_id)
         if channel is None:
             return

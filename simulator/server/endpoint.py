@@ -57,6 +57,8 @@ class Route:
     tag: str
     #: in the OpenAPI document (the ``fileUrl`` link is a browser link, not an API call)
     openapi: bool = True
+    #: an empty body is ``{}`` (an endpoint whose body the vendor added later)
+    optional_body: bool = False
 
     @property
     def name(self) -> str:

@@ -159,9 +159,11 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
         response, refused = _to_response(request, exc), exc
     except Exception as exc:  # the last line of defence
         response, refused = _to_response(request, exc), exc
+    # taken (and so cleared) on every call: a keep-alive connection's next request runs in
+    # the same task, and must not inherit a reason an admin action noted
+    reason = take_reason()
     if admin and response.status != INTERNAL:
         return response  # admin calls are not journaled, except an internal fault
-    reason = take_reason()
     if reason is not None and not response.prepared:
         response.headers[REASON_HEADER] = reason_header(reason)
     fired = request.get(FIRED) if faulted else None

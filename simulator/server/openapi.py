@@ -7,6 +7,7 @@ Schema 2020-12), so the document cannot drift from what the server enforces.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from simulator import __version__
@@ -54,6 +55,15 @@ _ADMIN: list[tuple[str, str, str, str | None, str]] = [
     ("get", "/__admin/faults", "Fault rules in force, with their counters", None, "200"),
     ("delete", "/__admin/faults", "Remove every fault rule", None, "200"),
     ("delete", "/__admin/faults/{id}", "Remove one fault rule", None, "200"),
+    ("get", "/__admin/satisfaction", "Ratings (saveSatisfaction, robot feedback)", None, "200"),
+    ("get", "/__admin/calls", "Click-to-calls", None, "200"),
+    (
+        "post",
+        "/__admin/calls/{userId}/events",
+        "Inject a click-to-call event",
+        "admin-call-event-request",
+        "202",
+    ),
 ]
 
 #: The simulator's own response header (not the vendor's): why it chose a non-zero resultCode.
@@ -84,6 +94,18 @@ def _path_params(path: str) -> list[dict[str, Any]]:
     return [
         {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
     ]
+
+
+def _query_params(schema: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The query parameters of a GET, from its request schema (every value a string)."""
+    required = set(schema.get("required", ()))
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        value: dict[str, Any] = {"type": "string"}
+        if "const" in prop:
+            value["enum"] = [prop["const"]]
+        params.append({"name": name, "in": "query", "required": name in required, "schema": value})
+    return params
 
 
 def _component(node: Any, name: str) -> Any:
@@ -143,27 +165,8 @@ def openapi_document(store: SchemaStore) -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": _ref(req)}},
             }
-        if method == "get" and path.endswith("/poll"):
-            operation["parameters"] = [
-                {
-                    "name": "receiverId",
-                    "in": "query",
-                    "required": True,
-                    "schema": {"type": "string"},
-                },
-                {
-                    "name": "channel",
-                    "in": "query",
-                    "required": True,
-                    "schema": {"type": "string", "enum": ["WEB"]},
-                },
-                {
-                    "name": "isNeedRead",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string"},
-                },
-            ]
+        if method == "get" and route.request_schema is not None:
+            operation["parameters"] = _query_params(store.schema(route.request_schema))
         paths.setdefault(path, {})[method] = operation
     for method, path, summary, req, status in _ADMIN:
         operation = {

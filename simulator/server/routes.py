@@ -12,15 +12,18 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from simulator.core.validation import SchemaStore
+from simulator.server.click_to_call import call_events, check_support, create_call, drop_call
 from simulator.server.conversation import send, send_async
 from simulator.server.endpoint import Auth, Call, Route
 from simulator.server.files import FILES_PATH, download_file_stream, file_url, upload_file_stream
 from simulator.server.history import query_history
-from simulator.server.http import USER_ID, read_json
+from simulator.server.http import USER_ID, read_json, read_optional_json
 from simulator.server.leave_message import do_leave_message
+from simulator.server.phrases import query_phrase
 from simulator.server.poll import poll
 from simulator.server.push_sink import push_msg
 from simulator.server.queue import query_queue_info
+from simulator.server.satisfaction import robot_feedback, save_satisfaction, survey_mode
 from simulator.server.tokens import TOKEN_HEADER, Tokens, apply_token, token_by_ak_sk
 
 __all__ = ["CCM", "EMULATED", "install", "markdown_table", "row_of"]
@@ -54,6 +57,36 @@ EMULATED: tuple[Route, ...] = (
           "leave-message-response", do_leave_message, "Leave a message", "messaging"),
     Route("POST", f"{CCM}/pushMsg", Auth.ACCESS, "push-request", "push-response", push_msg,
           "Contract sink for push bodies", "push"),
+    Route("POST", f"{CCM}/queryPhraseByKeyword", Auth.SESSION, "phrase-request",
+          "phrase-response", query_phrase, "FAQ suggestions for a keyword", "messaging"),
+    Route("POST", f"{CCM}/getsatisfactionsurveymode", Auth.SESSION, "survey-mode-request",
+          "survey-mode-response", survey_mode,
+          "Satisfaction survey configuration (optional body `language`)", "satisfaction",
+          optional_body=True),
+    Route("POST", f"{CCM}/saveSatisfaction", Auth.SESSION, "save-satisfaction-request",
+          "save-satisfaction-response", save_satisfaction,
+          "Rate an agent chat (CSAT/NPS/FCR; flat or `satisfication`-wrapped)", "satisfaction"),
+    Route("POST", f"{CCM}/v1/robot/feedbacksatisfaction", Auth.SESSION,
+          "robot-feedback-request", "robot-feedback-response", robot_feedback,
+          "Rate a robot chat", "satisfaction"),
+    Route("GET", f"{CCM}/v1/checkClickToCallSupport", Auth.SESSION,
+          "click-to-call-support-request", "click-to-call-support-response", check_support,
+          "Does the tenant support click-to-call (query `channel=WEB`)", "click-to-call"),
+    Route("GET", f"{CCM}/checkClickToCallSupport", Auth.SESSION,
+          "click-to-call-support-request", "click-to-call-support-response", check_support,
+          "checkClickToCallSupport at the devg examples' path (no `v1`)", "click-to-call"),
+    Route("POST", f"{CCM}/v1/createClickToCall", Auth.SESSION, "create-click-to-call-request",
+          "create-click-to-call-response", create_call, "Start a click-to-call",
+          "click-to-call"),
+    Route("GET", f"{CCM}/v1/getClickToCallEvents", Auth.SESSION,
+          "click-to-call-events-request", "click-to-call-events-response", call_events,
+          "Long-poll the call's events (query `channel=WEB`)", "click-to-call"),
+    Route("GET", f"{CCM}/getClickToCallEvents", Auth.SESSION,
+          "click-to-call-events-request", "click-to-call-events-response", call_events,
+          "getClickToCallEvents at the devg examples' path (no `v1`)", "click-to-call"),
+    Route("POST", f"{CCM}/v1/dropClickToCall", Auth.SESSION, "drop-click-to-call-request",
+          "drop-click-to-call-response", drop_call, "Hang up the click-to-call",
+          "click-to-call"),
     Route("GET", f"{FILES_PATH}/{{fileId}}", Auth.NONE, None, None, file_url,
           "The bytes behind downloadFileStream's `fileUrl`", "files", openapi=False),
 )  # fmt: skip
@@ -79,6 +112,7 @@ def _bind(route: Route, tokens: Tokens, store: SchemaStore) -> Handler:
     handler = route.handler
     schema = route.request_schema
     from_query = route.method == "GET"
+    read_body = read_optional_json if route.optional_body else read_json
 
     async def read(request: web.Request) -> object:
         if schema is None:
@@ -87,7 +121,7 @@ def _bind(route: Route, tokens: Tokens, store: SchemaStore) -> Handler:
             query = {name: request.query.getone(name) for name in request.query}
             store.check(schema, query)
             return query
-        return await read_json(request, store, schema)
+        return await read_body(request, store, schema)
 
     if route.auth is Auth.NONE:
 
@@ -136,6 +170,8 @@ def markdown_table(routes: tuple[Route, ...] = EMULATED) -> str:
             schemas = "—"
         else:
             where = " (query)" if route.method == "GET" else ""
+            if route.optional_body:
+                where = " (optional body)"
             schemas = f"`{route.request_schema}`{where} → `{route.response_schema}`"
         lines.append(
             f"| {route.method} | `{route.path}` | {route.auth.value} | {schemas} | "

@@ -52,6 +52,7 @@ class Session:
         "last_uplink",
         "poll_queue",
         "queued_since",
+        "robot_start",
         "run_id",
         "state",
         "unread_ids",
@@ -72,6 +73,8 @@ class Session:
         self.user_id = user_id
         self.user_name = user_name
         self.state = SessionState.ROBOT if robot else SessionState.QUEUING
+        #: the chat started with a robot (a robot channel)
+        self.robot_start = robot
         self.created_ms = now_ms
         #: clock time (epoch ms) of the customer's last uplink (kept for the idle timer)
         self.last_uplink = 0
@@ -87,6 +90,36 @@ class Session:
     def active(self) -> bool:
         """False once the session has ended."""
         return self.state is not SessionState.ENDED
+
+    @property
+    def reached_agent(self) -> bool:
+        """The chat reached a human agent at some point (the state says so now, or an
+        AGENT message or the vendor's "connected" text was pushed): it can be rated with
+        saveSatisfaction, and a click-to-call may start from it."""
+        if self.state is SessionState.AGENT:
+            return True
+        return any(
+            not from_customer
+            and (
+                message.get("sourceType") == "AGENT"
+                or (
+                    message.get("sourceType") == "SYSTEM"
+                    and message.get("content") in _CONNECTED_TEXTS
+                )
+            )
+            for _, message, from_customer, _ in self.history
+        )
+
+    @property
+    def met_robot(self) -> bool:
+        """A robot took part (a robot channel, the robot state, or a ROBOT message was
+        pushed): it can be rated with v1/robot/feedbacksatisfaction."""
+        if self.robot_start or self.state is SessionState.ROBOT:
+            return True
+        return any(
+            not from_customer and message.get("sourceType") == "ROBOT"
+            for _, message, from_customer, _ in self.history
+        )
 
     def end(self, reason: str) -> None:
         """Mark the session ended (idempotent: the first reason stays)."""

@@ -244,6 +244,28 @@ class AdminClient:
         result: list[dict[str, Any]] = self._call("GET", "/runs")["runs"]
         return result
 
+    def satisfaction(
+        self,
+        *,
+        user_id: str | None = None,
+        kind: str | None = None,
+        accepted: bool | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every rating, oldest first (``GET /__admin/satisfaction``): saveSatisfaction
+        (``kind`` ``agent``) and v1/robot/feedbacksatisfaction (``robot``), with its
+        ``resultCode`` and ``accepted``."""
+        flag = None if accepted is None else str(accepted).lower()
+        query = query_of(userId=user_id, kind=kind, accepted=flag, since=since, limit=limit)
+        result: list[dict[str, Any]] = self._call("GET", "/satisfaction", query=query)["ratings"]
+        return result
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every click-to-call, live or ended (``GET /__admin/calls``)."""
+        result: list[dict[str, Any]] = self._call("GET", "/calls")["calls"]
+        return result
+
     def running_config(self) -> dict[str, Any]:
         """The running configuration, secrets masked (``GET /__admin/config``)."""
         result: dict[str, Any] = self._call("GET", "/config")
@@ -286,6 +308,32 @@ class AdminClient:
             body["invalid"] = True
         result: dict[str, Any] = self._call("POST", f"/sessions/{_segment(user_id)}/messages", body)
         return result
+
+    def call_event(
+        self,
+        user_id: str,
+        event: str,
+        *,
+        channel_id: str | None = None,
+        result_desc: str | None = None,
+        event_id: int | str | None = None,
+        **content: Any,
+    ) -> dict[str, Any]:
+        """Queue a click-to-call event for ``user_id`` now (``queuing``, ``connected``,
+        ``queue-timeout``, ``released``, ``failed``), as the CTI would send it; ``content``
+        overrides content fields (``causeId``, ``gwAddresses``, ...). Returns the answer
+        the customer's next getClickToCallEvents will get."""
+        body: dict[str, Any] = {"event": event, **content}
+        if channel_id is not None:
+            body["channelId"] = channel_id
+        if result_desc is not None:
+            body["resultDesc"] = result_desc
+        if event_id is not None:
+            body["eventId"] = event_id
+        answer: dict[str, Any] = self._call("POST", f"/calls/{_segment(user_id)}/events", body)[
+            "answer"
+        ]
+        return answer
 
     def reset(self) -> None:
         """Forget sessions, runs, tokens, files, journals and counters."""
