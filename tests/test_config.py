@@ -1108,3 +1108,27 @@ def test_working_hours_rejects_unknown_zone() -> None:
     with pytest.raises(ValueError, match="unknown time zone"):
         WorkingHours("Nowhere/Land")
     assert WorkingHours("Europe/Paris").is_open(datetime.now(UTC))
+
+
+def test_contract_and_history_blocks_default_and_override() -> None:
+    config = load_config(None, environ={})
+    assert config.contract.strict is False
+    assert config.contract.wrong_credentials_status == 403
+    assert config.history.max_per_user == 200
+    changed = load_config(
+        None,
+        environ={
+            "AICC_SIM_CONTRACT__STRICT": "true",
+            "AICC_SIM_CONTRACT__WRONG_CREDENTIALS_STATUS": "401",
+            "AICC_SIM_CONTRACT__TENANT_ID": "000123",  # a string setting stays a string
+            "AICC_SIM_HISTORY__MAX_PER_USER": "5",
+        },
+    )
+    assert changed.contract.strict is True
+    assert changed.contract.wrong_credentials_status == 401
+    assert changed.contract.tenant_id == "000123"
+    assert changed.history.max_per_user == 5
+    with pytest.raises(ConfigError) as refused:
+        load_config(None, environ={"AICC_SIM_CONTRACT__WRONG_CREDENTIALS_STATUS": "402"})
+    assert "AICC_SIM_CONTRACT__WRONG_CREDENTIALS_STATUS" in str(refused.value)
+    assert "/contract/wrong_credentials_status" in str(refused.value)

@@ -76,7 +76,7 @@ async def test_status_and_templated_body_answer_instead_of_the_simulator(sim: Si
     # the rule answered: the simulator's session never saw the CHAT
     session = sim.sessions.get(CHANNEL, "cust-1")
     assert session is not None
-    assert all(message.get("content") != "hi" for _, message, _, _ in session.history)
+    assert all(message.get("content") != "hi" for _, message, *_ in session.history.entries)
     [entry] = [e for e in await journal(sim, "send") if e["body"]["controlType"] == "CHAT"]
     assert entry["fault"] == {"rule": "chat-13", "did": "answered 200"}
     assert entry["status"] == 200
@@ -526,9 +526,23 @@ async def test_every_chosen_non_zero_result_code_says_why(sim: Sim) -> None:
     reply = await customer.send("TRANS2AGENT")
     assert reply.json["resultCode"] == "13"
     assert reply.headers["X-Aicc-Sim-Reason"].startswith("TRANS2AGENT while the session is")
+    # another customer than the token's: refused in the body with the vendor's code
+    # (contract.strict off), and it says why
     reply = await customer.call(
         "queryQueueInfo",
         {"userId": "nobody", "channelConfigId": CHANNEL, "channel": "WEB"},
+    )
+    assert reply.json["resultCode"] == "3"
+    assert reply.headers["X-Aicc-Sim-Reason"].startswith(
+        "request does not match queue-info-request (/userId: "
+    )
+    [entry] = await journal(sim, "queryQueueInfo")
+    assert entry["violations"] == 1  # still a contract violation for the contract check
+    idle = sim.customer("cust-22")
+    await idle.login()
+    reply = await idle.call(
+        "queryQueueInfo",
+        {"userId": "cust-22", "channelConfigId": CHANNEL, "channel": "WEB"},
     )
     assert reply.json["resultCode"] == "160004"
     assert reply.headers["X-Aicc-Sim-Reason"] == "no live session for this user on this channel"

@@ -26,8 +26,10 @@ __all__ = [
     "AdminConfig",
     "ChannelConfig",
     "Config",
+    "ContractConfig",
     "Credential",
     "Delivery",
+    "HistoryConfig",
     "JournalConfig",
     "LimitsConfig",
     "ListenConfig",
@@ -287,6 +289,32 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ContractConfig:
+    """Where the vendor's pages and live tenants disagree: how the simulator answers.
+
+    ``strict`` keeps the simulator's strict HTTP 400 (with every violation) for a request
+    that breaks its schema on the endpoints where the vendor documents a code in the body
+    (downloadFileStream, uploadFileStream, queryQueueInfo, doLeaveMessage); off, those
+    answer 200 with the vendor's code and the simulator's ``violations`` beside it.
+    ``wrong_credentials_status`` is the status of a wrong app_key/app_secret on
+    tokenByAkSk (403 as a live gateway answered, 401 as the simulator did before).
+    ``tenant_id`` and ``map_service`` are claims of the ccmessaging-token."""
+
+    strict: bool = False
+    wrong_credentials_status: int = 403
+    tenant_id: str = "202105280000000000"
+    map_service: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryConfig:
+    """queryHistoryChatMessage: the records kept per customer (channel and userId), across
+    their sessions; past ``max_per_user`` the oldest are dropped and counted."""
+
+    max_per_user: int = 200
+
+
+@dataclass(frozen=True, slots=True)
 class JournalConfig:
     """The in-memory journal's cap and its optional JSON Lines file."""
 
@@ -319,6 +347,8 @@ class Config:
     delivery: RetryPolicy = field(default_factory=RetryPolicy)
     journal: JournalConfig = field(default_factory=JournalConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
+    contract: ContractConfig = field(default_factory=ContractConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     callback_allowlist: tuple[str, ...] | None = None
     scenario_dirs: tuple[str, ...] = ()
     log_level: str = "info"
@@ -370,6 +400,8 @@ class Config:
             "delivery": _fields(self.delivery),
             "journal": _fields(self.journal),
             "admin": _fields(self.admin),
+            "contract": _fields(self.contract),
+            "history": _fields(self.history),
             "callback_allowlist": None
             if self.callback_allowlist is None
             else list(self.callback_allowlist),

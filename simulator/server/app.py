@@ -87,7 +87,7 @@ def create_app(
 
     faults = fault_store(config.faults, store, clock)
     library = ScenarioLibrary(config)
-    sessions = SessionStore()
+    sessions = SessionStore(history_limit=lambda: live.current.history.max_per_user)
     token_store = TokenStore(clock, is_live=sessions.is_live)
     files = Files(live, FileStore(), base_url=base)
     library.register_media(files.store)

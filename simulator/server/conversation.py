@@ -12,7 +12,7 @@ from aiohttp import web
 
 from simulator.config import ChannelConfig
 from simulator.core.clock import Clock
-from simulator.core.errors import ValidationFailed, Violation
+from simulator.core.errors import IdentityMismatch, Violation
 from simulator.server.dispatch import Runs
 from simulator.server.endpoint import Call
 from simulator.server.http import Outcome, outcome_response
@@ -103,6 +103,13 @@ class Conversation:
                     TRANSFER_ALREADY,
                     f"TRANS2AGENT while the session is already {session.state.value}",
                 )
+            if session.transfer_asked:
+                # the first is being handled (the scenario has not moved the session yet):
+                # a second one is a transfer already under way, answered as the vendor does
+                return Outcome(
+                    "13", TRANSFER_ALREADY, "a second TRANS2AGENT while the first is handled"
+                )
+            session.transfer_asked = True
             self._runs.feed(session, body)
             return Outcome("0", "success")
         if control == "CHAT":
@@ -207,7 +214,7 @@ def _check_identity(token: MessagingToken, body: Mapping[str, Any]) -> None:
 
 def _identity_error(pointer: str, given: Any, claim: str, expected: str) -> NoReturn:
     reason = f"{given!r} is not the {claim} of the ccmessaging-token ({expected!r})"
-    raise ValidationFailed("send-request", [Violation(pointer, reason)])
+    raise IdentityMismatch("send-request", [Violation(pointer, reason)])
 
 
 def _without_session(control: str, *, robot: bool) -> Outcome:

@@ -78,9 +78,15 @@ class Runs:
     # --- sessions and runs --------------------------------------------------------------
 
     def new_session(self, channel: ChannelConfig, user_id: str, user_name: str) -> Session:
-        """A new live session for ``user_id`` (replacing an ended one)."""
+        """A new live session for ``user_id`` (replacing an ended one; the customer's
+        history carries over)."""
         session = Session(
-            channel.id, user_id, user_name, robot=channel.robot, now_ms=self._clock.now()
+            channel.id,
+            user_id,
+            user_name,
+            robot=channel.robot,
+            now_ms=self._clock.now(),
+            history=self._sessions.history_for(channel.id, user_id),  # the customer's
         )
         self._sessions.put(session)
         return session

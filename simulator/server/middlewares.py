@@ -19,6 +19,7 @@ from simulator.server.faults.actions import FIRED
 from simulator.server.http import (
     CLOCK,
     RAW_BODY,
+    REFUSED,
     USER_ID,
     error_body,
     error_response,
@@ -162,6 +163,8 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
     # taken (and so cleared) on every call: a keep-alive connection's next request runs in
     # the same task, and must not inherit a reason an admin action noted
     reason = take_reason()
+    if refused is None:
+        refused = request.get(REFUSED)  # answered in the body with a vendor code
     if admin and response.status != INTERNAL:
         return response  # admin calls are not journaled, except an internal fault
     if reason is not None and not response.prepared:

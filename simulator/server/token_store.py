@@ -59,6 +59,8 @@ class MessagingToken:
     locale: str
     created_at: int
     expires_at: int
+    tenant_id: str = ""
+    map_service: str = ""
 
 
 #: how many of the oldest tokens one issue looks at for one to forget
@@ -143,22 +145,46 @@ class TokenStore:
         channel_id: str,
         locale: str,
         lifetime: int,
+        tenant_id: str = "",
+        map_service: str = "",
     ) -> MessagingToken:
-        """A new ccmessaging-token, shaped like the vendor's examples (base64 of a small
-        JSON document, its ``=`` URL-encoded as ``%3D``)."""
+        """A new ccmessaging-token in a live tenant's shape (aicc-web-channel-more.md,
+        evidence from live tenants): Base64 of a JSON object with ``createTime`` (epoch ms),
+        ``tenantId``, ``randomNumber`` (48 hex digits), ``mapService``, ``userName``,
+        ``locale``, ``userId``, ``channelId``, in that order (the vendor's example token
+        begins ``{"createTime"`` and ends ``"channelId":"…"}``), its ``=`` URL-encoded as
+        ``%3D`` as in the example (reference §2.2).
+
+        Decodable, not forgeable: a token is checked by looking its whole value up among
+        the issued ones, and 24 random bytes make each value unguessable, so a token with
+        edited claims is an unknown token (401)."""
         now = self._clock.now()
         claims = json.dumps(
             {
                 "createTime": now,
+                "tenantId": tenant_id,
+                "randomNumber": secrets.token_hex(24),
+                "mapService": map_service,
+                "userName": user_name,
+                "locale": locale,
                 "userId": user_id,
                 "channelId": channel_id,
-                "nonce": secrets.token_hex(8),
             },
+            ensure_ascii=False,
             separators=(",", ":"),
         )
         value = base64.b64encode(claims.encode()).decode().replace("=", "%3D")
         token = MessagingToken(
-            value, app_key, user_id, user_name, channel_id, locale, now, now + lifetime * 1000
+            value,
+            app_key,
+            user_id,
+            user_name,
+            channel_id,
+            locale,
+            now,
+            now + lifetime * 1000,
+            tenant_id,
+            map_service,
         )
         self._messaging[value] = token
         if len(self._messaging) > self._capacity:
@@ -211,6 +237,8 @@ class TokenStore:
             channel_id=token.channel_id,
             locale=token.locale,
             lifetime=lifetime,
+            tenant_id=token.tenant_id,
+            map_service=token.map_service,
         )
         self._messaging.pop(token.value, None)
         self._renewed[token.value] = renewed.value
