@@ -25,7 +25,7 @@ from simulator.config import (
 from simulator.config.sources import read_config_yaml
 from simulator.core.errors import ConfigError
 from simulator.core.push import RetryPolicy
-from simulator.core.validation import SchemaStore
+from simulator.core.validation import SchemaStore, default_store
 
 PUSH_KEY = "A" * 20 + "b" * 20 + "123"  # 43 of [A-Za-z0-9]
 SECRET = "s3cr3t-app-secret-value"
@@ -156,7 +156,9 @@ def test_schema_default_annotations_match_the_code() -> None:
 
 def test_embedded_default_is_valid_for_both_engines() -> None:
     document = yaml.safe_load(embedded_default_text())
-    store = SchemaStore({"config": config_schema()})
+    # with the schema its faults: items refer to
+    fault_rule = default_store().schema("fault-rule")
+    store = SchemaStore({"config": config_schema(), "fault-rule": fault_rule})
     assert store.is_valid("config", document)
     assert store.violations("config", document) == []
     assert not store.is_valid("config", {**document, "extra": 1})

@@ -112,7 +112,10 @@ def test_a_kept_alive_connection_gets_the_deadline_for_each_head(sim: InProcessS
         assert _closed_by_server(conn)
 
 
-def test_a_slow_body_is_408_in_the_json_shape(sim: InProcessSimulator) -> None:
+@pytest.mark.parametrize("with_rule", [False, True], ids=["no-rule", "with-a-fault-rule"])
+def test_a_slow_body_is_408_in_the_json_shape(sim: InProcessSimulator, with_rule: bool) -> None:
+    if with_rule:  # the fault path reads the body too: under the same deadline
+        sim.add_fault(endpoint="tokenByAkSk", delay_ms=1)
     with socket.create_connection(_address(sim)) as conn:
         conn.sendall(
             b"POST /apigovernance/api/oauth/tokenByAkSk HTTP/1.1\r\nHost: x\r\n"

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import signal
+from dataclasses import replace
 from typing import Any
 
 from simulator.config import Config, load_config
+from simulator.core.errors import SimulatorError, ValidationFailed
+from simulator.core.faults import parse_rule
+from simulator.core.validation import default_store
+from simulator.server import console_log
 
-__all__ = ["listening_lines", "register", "serve"]
+__all__ = ["cli_faults", "listening_lines", "register", "serve"]
 
 log = logging.getLogger("simulator")
 
@@ -27,6 +33,21 @@ def register(sub: Any) -> None:
     parser.add_argument("--config", metavar="FILE", help="YAML configuration file")
     parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to bind (default 8080; 0 = any free port)")
+    parser.add_argument(
+        "--fault",
+        metavar="JSON",
+        action="append",
+        default=[],
+        help="an inbound fault rule in force from start-up, as POST /__admin/faults takes it "
+        "(repeatable; added after the config file's faults:), e.g. "
+        '\'{"match": {"endpoint": "send"}, "action": {"status": 503}, "times": 2}\'',
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="console lines as text (default) or one JSON object per line",
+    )
     parser.set_defaults(handler=_handle)
 
 
@@ -83,10 +104,31 @@ def _handle(args: argparse.Namespace) -> int:
     if args.port is not None:
         overrides["listen.port"] = args.port
     config = load_config(args.config, environ=os.environ, overrides=overrides)
-    logging.basicConfig(
-        level=getattr(logging, config.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # a port in use or an unusable scenario raises SimulatorError: main() answers 2
-    asyncio.run(serve(config))
+    config = replace(config, faults=config.faults + cli_faults(args.fault))
+    restore_logging = console_log.configure(config.log_level, args.log_format)
+    try:
+        # a port in use, an unusable scenario or a bad --fault raises SimulatorError: main()
+        # answers 2
+        asyncio.run(serve(config))
+    finally:
+        restore_logging()
     return 0
+
+
+def cli_faults(given: list[str]) -> tuple[dict[str, Any], ...]:
+    """The ``--fault`` rules, each checked as ``POST /__admin/faults`` checks it; a bad one
+    is a :class:`SimulatorError` naming the flag, its position and the pointer of the
+    mistake."""
+    rules: list[dict[str, Any]] = []
+    for number, text in enumerate(given, 1):
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            raise SimulatorError(f"--fault #{number}: not JSON: {exc}") from None
+        try:
+            parse_rule(document, default_store())
+        except ValidationFailed as exc:
+            problems = "; ".join(str(v) for v in exc.violations)
+            raise SimulatorError(f"--fault #{number}: {problems}") from None
+        rules.append(document)
+    return tuple(rules)

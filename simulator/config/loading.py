@@ -114,6 +114,7 @@ def _build(doc: Mapping[str, Any], source: str) -> Config:
         callback_allowlist=None if allowlist is None else tuple(allowlist),
         scenario_dirs=tuple(doc.get("scenario_dirs", ())),
         log_level=doc.get("log_level", "info").lower(),
+        faults=tuple(doc.get("faults", ())),
         source=source,
     )
 

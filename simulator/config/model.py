@@ -352,6 +352,8 @@ class Config:
     callback_allowlist: tuple[str, ...] | None = None
     scenario_dirs: tuple[str, ...] = ()
     log_level: str = "info"
+    #: inbound fault rules in force from start-up (``fault-rule`` documents)
+    faults: tuple[Mapping[str, Any], ...] = ()
     source: str = field(default=EMBEDDED_SOURCE, compare=False)
     """Where it came from: the file path or :data:`EMBEDDED_SOURCE`."""
     # Looked up on every send and push: dicts built once (the first of a repeated id wins,
@@ -405,6 +407,7 @@ class Config:
             else list(self.callback_allowlist),
             "scenario_dirs": list(self.scenario_dirs),
             "log_level": self.log_level,
+            "faults": [dict(f) for f in self.faults],
         }
 
     def redacted(self) -> dict[str, Any]:

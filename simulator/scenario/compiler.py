@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from simulator.core.faults.model import semantic_violations
 from simulator.core.push import AuthFault
 from simulator.scenario.checks import (
     STEP_KINDS,
@@ -20,6 +21,7 @@ from simulator.scenario.checks import (
     check_kinds,
     check_schema,
     parse_duration,
+    parts_of,
     readable,
 )
 from simulator.scenario.messages import FIELD_ORDER, MEDIA_TYPES_WITH_FILES, MessageCompiler
@@ -28,6 +30,7 @@ from simulator.scenario.model import (
     CallEventOp,
     EndOp,
     ExpectOp,
+    FaultOp,
     FaultSpec,
     JumpOp,
     LoopInitOp,
@@ -221,6 +224,12 @@ class _Compiler(MessageCompiler):
 
     def step_end(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
         self.program.append(EndOp(readable(here)))
+
+    def step_fault(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
+        rule = step["fault"]
+        for violation in semantic_violations(rule):
+            self.fail([*here, "fault", *parts_of(violation.pointer)], violation.message)
+        self.program.append(FaultOp(readable(here), rule))
 
     def step_call_event(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
         raw = step["call_event"]

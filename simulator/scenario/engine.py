@@ -26,6 +26,7 @@ from simulator.scenario.model import (
     Duration,
     EndOp,
     ExpectOp,
+    FaultOp,
     JumpOp,
     LoopInitOp,
     LoopNextOp,
@@ -65,6 +66,7 @@ class ScenarioRun(Renderer):
     __slots__ = (
         "_deadline",
         "_error",
+        "_faults",
         "_held",
         "_ids",
         "_last_control",
@@ -107,6 +109,7 @@ class ScenarioRun(Renderer):
         self._held: PlannedPush | None = None
         self._rng: random.Random | None = None
         self._error: str | None = None
+        self._faults: list[dict[str, Any]] | None = None
 
     # -- public API ------------------------------------------------------------------------
 
@@ -274,12 +277,30 @@ class ScenarioRun(Renderer):
                 self._pc = op.target
             elif isinstance(op, EndOp):
                 self._finish("completed", out)
+            elif isinstance(op, FaultOp):
+                self._fault(op)
+                self._pc += 1
             elif isinstance(op, CallEventOp):
                 event = {name: render_value(value, self._lookup) for name, value in op.fields}
                 out.append(
                     PlannedPush(messages=(), step=op.path, call_event={"event": op.event, **event})
                 )
                 self._pc += 1
+
+    def _fault(self, op: FaultOp) -> None:
+        rule = dict(op.rule)
+        match = dict(rule.get("match", {}))
+        match.setdefault("userId", self.context.user_id)
+        rule["match"] = match
+        if self._faults is None:
+            self._faults = []
+        self._faults.append(rule)
+
+    def take_faults(self) -> list[dict[str, Any]]:
+        """The fault rules the run's ``fault:`` steps have put in force since the last call
+        (for the server to apply; each matches the run's customer unless it says otherwise)."""
+        taken, self._faults = self._faults or [], None
+        return taken
 
     def _expect(self, op: ExpectOp, now: float, out: list[PlannedPush]) -> None:
         uplink = self._take_pending(op.controls)

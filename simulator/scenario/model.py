@@ -20,6 +20,7 @@ __all__ = [
     "Duration",
     "EndOp",
     "ExpectOp",
+    "FaultOp",
     "FaultSpec",
     "JumpOp",
     "LoopInitOp",
@@ -161,6 +162,15 @@ class EndOp:
 
 
 @dataclass(frozen=True, slots=True)
+class FaultOp:
+    """Put an inbound fault rule in force (``fault:``); the run's customer is its default
+    ``match.userId``. The server applies it (:meth:`ScenarioRun.take_faults`)."""
+
+    path: str
+    rule: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class CallEventOp:
     """Emit a click-to-call event (``queuing``, ``connected``, ...) with optional content
     fields; the server queues it for getClickToCallEvents."""
@@ -170,7 +180,10 @@ class CallEventOp:
     fields: tuple[tuple[str, Value], ...]
 
 
-Op = PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp | CallEventOp
+Op = (
+    PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp | FaultOp
+    | CallEventOp
+)
 
 
 @dataclass(frozen=True, slots=True)

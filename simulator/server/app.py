@@ -16,12 +16,14 @@ from simulator.core.journal import Journal
 from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.records import AttemptRecord
 from simulator.delivery.worker import Deliverer
-from simulator.server import admin, console, echo, routes
+from simulator.server import admin, console, console_log, echo, routes
 from simulator.server.call_events import CallBook
 from simulator.server.click_to_call import CLICK_TO_CALL, ClickToCall
 from simulator.server.conversation import CONVERSATION, Conversation
 from simulator.server.deliveries import DELIVERIES, DeliveryEntry
 from simulator.server.dispatch import DELIVERER, RUNS, Runs
+from simulator.server.faults import FAULTS, fault_store, from_scenario
+from simulator.server.faults import routes as fault_routes
 from simulator.server.files import FILES, Files, FileStore
 from simulator.server.history import HISTORY, History
 from simulator.server.http import BODY_TIMEOUT, CLOCK, STORE
@@ -81,7 +83,9 @@ def create_app(
     def on_attempt(record: AttemptRecord) -> None:
         deliveries.append(record)
         metrics.delivery(record.verdict)
+        console_log.attempt(record, config.delivery.attempts)
 
+    faults = fault_store(config.faults, store, clock)
     library = ScenarioLibrary(config)
     sessions = SessionStore(history_limit=lambda: live.current.history.max_per_user)
     token_store = TokenStore(clock, is_live=sessions.is_live)
@@ -105,6 +109,7 @@ def create_app(
         calls=calls,
         clock=clock,
         base_url=base,
+        on_fault=from_scenario(faults, store),
     )
     conversation = Conversation(
         live, sessions=sessions, library=library, runs=runs, idle=idle, poll=poll, clock=clock
@@ -160,8 +165,10 @@ def create_app(
     app[PHRASES] = Phrases(live)
     app[CLICK_TO_CALL] = click_to_call
     app[RESET] = reset
+    app[FAULTS] = faults
     routes.install(app, tokens, store)
     app.add_routes(admin.routes)
+    app.add_routes(fault_routes.routes)
     app.add_routes(echo.routes)
     console.setup(app)
 

@@ -23,6 +23,7 @@ from simulator.server.endpoint import Call
 from simulator.server.http import json_response
 from simulator.server.library import ScenarioLibrary
 from simulator.server.live_config import LiveConfig
+from simulator.server.reasons import note
 from simulator.server.sessions import SessionStore
 
 __all__ = [
@@ -95,20 +96,25 @@ class ClickToCall:
         scenario starts beside the chat's run (which it does not replace)."""
         channel = self._live.current.channel(channel_id)
         if channel is None:
+            note(f"channel {channel_id!r} is not configured")
             return {"resultCode": "13", "resultDesc": CONNECT_FAILED}
         settings = channel.click_to_call
         if not settings.supported:
             code = "7" if settings.devg_codes else "13"
+            note("the channel's click_to_call.supported is false")
             return {"resultCode": code, "resultDesc": NOT_SUPPORTED}
         if not self._in_working_hours(channel):
             code = "12" if settings.devg_codes else "13"
+            note("createClickToCall outside the channel's working_hours")
             return {"resultCode": code, "resultDesc": OUTSIDE_HOURS}
         if settings.require_agent:
             session = self._sessions.get(channel_id, user_id)
             if session is None or not session.active or not session.reached_agent:
+                note("createClickToCall without a live agent chat (click_to_call.require_agent)")
                 return {"resultCode": "13", "resultDesc": NO_AGENTS}
         current = self.book.call(channel_id, user_id)
         if current is not None and current.live:
+            note("a click-to-call is already live for this customer")
             return {"resultCode": "13", "resultDesc": CONNECT_FAILED}
         call = self.book.open(channel_id, user_id, media_ability)
         if settings.scenario is not None:
@@ -121,6 +127,7 @@ class ClickToCall:
         """dropClickToCall: 0 and a released event, or 13 without a live call."""
         call = self.book.call(channel_id, user_id)
         if call is None or not call.live:
+            note("dropClickToCall without a live click-to-call")
             return {"resultCode": "13", "resultDesc": DISCONNECT_FAILED}
         if call.run_id is not None:
             self._runs.conductor.cancel(call.run_id)

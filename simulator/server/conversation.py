@@ -20,6 +20,7 @@ from simulator.server.idle import IdleTimers
 from simulator.server.library import ScenarioLibrary
 from simulator.server.live_config import LiveConfig
 from simulator.server.poll import Poll
+from simulator.server.reasons import note
 from simulator.server.sessions import Session, SessionState, SessionStore
 from simulator.server.token_store import MessagingToken
 
@@ -75,7 +76,11 @@ class Conversation:
         channel = self._live.current.channel(body["to"])
         control = body["controlType"]
         if channel is None:
-            return Outcome("13", TRANSFER_NO_CHANNEL if control == "TRANS2AGENT" else NO_CCUCS)
+            return Outcome(
+                "13",
+                TRANSFER_NO_CHANNEL if control == "TRANS2AGENT" else NO_CCUCS,
+                f"channel {body['to']!r} is not configured",
+            )
         session = self._sessions.get(channel.id, token.user_id)
         if control == "CONNECT":
             return self._connect(channel, token, session, body)
@@ -89,13 +94,21 @@ class Conversation:
             return Outcome("0", DISCONNECT_ROBOT_OK if robot else DISCONNECT_OK)
         if control == "TRANS2AGENT":
             if not _in_working_hours(channel):
-                return Outcome("12", OUTSIDE_HOURS + ".")
+                return Outcome(
+                    "12", OUTSIDE_HOURS + ".", "TRANS2AGENT outside the channel's working_hours"
+                )
             if session.state in (SessionState.AGENT, SessionState.QUEUING):
-                return Outcome("13", TRANSFER_ALREADY)
+                return Outcome(
+                    "13",
+                    TRANSFER_ALREADY,
+                    f"TRANS2AGENT while the session is already {session.state.value}",
+                )
             if session.transfer_asked:
                 # the first is being handled (the scenario has not moved the session yet):
                 # a second one is a transfer already under way, answered as the vendor does
-                return Outcome("13", TRANSFER_ALREADY)
+                return Outcome(
+                    "13", TRANSFER_ALREADY, "a second TRANS2AGENT while the first is handled"
+                )
             session.transfer_asked = True
             self._runs.feed(session, body)
             return Outcome("0", "success")
@@ -124,7 +137,7 @@ class Conversation:
         if session is not None and session.active:
             return Outcome("0", robot_text)  # already connected: nothing new starts
         if not _in_working_hours(channel):
-            return Outcome("12", OUTSIDE_HOURS)
+            return Outcome("12", OUTSIDE_HOURS, "CONNECT outside the channel's working_hours")
         if session is not None:
             # an ended session's timer must not stand in for the new one
             self._idle.cancel((session.channel_id, session.user_id))
@@ -134,7 +147,15 @@ class Conversation:
             self._arm_idle(channel, session)
             return Outcome("0", robot_text)
         answer = self._library.get(channel.on_connect).connect_result
-        outcome = Outcome(answer["resultCode"], answer["resultDesc"]) if answer else None
+        outcome = (
+            Outcome(
+                answer["resultCode"],
+                answer["resultDesc"],
+                f"scenario {channel.on_connect!r} answers CONNECT with {answer['resultCode']}",
+            )
+            if answer
+            else None
+        )
         if outcome is not None and outcome.code != "0":
             # the scenario answers the CONNECT itself (e.g. after-hours: 12); no live session
             session.end("connect-refused")
@@ -198,10 +219,16 @@ def _identity_error(pointer: str, given: Any, claim: str, expected: str) -> NoRe
 
 def _without_session(control: str, *, robot: bool) -> Outcome:
     if control == "DISCONNECT":
-        return Outcome("13", DISCONNECT_ROBOT_FAILED if robot else DISCONNECT_FAILED)
+        return Outcome(
+            "13",
+            DISCONNECT_ROBOT_FAILED if robot else DISCONNECT_FAILED,
+            "DISCONNECT without a live session (CONNECT first)",
+        )
     if control == "TRANS2AGENT":
-        return Outcome("13", TRANSFER_NO_SESSION)
-    return Outcome("13", CHAT_FAILED)
+        return Outcome(
+            "13", TRANSFER_NO_SESSION, "TRANS2AGENT without a live session (CONNECT first)"
+        )
+    return Outcome("13", CHAT_FAILED, f"{control} without a live session (CONNECT first)")
 
 
 def _in_working_hours(channel: ChannelConfig) -> bool:
@@ -215,7 +242,10 @@ CONVERSATION = web.AppKey("conversation", Conversation)
 async def send(request: web.Request, call: Call) -> web.StreamResponse:
     """send (reference §3.1): synchronous; answers the outcome's resultCode."""
     assert call.token is not None  # Auth.SESSION
-    return outcome_response(request.app[CONVERSATION].send(call.token, call.body))
+    outcome = request.app[CONVERSATION].send(call.token, call.body)
+    if outcome.code != "0":
+        note(outcome.reason)
+    return outcome_response(outcome)
 
 
 async def send_async(request: web.Request, call: Call) -> web.StreamResponse:

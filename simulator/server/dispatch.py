@@ -26,7 +26,7 @@ from simulator.server.idle import IdleTimers
 from simulator.server.library import ScenarioLibrary
 from simulator.server.live_config import LiveConfig
 from simulator.server.poll import Poll
-from simulator.server.runs import Conductor, RunRecord
+from simulator.server.runs import Conductor, FaultSink, RunRecord
 from simulator.server.sessions import Session, SessionStore
 from simulator.server.token_store import AccessToken, TokenStore
 
@@ -57,7 +57,9 @@ class Runs:
         calls: CallBook,
         clock: Clock,
         base_url: str,
+        on_fault: FaultSink | None = None,
     ) -> None:
+        """``on_fault`` takes the rules of the runs' ``fault:`` steps."""
         self._live = live
         self._sessions = sessions
         self._library = library
@@ -69,7 +71,9 @@ class Runs:
         self._clock = clock
         self.echo_url = f"{base_url.rstrip('/')}{ECHO_PATH}"
         self._push_tokens: dict[str, AccessToken] = {}
-        self.conductor = Conductor(self._dispatch, on_finished=self._finished, clock=clock)
+        self.conductor = Conductor(
+            self._dispatch, on_finished=self._finished, clock=clock, on_fault=on_fault
+        )
 
     # --- sessions and runs --------------------------------------------------------------
 

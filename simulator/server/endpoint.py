@@ -116,3 +116,10 @@ class Route:
     #: how a bad request is answered in the body where the vendor documents codes
     #: (None: HTTP 400, as always in ``contract.strict``)
     vendor_codes: VendorCodes | None = None
+
+    @property
+    def name(self) -> str:
+        """The operation's name, as fault rules match it: the last segment of the path that
+        is not a placeholder (the vendor's operation name: ``send``, ``applyToken``...)."""
+        segments = [s for s in self.path.split("/") if s and not s.startswith("{")]
+        return segments[-1].strip("_") if segments else ""

@@ -25,6 +25,7 @@ from simulator.core.errors import NotFound
 from simulator.server.endpoint import Call, VendorCodes
 from simulator.server.http import Outcome, json_response
 from simulator.server.live_config import LiveConfig
+from simulator.server.reasons import note
 from simulator.server.token_store import MessagingToken
 
 __all__ = [
@@ -214,6 +215,8 @@ def _upload_answer(
 ) -> dict[str, Any]:
     """An upload answer in both pages' spellings: ``returnCode`` (API reference) and
     ``resultCode`` + ``resultDesc`` (developer guide), as a live tenant answers."""
+    if pointer is not None:
+        note(f"{pointer} {message}")
     return {
         "returnCode": outcome.code,
         "resultCode": outcome.code,
@@ -223,6 +226,7 @@ def _upload_answer(
 
 
 def _refusal(outcome: Outcome, pointer: str, message: str) -> dict[str, Any]:
+    note(f"{pointer} {message}")
     return {"resultCode": outcome.code, "resultDesc": outcome.desc, **_violations(pointer, message)}
 
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -23,6 +23,7 @@ __all__ = [
     "ERROR_TEXTS",
     "MAX_JSON_DEPTH",
     "RAW_BODY",
+    "REFUSED",
     "STORE",
     "USER_ID",
     "Outcome",
@@ -68,6 +69,9 @@ BODY_TIMEOUT = web.AppKey("body_timeout", float)
 RAW_BODY: Any = _request_key("raw_body", bytes)
 #: request-scoped key under which handlers leave the caller's userId for the journal
 USER_ID: Any = _request_key("user_id", str)
+#: request-scoped key under which the router leaves a refusal it answered in the body with
+#: the vendor's code (contract.strict off): still a contract violation for the journal
+REFUSED: Any = _request_key("refused", ValidationFailed)
 
 
 # built once: json.dumps/loads with options build a new encoder/decoder on every call
@@ -85,6 +89,9 @@ class Outcome:
 
     code: str
     desc: str
+    #: why the simulator chose a non-zero code (journal, ``X-Aicc-Sim-Reason``); not part
+    #: of the answer's identity, so the encoded-answer cache still keys on code and desc
+    reason: str | None = field(default=None, compare=False)
 
     def body(self) -> dict[str, str]:
         """The JSON body ``{"resultCode": …, "resultDesc": …}``."""

@@ -63,6 +63,10 @@ _ADMIN: list[tuple[str, str, str, str | None, str]] = [
     ("get", "/__admin/config", "Running configuration (secrets masked)", None, "200"),
     ("get", "/__admin/openapi.json", "This document", None, "200"),
     ("get", "/__admin/metrics", "Prometheus metrics", None, "200"),
+    ("post", "/__admin/faults", "Put an inbound fault rule in force", "fault-rule", "201"),
+    ("get", "/__admin/faults", "Fault rules in force, with their counters", None, "200"),
+    ("delete", "/__admin/faults", "Remove every fault rule", None, "200"),
+    ("delete", "/__admin/faults/{id}", "Remove one fault rule", None, "200"),
     ("get", "/__admin/satisfaction", "Ratings (saveSatisfaction, robot feedback)", None, "200"),
     ("get", "/__admin/calls", "Click-to-calls", None, "200"),
     (
@@ -110,6 +114,15 @@ _ADMIN_QUERY: dict[str, list[dict[str, Any]]] = {
         _SINCE,
         _LIMIT,
     ],
+}
+
+#: The simulator's own response header (not the vendor's): why it chose a non-zero resultCode.
+_REASON_HEADER = {
+    "X-Aicc-Sim-Reason": {
+        "description": "The simulator's addition, not the vendor's: why it chose the answer's "
+        "non-zero resultCode (also in the request journal's 'reason').",
+        "schema": {"type": "string"},
+    }
 }
 
 _ERROR = {"$ref": "#/components/schemas/error"}
@@ -195,6 +208,7 @@ def openapi_document(store: SchemaStore) -> dict[str, Any]:
         }
         if resp:
             used.add(resp)
+            operation["responses"]["200"]["headers"] = _REASON_HEADER
         if req:
             used.add(req)
             operation["requestBody"] = {

@@ -11,6 +11,7 @@ from aiohttp import web
 from simulator.server.endpoint import Call
 from simulator.server.http import json_response
 from simulator.server.live_config import LiveConfig
+from simulator.server.reasons import note
 
 __all__ = ["PHRASES", "Phrases", "query_phrase"]
 
@@ -31,15 +32,19 @@ class Phrases:
         list order. Answers the list as ``question`` (API reference) and ``phrases`` (devg)."""
         channel = self._live.current.channel(channel_id)
         if channel is None:
+            note(f"channel {channel_id!r} is not configured")
             return {"resultCode": "1", "resultDesc": NO_REQUEST}
         settings = channel.phrases
         if settings.require_robot and not channel.robot:
+            note("the channel has no robot (phrases.require_robot)")
             return {"resultCode": "1", "resultDesc": NO_ROBOT}
         questions = settings.questions(body["locale"])
         if questions is None:
+            note(f"no phrases for locale {body['locale']!r}")
             return {"resultCode": "1", "resultDesc": BAD_LOCALE}
         keyword = body["strContent"].strip().casefold()
         if not keyword:
+            note("strContent is empty")
             return {"resultCode": "1", "resultDesc": NO_REQUEST}
         found = [q for q in questions if keyword in q.casefold()][: settings.max_results]
         return {"question": found, "phrases": list(found), "resultCode": "0", "resultDesc": ""}

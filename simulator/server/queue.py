@@ -13,6 +13,7 @@ from simulator.core.errors import IdentityMismatch, Violation
 from simulator.server.endpoint import Call, VendorCodes
 from simulator.server.http import USER_ID, Outcome, json_response
 from simulator.server.live_config import LiveConfig
+from simulator.server.reasons import note
 from simulator.server.sessions import SessionState, SessionStore
 from simulator.server.token_store import MessagingToken
 
@@ -41,8 +42,10 @@ class QueueInfo:
         channel = self._live.current.channel(body["channelConfigId"])
         session = self._sessions.get(body["channelConfigId"], body["userId"])
         if channel is None or session is None or not session.active:
+            note("no live session for this user on this channel")
             return {"resultCode": "160004", "resultDesc": "the session does not exist or has ended"}
         if session.state is SessionState.AGENT:
+            note("the session is with an agent, not queuing")
             return {
                 "resultCode": "160021",
                 "resultDesc": "the session has been transferred to an agent",
@@ -50,6 +53,7 @@ class QueueInfo:
         if session.state is SessionState.ROBOT:
             # a live session, so not 160004; the chatbot is an IVR flow on the vendor's
             # side, and 160022 is its "transferred to IVR, so not queuing" (README)
+            note("the session is with a robot, not queuing")
             return {
                 "resultCode": "160022",
                 "resultDesc": "the session is with a robot (IVR), not queuing",

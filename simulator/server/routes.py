@@ -27,6 +27,7 @@ from simulator.server.files import (
 from simulator.server.history import query_history
 from simulator.server.http import (
     RAW_BODY,
+    REFUSED,
     USER_ID,
     json_response,
     parse_json_body,
@@ -39,11 +40,12 @@ from simulator.server.phrases import query_phrase
 from simulator.server.poll import poll
 from simulator.server.push_sink import push_msg
 from simulator.server.queue import QUEUE_CODES, query_queue_info
+from simulator.server.reasons import note
 from simulator.server.satisfaction import robot_feedback, save_satisfaction, survey_mode
 from simulator.server.token_store import AccessToken, MessagingToken
 from simulator.server.tokens import TOKEN_HEADER, Tokens, apply_token, token_by_ak_sk
 
-__all__ = ["CCM", "EMULATED", "install", "markdown_table"]
+__all__ = ["CCM", "EMULATED", "install", "markdown_table", "row_of"]
 
 CCM = "/apiaccess/ccmessaging"
 
@@ -111,6 +113,19 @@ EMULATED: tuple[Route, ...] = (
     Route("GET", f"{FILES_PATH}/{{fileId}}", Auth.NONE, None, None, file_url,
           "The bytes behind downloadFileStream's `fileUrl`", "files", openapi=False),
 )  # fmt: skip
+
+
+#: each row by its method and path template (what aiohttp's matched resource answers)
+_ROWS: dict[tuple[str, str], Route] = {(route.method, route.path): route for route in EMULATED}
+
+
+def row_of(request: web.Request) -> Route | None:
+    """The row of the route table that answers ``request``; None for anything else (the
+    admin API, the echo receiver, a path or method the table does not have)."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return None
+    return _ROWS.get((request.method, resource.canonical))
 
 
 def _bind(route: Route, tokens: Tokens, store: SchemaStore) -> Handler:
@@ -188,6 +203,13 @@ def _in_body(
             body = parse_json_body(request.get(RAW_BODY) or b"")
         except ValueError:
             raise exc from None
+    request[REFUSED] = exc  # counted as violations in the journal, as a 400 would be
+    first = exc.violations[0] if exc.violations else None
+    note(
+        f"request does not match {exc.schema}"
+        + (f" ({first.pointer or '/'}: {first.message})" if first is not None else "")
+        + "; answered in the body (contract.strict is off)"
+    )
     return json_response(codes.answer(body, exc))
 
 

@@ -23,6 +23,7 @@ from simulator.server.dispatch import Runs
 from simulator.server.endpoint import Call
 from simulator.server.http import json_response
 from simulator.server.live_config import LiveConfig
+from simulator.server.reasons import note
 from simulator.server.sessions import Session, SessionStore
 
 __all__ = [
@@ -105,6 +106,7 @@ class Satisfaction:
         """The channel's survey in the requested language (else the default language)."""
         channel = self._live.current.channel(channel_id)
         if channel is None:
+            note(f"channel {channel_id!r} is not configured")
             return {"resultCode": "13", "resultDesc": SURVEY_FAILED}
         settings = channel.satisfaction
         language, texts = settings.descriptions(body.get("language"))
@@ -150,6 +152,8 @@ class Satisfaction:
         session = self._sessions.get(channel_id, user_id)
         rated = session is not None and session.reached_agent
         code, desc = ("0", SAVE_OK) if rated else ("13", NO_CALL)
+        if not rated:
+            note("saveSatisfaction without an agent chat to rate (the session never reached one)")
         evaluation = str(info["evaluation"])
         self.journal.append(
             Rating(
@@ -185,10 +189,13 @@ class Satisfaction:
         session = self._sessions.get(channel_id, user_id)
         if body["from"] != user_id:
             code, desc = "10010000001", FEEDBACK_AUTH
+            note(f"'from' {body['from']!r} is not the userId of the ccmessaging-token")
         elif session is None or not session.met_robot:
             code, desc = "30000000019", FEEDBACK_NO_ROBOT
+            note("robot feedback without a robot chat in this session")
         elif feedback == "0" and not (content or "").strip():
             code, desc = "30000000008", FEEDBACK_EMPTY
+            note("a thumbs-down (feedback 0) without feedbackContent")
         else:
             code, desc = "0", FEEDBACK_OK
         self.journal.append(

@@ -11,7 +11,7 @@ import base64
 import json
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import islice
 
 from simulator.core.clock import Clock
@@ -250,3 +250,21 @@ class TokenStore:
         self._access.clear()
         self._messaging.clear()
         self._renewed.clear()
+
+    def peek(self, value: str) -> MessagingToken | None:
+        """The ccmessaging-token called ``value``, expired or not; None when unknown."""
+        return self._messaging.get(value)
+
+    def expire(self, value: str) -> bool:
+        """End the AccessToken or ccmessaging-token called ``value`` now (a fault rule's
+        doing); False when there is no such token."""
+        now = self._clock.now()
+        access = self._access.get(value)
+        if access is not None:
+            self._access[value] = replace(access, expires_at=min(access.expires_at, now))
+            return True
+        messaging = self._messaging.get(value)
+        if messaging is not None:
+            self._messaging[value] = replace(messaging, expires_at=min(messaging.expires_at, now))
+            return True
+        return False

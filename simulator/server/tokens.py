@@ -12,6 +12,7 @@ from simulator.core.errors import AuthError, ValidationFailed, Violation
 from simulator.server.endpoint import Call
 from simulator.server.http import USER_ID, error_response, json_response
 from simulator.server.live_config import LiveConfig
+from simulator.server.reasons import note
 from simulator.server.sessions import SessionStore
 from simulator.server.token_store import (
     EXPIRED_TOKEN_TEXT,
@@ -85,6 +86,7 @@ class Tokens:
         config = self._live.current
         channel = config.channel(body["channelId"])
         if channel is None:
+            note(f"channel {body['channelId']!r} is not configured")
             return {
                 "resultCode": "1",
                 "resultDesc": f"channel config {body['channelId']} not found",

@@ -19,7 +19,10 @@ merged over the previous (see :func:`build_config`). ``listen`` defaults to 127.
 
 The handle is an :class:`~simulator.testing.inprocess.InProcessSimulator` (an
 :class:`~simulator.testing.client.AdminClient` of the running server plus in-process waits);
-this module is only the pytest glue: the marker, the two fixtures.
+this module is only the pytest glue: the markers, the two fixtures, and the contract check
+that fails a passing test whose code under test broke the contract
+(:mod:`simulator.testing.contract_check`; opt out with ``aicc_sim.expect_violations()`` or
+``@pytest.mark.aicc_sim_expect_violations``).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from simulator.testing.inprocess import CONFIG_SOURCE, InProcessSimulator, build
 
 __all__ = [
     "CONFIG_SOURCE",
+    "EXPECT_MARKER",
     "MARKER",
     "InProcessSimulator",
     "aicc_sim",
@@ -42,6 +46,8 @@ __all__ = [
 
 #: The marker that overrides configuration for a test, a class or a module.
 MARKER: Final = "aicc_sim_config"
+#: The marker that turns the fixture's contract check off.
+EXPECT_MARKER: Final = "aicc_sim_expect_violations"
 
 
 # --------------------------------------------------------------------------- pytest hooks
@@ -53,6 +59,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         f"{MARKER}(overrides=None, **settings): configuration merged over the aicc_sim "
         "fixture's default for this test, class or module (see simulator.testing.pytest_plugin)",
+    )
+    config.addinivalue_line(
+        "markers",
+        f"{EXPECT_MARKER}: this test breaks the AICC contract on purpose; the aicc_sim "
+        "fixture does not fail it",
     )
 
 
@@ -85,3 +96,35 @@ def aicc_sim(
     layers = [aicc_sim_config, *(_marker_layers(node) if isinstance(node, pytest.Item) else [])]
     with InProcessSimulator(build_config(*layers)) as simulator:
         yield simulator
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """The ``aicc_sim`` fixture's contract check: once a test that uses it has passed, it
+    fails if the code under test broke the contract (see :func:`_check_clean`). It runs
+    right after the test body, before any fixture is torn down, so that a receiver the test
+    served is still up: pushes refused because the test's own fixtures were stopping are not
+    the code's fault."""
+    result = yield  # a test that failed already is not checked (its failure says enough)
+    simulator = getattr(item, "funcargs", {}).get("aicc_sim")
+    if (
+        isinstance(simulator, InProcessSimulator)
+        and not simulator.expecting_violations
+        and not any(item.iter_markers(EXPECT_MARKER))
+    ):
+        _check_clean(simulator)
+    return result
+
+
+def _check_clean(simulator: InProcessSimulator) -> None:
+    """Fail the test if the code under test sent a request the contract refused, or a push
+    was refused by the receiver when no fault asked for it (the journal tells)."""
+    try:
+        simulator.assert_clean()
+    except AssertionError as exc:
+        pytest.fail(
+            f"aicc_sim: the code under test broke the AICC contract\n{exc}\n(on purpose? "
+            f"call aicc_sim.expect_violations() or mark the test "
+            f"@pytest.mark.{EXPECT_MARKER})",
+            pytrace=False,
+        )

@@ -165,6 +165,7 @@ async def test_signed_pushes_are_verified_and_accepted(
 
 
 @pytest.mark.aicc_sim_config({"channels": [{"push_mode": "signature", "push_key": PUSH_KEY}]})
+@pytest.mark.aicc_sim_expect_violations  # the backend's wrong key refuses pushes on purpose
 async def test_pushes_signed_with_another_key_are_refused(
     aicc_sim: InProcessSimulator, start_backend: StartBackend
 ) -> None:
