@@ -168,6 +168,16 @@ class Aicc:
         for scenario in self.library.values():
             self._register_media(scenario)
 
+    def use_config(self, config: Config) -> None:
+        """Run with ``config`` from the next request and push on (``PUT /__admin/config``).
+        Its scenario references are checked first: nothing changes when one is unknown."""
+        previous, self.config = self.config, config
+        try:
+            self._check_references()
+        except ConfigError:
+            self.config = previous
+            raise
+
     def _check_references(self) -> None:
         for channel in self.config.channels:
             names = (

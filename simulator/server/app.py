@@ -14,7 +14,7 @@ from simulator.core.journal import Journal
 from simulator.core.push import PlannedPush, PushTarget
 from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.worker import AttemptRecord, Deliverer
-from simulator.server import admin, echo, emulated, keys
+from simulator.server import admin, echo, emulated, keys, live_config
 from simulator.server.aicc import Aicc
 from simulator.server.journal_entries import RequestRecord
 from simulator.server.metrics import Metrics
@@ -93,6 +93,7 @@ def create_app(
     app[keys.AICC] = aicc
     app.add_routes(emulated.routes)
     app.add_routes(admin.routes)
+    app.add_routes(live_config.routes)
     app.add_routes(echo.routes)
     app.cleanup_ctx.append(_delivery_ctx)
     return app

@@ -28,7 +28,7 @@ All four take the keywords of :class:`~simulator.testing.client.DeliveryFilters`
 from __future__ import annotations
 
 import asyncio
-import copy
+import os
 import threading
 from collections.abc import Callable, Coroutine, Iterator, Mapping
 from concurrent.futures import Future
@@ -51,6 +51,7 @@ from simulator.testing.client import (
     RequestMatch,
     timeout_message,
 )
+from simulator.testing.remote import TOKEN_VAR, URL_VAR, RemoteSimulator
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -61,6 +62,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MARKER",
     "InProcessSimulator",
+    "SimulatorHandle",
     "aicc_sim",
     "aicc_sim_config",
     "build_config",
@@ -73,49 +75,14 @@ CONFIG_SOURCE: Final = "aicc_sim config"
 #: Seconds allowed for the server thread to start or stop.
 THREAD_TIMEOUT: Final = 30.0
 
+#: The command-line options of the sidecar mode (the variables: ``URL_VAR``, ``TOKEN_VAR``).
+URL_OPTION: Final = "--aicc-sim-url"
+TOKEN_OPTION: Final = "--aicc-sim-admin-token"
+
 T = TypeVar("T")
 
 
 # --------------------------------------------------------------------------- configuration
-
-
-def _path_parts(dotted: str) -> list[str | int]:
-    return [int(part) if part.isdigit() else part for part in dotted.split(".")]
-
-
-def _set_path(document: dict[str, Any], parts: list[str | int], value: Any, key: str) -> None:
-    node: Any = document
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        if isinstance(node, list) and isinstance(part, int):
-            if part == len(node):  # the next index appends, as with AICC_SIM_* variables
-                node.append({})
-            elif part > len(node):
-                raise SimulatorError(f"{CONFIG_SOURCE}: {key!r}: no list item {part} to set")
-            if last:
-                node[part] = copy.deepcopy(value)
-            else:
-                node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str):
-            if last:
-                node[part] = copy.deepcopy(value)
-            else:
-                node = node.setdefault(part, {})
-        else:
-            raise SimulatorError(f"{CONFIG_SOURCE}: {key!r}: cannot set {part!r} here")
-
-
-def _merge(base: Any, over: Any) -> Any:
-    if isinstance(base, Mapping) and isinstance(over, Mapping):
-        merged = dict(base)
-        for key, value in over.items():
-            merged[key] = _merge(base[key], value) if key in base else copy.deepcopy(value)
-        return merged
-    if isinstance(base, list) and isinstance(over, list):
-        # the override's list, each item merged over the default's item at its index
-        return [_merge(base[i], item) if i < len(base) else copy.deepcopy(item) for i, item in
-                enumerate(over)]  # fmt: skip
-    return copy.deepcopy(over)
 
 
 def build_config(*layers: Mapping[str, Any]) -> Config:
@@ -130,20 +97,12 @@ def build_config(*layers: Mapping[str, Any]) -> Config:
     config file would, naming ``aicc_sim config``.
     """
     from simulator.config import EMBEDDED_SOURCE, embedded_default_text, parse_config
+    from simulator.config.overlay import apply_layers
     from simulator.config.sources import read_config_yaml
 
     document, _ = read_config_yaml(embedded_default_text(), EMBEDDED_SOURCE)
     document["listen"] = {"host": "127.0.0.1", "port": 0}
-    for layer in layers:
-        if not isinstance(layer, Mapping):
-            raise SimulatorError(
-                f"{CONFIG_SOURCE}: expected a mapping of settings, got {type(layer).__name__}"
-            )
-        plain = {k: v for k, v in layer.items() if "." not in k}
-        document = _merge(document, plain)
-        for key, value in layer.items():
-            if "." in key:
-                _set_path(document, _path_parts(key), value, key)
+    document = apply_layers(document, layers, CONFIG_SOURCE)
     return parse_config(document, CONFIG_SOURCE)
 
 
@@ -404,6 +363,10 @@ class InProcessSimulator(AdminClient):
         return await self._await_in_loop(lambda: self._wait(match, since, timeout))
 
 
+#: What the ``aicc_sim`` fixture yields: the same API in both modes (annotate tests with it).
+SimulatorHandle = InProcessSimulator | RemoteSimulator
+
+
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()
@@ -412,6 +375,22 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 
 # --------------------------------------------------------------------------- pytest hooks
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--aicc-sim-url`` / ``--aicc-sim-admin-token``: run ``aicc_sim`` against a sidecar."""
+    group = parser.getgroup("aicc_sim", "AICC Simulator")
+    group.addoption(
+        URL_OPTION,
+        metavar="URL",
+        help=f"run the aicc_sim fixture against the simulator at URL (a sidecar) instead of "
+        f"in-process; default: ${URL_VAR}",
+    )
+    group.addoption(
+        TOKEN_OPTION,
+        metavar="TOKEN",
+        help=f"that simulator's admin token; default: ${TOKEN_VAR}",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -446,9 +425,17 @@ def aicc_sim_config() -> Mapping[str, Any]:
 @pytest.fixture
 def aicc_sim(
     request: pytest.FixtureRequest, aicc_sim_config: Mapping[str, Any]
-) -> Iterator[InProcessSimulator]:
-    """A fresh simulator for this test, running in-process on 127.0.0.1 and a free port."""
+) -> Iterator[SimulatorHandle]:
+    """A fresh simulator for this test, running in-process on 127.0.0.1 and a free port; or,
+    with ``--aicc-sim-url`` / ``AICC_SIM_URL``, the sidecar there, reset and configured for
+    this test (:mod:`simulator.testing.remote`)."""
     node = request.node
     layers = [aicc_sim_config, *(_marker_layers(node) if isinstance(node, pytest.Item) else [])]
+    url = request.config.getoption(URL_OPTION) or os.environ.get(URL_VAR)
+    if url:
+        token = request.config.getoption(TOKEN_OPTION) or os.environ.get(TOKEN_VAR) or None
+        with RemoteSimulator(url, token, layers) as remote:
+            yield remote
+        return
     with InProcessSimulator(build_config(*layers)) as simulator:
         yield simulator
