@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from docker_engine import ROOT, Engine, find_engine
+from .docker_engine import ROOT, Engine, find_engine
 
 #: The images as docker-compose.example.yml names them (so that its topology runs on them).
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.example.yml").read_text(encoding="utf-8"))

@@ -8,11 +8,12 @@ import json
 from pathlib import Path
 
 import pytest
-from docker_engine import Container, Engine
-from vendor import Vendor
 
 from simulator.core.errors import AdminApiError
 from simulator.testing.client import AdminClient
+
+from .docker_engine import Container, Engine
+from .vendor import Vendor
 
 PUBLISH = ("--publish", "127.0.0.1::8080")
 #: What the issue asks: healthy within 2 s of start, stopped within 1 s of SIGTERM.
