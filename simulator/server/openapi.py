@@ -142,6 +142,9 @@ _ADMIN: list[tuple[str, str, str, str | None, str]] = [
     ),
     ("post", "/__admin/reset", "Reset all state", None, "200"),
     ("get", "/__admin/config", "Running configuration (secrets masked)", None, "200"),
+    # body: a list of partial config documents merged over the start-up configuration
+    ("put", "/__admin/config", "Run with configuration layers", None, "200"),
+    ("delete", "/__admin/config", "Run with the start-up configuration again", None, "200"),
     ("get", "/__admin/openapi.json", "This document", None, "200"),
     ("get", "/__admin/metrics", "Prometheus metrics", None, "200"),
 ]
