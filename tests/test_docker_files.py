@@ -1,8 +1,9 @@
 """The sidecar files: Dockerfile, .dockerignore, docker-compose.example.yml.
 
-There is no Docker engine here, so the image is tested by its parts: the Dockerfile is parsed
-and its real CMD is run, with its ENV, as a subprocess in an empty working directory with a
-bare environment (as in the image), and its real HEALTHCHECK command is run against it. The
+These run without a Docker engine, so the image is also tested by its parts here: the
+Dockerfile is parsed and its real CMD is run, with its ENV, as a subprocess in an empty
+working directory with a bare environment (as in the image), and its real HEALTHCHECK command
+is run against it. tests/container builds and runs the image itself when an engine answers. The
 compose file is validated against the Compose Specification's JSON schema (shipped inside
 the ``check-jsonschema`` package) and checked for what the sidecar needs.
 """

@@ -31,8 +31,11 @@ def run_pytest(
     args: list[str], report: Path, env: Mapping[str, str] | None = None, timeout: float = 300
 ) -> Outcome:
     """``python -m pytest *args`` from the repository root with ``env`` added."""
-    environ = {**os.environ, **(env or {})}
-    environ.pop("PYTEST_ADDOPTS", None)
+    inherited = dict(os.environ)
+    # the mode is what ``env`` says, not what the outer run happened to have
+    for name in ("PYTEST_ADDOPTS", "AICC_SIM_URL", "AICC_SIM_ADMIN_TOKEN", "WEBCHAT_URL"):
+        inherited.pop(name, None)
+    environ = {**inherited, **(env or {})}
     completed = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", f"--junitxml={report}",
          "-o", "junit_family=xunit2", *args],
