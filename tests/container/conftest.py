@@ -12,10 +12,8 @@ import yaml
 
 from .docker_engine import ROOT, Engine, find_engine
 
-#: The images as docker-compose.example.yml names them (so that its topology runs on them).
+#: The images are built as docker-compose.example.yml says (so that its topology runs on them).
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.example.yml").read_text(encoding="utf-8"))
-SIM_IMAGE: str = COMPOSE["services"]["aicc-sim"]["image"]
-EXAMPLE_IMAGE: str = COMPOSE["services"]["webchat"]["image"]
 REQUIRE_VAR = "AICC_SIM_REQUIRE_ENGINE"
 #: The reaper's image is on Docker Hub, which an offline engine cannot pull; every test
 #: removes its own containers anyway.
@@ -42,17 +40,23 @@ def engine() -> Engine:
     return found
 
 
+def _build(engine: Engine, service: str) -> str:
+    """Build a compose service's image as the file says (``build`` and ``image``)."""
+    spec = COMPOSE["services"][service]
+    build = spec["build"] if isinstance(spec["build"], dict) else {"context": spec["build"]}
+    assert build["context"] == ".", "the images are built from the repository root"
+    seconds = engine.build(spec["image"], build.get("dockerfile", "Dockerfile"))
+    print(f"built {spec['image']} in {seconds:.1f} s")
+    return str(spec["image"])
+
+
 @pytest.fixture(scope="session")
 def sim_image(engine: Engine) -> str:
     """The simulator's image, built from the Dockerfile."""
-    seconds = engine.build(SIM_IMAGE)
-    print(f"built {SIM_IMAGE} in {seconds:.1f} s")
-    return SIM_IMAGE
+    return _build(engine, "aicc-sim")
 
 
 @pytest.fixture(scope="session")
 def example_image(engine: Engine, sim_image: str) -> str:
     """The example backend's own image (after the simulator's: it reuses its layers)."""
-    seconds = engine.build(EXAMPLE_IMAGE, "examples/webchat_backend/Dockerfile")
-    print(f"built {EXAMPLE_IMAGE} in {seconds:.1f} s")
-    return EXAMPLE_IMAGE
+    return _build(engine, "webchat")
