@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -159,24 +159,45 @@ class Container:
     def start_and_time_health(self, timeout: float = PATIENCE) -> float:
         """Start the container and return the seconds from its start to its first
         ``healthy`` status, both as the engine's event stream stamps them."""
-        since = str(int(time.time()) - 1)
-        events = subprocess.Popen(
-            [self.engine.docker, "events", "--since", since, "--format", "{{json .}}",
-             "--filter", f"container={self.id}",
-             "--filter", "event=start", "--filter", "event=health_status"],
+        with self._events(int(time.time()) - 1, "start", "health_status") as events:
+            self.start()
+            started: int | None = None
+            for status, stamp in events(timeout):
+                if status == "start":
+                    started = stamp
+                elif status == "health_status: healthy" and started is not None:
+                    return (stamp - started) / 1e9
+        raise AssertionError("unreachable")
+
+    def wait_healthy(self, timeout: float = PATIENCE) -> None:
+        """Return once the (started) container is healthy: its health events since it
+        started, so a status reached before this call counts."""
+        started = _rfc3339(self.inspect()["State"]["StartedAt"])
+        with self._events(int(started) - 1, "health_status") as events:
+            for status, _ in events(timeout):
+                if status == "health_status: healthy":
+                    return
+
+    @contextmanager
+    def _events(
+        self, since: int, *kinds: str
+    ) -> Iterator[Callable[[float], Iterator[tuple[str, int]]]]:
+        """This container's engine events of ``kinds`` from ``since`` on, as
+        ``(status, timeNano)``; the iterator raises on ``unhealthy`` or after ``timeout``."""
+        filters = [f"--filter=event={kind}" for kind in kinds]
+        process = subprocess.Popen(
+            [self.engine.docker, "events", f"--since={since}", "--format={{json .}}",
+             f"--filter=container={self.id}", *filters],
             stdout=subprocess.PIPE, text=True, env=self.engine.environ,
         )  # fmt: skip
         lines: queue.Queue[str] = queue.Queue()
 
         def pump() -> None:
-            assert events.stdout is not None
-            for line in events.stdout:
+            assert process.stdout is not None
+            for line in process.stdout:
                 lines.put(line)
 
-        threading.Thread(target=pump, daemon=True).start()
-        try:
-            self.start()
-            started: int | None = None
+        def read(timeout: float) -> Iterator[tuple[str, int]]:
             deadline = time.monotonic() + timeout
             while True:
                 remaining = deadline - time.monotonic()
@@ -187,17 +208,18 @@ class Container:
                 except queue.Empty:
                     continue
                 status = str(event.get("status") or event.get("Action"))
-                if status == "start":
-                    started = int(event["timeNano"])
-                elif status == "health_status: healthy" and started is not None:
-                    return (int(event["timeNano"]) - started) / 1e9
-                elif status == "health_status: unhealthy":
+                if status == "health_status: unhealthy":
                     raise AssertionError(f"the container turned unhealthy:\n{self.logs()}")
+                yield status, int(event["timeNano"])
+
+        threading.Thread(target=pump, daemon=True).start()
+        try:
+            yield read
         finally:
-            events.terminate()
-            events.wait(timeout=30)
-            if events.stdout is not None:
-                events.stdout.close()
+            process.terminate()
+            process.wait(timeout=30)
+            if process.stdout is not None:
+                process.stdout.close()
 
     def stop_with_sigterm(self, timeout: float = PATIENCE) -> tuple[float, int]:
         """Send SIGTERM (what ``docker stop`` sends first) and return the seconds from the
