@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -95,4 +96,7 @@ def _handle(args: argparse.Namespace) -> int:
     except SimulatorError as exc:
         print(f"aicc-sim: {exc}", file=sys.stderr)
         return 1
+    # Everything is closed. Spare the interpreter's final garbage collections (0.2-0.5 s with
+    # aiohttp loaded), so that a container stops well within a second of SIGTERM.
+    gc.freeze()
     return 0
