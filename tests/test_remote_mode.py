@@ -101,6 +101,8 @@ def test_settings_fixed_while_running_are_refused_with_409(sidecar: InProcessSim
         ({"channels": [{"on_connect": "nope"}]}, "no scenario 'nope'"),
         ([1], "expected a mapping of settings"),
         ({"channels.3.speed": 2}, "no list item 3"),
+        ({"limits": 5}, "/limits"),
+        ("listen", "expected a mapping of settings"),
     ],
 )
 def test_a_refused_config_changes_nothing(

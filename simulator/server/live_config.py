@@ -52,10 +52,10 @@ FIXED: Final = (
 def _fixed_changes(startup: dict[str, Any], wanted: dict[str, Any]) -> list[str]:
     changed = []
     for key, sub in FIXED:
-        before, after = startup.get(key), wanted.get(key)
+        # both are whole documents of valid configurations: every key is there
+        before, after = startup[key], wanted[key]
         if sub is not None:
-            before = (before or {}).get(sub)
-            after = (after or {}).get(sub)
+            before, after = before[sub], after[sub]
         if before != after:
             changed.append(f"/{key}" + (f"/{sub}" if sub else ""))
     return changed
@@ -80,16 +80,15 @@ async def replace_config(request: web.Request) -> web.Response:
         raise ValidationFailed("admin-config-request", [Violation("", str(exc))]) from None
     layers = body if isinstance(body, list) else [body]
     startup = request.app[keys.CONFIG]
-    startup_document = startup.to_document()
-    document = apply_layers(startup_document, layers, _SOURCE)
-    changed = _fixed_changes(startup_document, document)
+    document = apply_layers(startup.to_document(), layers, _SOURCE)
+    config = parse_config(document, _SOURCE)  # valid first; then compared in its normal form
+    changed = _fixed_changes(startup.to_document(), config.to_document())
     if changed:
         return error_response(
             409,
             "these settings cannot change while the simulator runs (restart it with them)",
             [Violation(pointer, "fixed while running") for pointer in changed],
         )
-    config = parse_config(document, _SOURCE)
     _use(request.app, config)
     return _answer(config)
 
