@@ -17,6 +17,10 @@ Configuration: the embedded default, then the ``aicc_sim_config`` fixture (overr
 then ``@pytest.mark.aicc_sim_config({...})`` markers (module < class < function), each
 merged over the previous (see :func:`build_config`). ``listen`` defaults to 127.0.0.1:0.
 
+With ``--aicc-sim-url URL`` (or ``AICC_SIM_URL``) the fixture runs the same tests against a
+simulator that already runs there (a sidecar container) instead, reset and configured per
+test over its admin API: :mod:`simulator.testing.remote`.
+
 The handle (:class:`InProcessSimulator`) is an :class:`~simulator.testing.client.AdminClient` of
 the running server plus in-process helpers: its ``wait_for_delivery`` / ``wait_for_request``
 (for sync tests) wait on the journal itself (woken by each append, never polling); their
