@@ -52,7 +52,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -1100,31 +1100,35 @@ def role_sim(args: argparse.Namespace) -> None:
     from aiohttp import web
 
     from simulator.config import load_config
-    from simulator.server import create_app, keys
+    from simulator.core.clock import RealClock
+    from simulator.server import start_server
+    from simulator.server.deliveries import DELIVERIES
+    from simulator.server.dispatch import DELIVERER, RUNS
+    from simulator.server.journal_entries import REQUESTS
     from simulator.server.runs import Conductor, RunRecord
+    from simulator.server.sessions import SESSIONS
 
     samples = array.array("d", bytes(8 * args.samples))
     used = [0]
     original = Conductor._wake
+    clock = RealClock()
 
     def timed_wake(self: Conductor, record: RunRecord) -> None:
-        timer = record.timer
-        planned = timer.when() if timer is not None else None
+        planned = record.wake_at  # engine seconds on the app's clock (epoch ms / 1000)
         original(self, record)
         if planned is not None and used[0] < len(samples):
-            samples[used[0]] = asyncio.get_running_loop().time() - planned
+            samples[used[0]] = clock.now_exact() / 1000 - planned
             used[0] += 1
 
     Conductor._wake = timed_wake  # type: ignore[method-assign]
 
     config = load_config(args.config, environ={}, overrides={})
-    app = create_app(config)
 
     async def bench_stats(request: web.Request) -> web.Response:
         ordered = sorted(samples[: used[0]])
         if request.query.get("reset"):
             used[0] = 0
-        aicc = request.app[keys.AICC]
+        app = request.app
         return web.json_response(
             {
                 **_read_status(),
@@ -1134,29 +1138,31 @@ def role_sim(args: argparse.Namespace) -> None:
                     "p99": (_percentile(ordered, 99) or 0.0) * 1000,
                     "max": (ordered[-1] if ordered else 0.0) * 1000,
                 },
-                "sessions": len(aicc.sessions),
-                "active_runs": aicc.conductor.active,
-                "pending_deliveries": request.app[keys.DELIVERER].pending,
-                "requests_journaled": request.app[keys.REQUESTS].total,
-                "journal_capacity": request.app[keys.REQUESTS].capacity,
-                "deliveries_journaled": request.app[keys.DELIVERIES].total,
+                "sessions": len(app[SESSIONS]),
+                "active_runs": app[RUNS].conductor.active,
+                "pending_deliveries": app[DELIVERER].pending,
+                "requests_journaled": app[REQUESTS].total,
+                "journal_capacity": app[REQUESTS].capacity,
+                "deliveries_journaled": app[DELIVERIES].total,
             }
         )
 
-    app.router.add_get("/__admin/bench-stats", bench_stats)
+    def add_stats(app: web.Application) -> None:
+        app.router.add_get("/__admin/bench-stats", bench_stats)
 
     async def serve() -> None:
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        app[keys.AICC].set_base_url(f"http://127.0.0.1:{port}")
-        print(f"READY {port}", flush=True)
+        listen = replace(config.listen, host="127.0.0.1", port=0)
+        # the app shares the clock the lateness is measured with
+        running = await start_server(
+            replace(config, listen=listen),
+            clock=clock,
+            prepare=add_stats,
+        )
+        print(f"READY {running.port}", flush=True)
         try:
             await asyncio.Event().wait()
         finally:
-            await runner.cleanup()
+            await running.stop()
 
     asyncio.run(serve())
 

@@ -3,7 +3,9 @@
 # package with its test extras, then lint, types and every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=${AICC_SIM_VENV:-.venv}
+# VENV picks another venv (not prefixed like the simulator's settings variables: they are all
+# read as settings)
+VENV=${VENV:-.venv}
 PYTHON=${PYTHON:-python3}
 if [ ! -x "$VENV/bin/python" ]; then
   "$PYTHON" -m venv "$VENV"

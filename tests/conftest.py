@@ -2,8 +2,9 @@
 
 - :class:`RecordingReceiver`: an integration's push receiver on its own port that records
   every push and answers from a per-path script (``ok`` by default);
-- ``make_sim``: the simulator built with the real factory (``create_app``) on a free port,
-  configured from a small document (``parse_config``) that points at the receiver;
+- ``make_sim``: the simulator started the way ``serve`` starts it (``start_server``: bind,
+  then ``create_app`` with the bound URL) on a free port, configured from a small document
+  (``parse_config``) that points at the receiver, on the real clock or a virtual one;
 - :class:`Customer`: the integration side of the vendor's call sequence (reference §7.1):
   tokenByAkSk → applyToken → send / poll / … with the vendor's headers.
 
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import json
+import logging
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,9 +32,9 @@ from aiohttp.test_utils import TestServer
 from multidict import CIMultiDictProxy
 
 from simulator.config import parse_config
-from simulator.server import create_app
-from simulator.server import keys as app_keys
-from simulator.server.aicc import Aicc
+from simulator.core.clock import VirtualClock
+from simulator.server import RunningServer, start_server
+from simulator.server.sessions import SESSIONS, SessionStore
 
 APP_KEY = "test-app-key"
 APP_SECRET = "test-app-secret"
@@ -166,19 +169,6 @@ async def receiver(
 # the simulator
 
 
-class FakeClock:
-    """A controllable monotonic clock (seconds) for token lifetimes."""
-
-    def __init__(self) -> None:
-        self.now = time.monotonic()
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def channel_doc(callback_url: str, **overrides: Any) -> dict[str, Any]:
     """One channel of the test config: push/oauth to ``callback_url``, fast scenarios."""
     doc: dict[str, Any] = {
@@ -238,11 +228,11 @@ class Sim:
     app: web.Application
     base_url: str
     http: aiohttp.ClientSession
-    clock: FakeClock | None = None
+    clock: VirtualClock | None = None
 
     @property
-    def aicc(self) -> Aicc:
-        return self.app[app_keys.AICC]
+    def sessions(self) -> SessionStore:
+        return self.app[SESSIONS]
 
     async def request(
         self,
@@ -280,25 +270,25 @@ MakeSim = Callable[..., Awaitable[Sim]]
 
 
 @pytest.fixture
-async def make_sim(
-    aiohttp_server: Callable[..., Awaitable[TestServer]],
-) -> AsyncIterator[MakeSim]:
-    """``await make_sim(document, clock=None)``: a simulator on a free port."""
+async def make_sim() -> AsyncIterator[MakeSim]:
+    """``await make_sim(document, clock=None)``: a simulator on a free port (a
+    :class:`VirtualClock` moves every timing of the server by hand)."""
     sessions: list[aiohttp.ClientSession] = []
+    servers: list[RunningServer] = []
 
-    async def start(document: dict[str, Any], *, clock: FakeClock | None = None) -> Sim:
+    async def start(document: dict[str, Any], *, clock: VirtualClock | None = None) -> Sim:
         config = parse_config(document, "<test>")
-        app = create_app(config, clock=clock)
-        server = await aiohttp_server(app)
-        base = str(server.make_url("")).rstrip("/")
-        app[app_keys.AICC].set_base_url(base)
+        running = await start_server(config, clock=clock)
+        servers.append(running)
         http = aiohttp.ClientSession()
         sessions.append(http)
-        return Sim(app, base, http, clock)
+        return Sim(running.app, running.url, http, clock)
 
     yield start
     for http in sessions:
         await http.close()
+    for running in servers:
+        await running.stop()
 
 
 @pytest.fixture
@@ -439,7 +429,6 @@ __all__ = [
     "TOKEN_PATH",
     "WAIT",
     "Customer",
-    "FakeClock",
     "MakeSim",
     "Push",
     "RecordingReceiver",
@@ -448,3 +437,42 @@ __all__ = [
     "channel_doc",
     "config_doc",
 ]
+
+
+class _NeverRetrieved(logging.Handler):
+    """Collects asyncio's "... exception was never retrieved" reports: a future or task that
+    failed and that nobody awaited (a push lost without a trace, hardening defect 1)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.found: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "never retrieved" in message:
+            self.found.append(message + (f": {record.exc_info[1]!r}" if record.exc_info else ""))
+
+
+@pytest.fixture(autouse=True)
+def no_unretrieved_futures() -> Iterator[None]:
+    """Every test: no future or task may fail unawaited. (asyncio reports one when it is
+    freed; the session-end check below collects the ones freed only by the cycle collector.)"""
+    handler = _NeverRetrieved()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    assert not handler.found, "\n".join(handler.found)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_unretrieved_futures_at_exit() -> Iterator[None]:
+    handler = _NeverRetrieved()
+    logger = logging.getLogger("asyncio")
+    logger.addHandler(handler)
+    yield
+    gc.collect()
+    logger.removeHandler(handler)
+    assert not handler.found, "\n".join(handler.found)

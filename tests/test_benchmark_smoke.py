@@ -45,6 +45,7 @@ EXPECTED_FIGURES = {
 }
 
 
+@pytest.mark.slow  # runs the benchmark itself for a few seconds
 def test_quick_run_measures_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run(

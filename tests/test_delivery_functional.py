@@ -645,3 +645,27 @@ async def test_journal_wait_for_a_delivery(
         "http-error",
         "accepted",
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "verdict", "error"),
+    [
+        # a port out of range: no request can be built at all
+        ("http://127.0.0.1:70000/aicc", "invalid-outbound", "Port out of range"),
+        # credentials in the URL clash with the push's own Authorization header
+        ("http://user:secret@127.0.0.1:9/aicc", "connection-error", "request not sent"),
+        # a host label DNS cannot carry
+        ("http://" + "a" * 64 + ".invalid/aicc", "connection-error", ""),
+    ],
+)
+async def test_a_push_no_request_can_be_built_for_is_journaled_not_lost(
+    make: Callable[..., Harness], url: str, verdict: str, error: str
+) -> None:
+    # (these URLs are refused where they enter; the worker must still never lose a push)
+    h = make(POLICY)
+    outcome = await result(h.deliverer.submit("c", oauth(url), push()))
+    assert outcome.verdict in ("failed", "invalid-outbound")
+    assert h.records, "the push left no journal entry"
+    assert {r.verdict for r in h.records} == {verdict}
+    assert error in (h.records[0].error or "")
+    assert "secret" not in (h.records[0].error or "")

@@ -95,7 +95,8 @@ def test_jsonl_round_trip_with_to_json(tmp_path: Path) -> None:
     again: Journal[Item] = Journal(path=path)
     again.append(Item("d", 4))
     again.close()
-    assert [seq for seq, _ in read_jsonl(path)] == [1, 2, 3, 1]
+    # ... and continues the sequence (a since cursor stays meaningful across restarts)
+    assert [seq for seq, _ in read_jsonl(path)] == [1, 2, 3, 4]
 
 
 def test_buffered_lines_reach_the_file_on_flush_every_and_flush(tmp_path: Path) -> None:
@@ -206,3 +207,50 @@ async def test_many_waiters_each_get_their_own_entry() -> None:
     for n in reversed(range(3)):
         journal.append(n)
     assert [(await w).item for w in waits] == [0, 1, 2]
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 65536])
+@pytest.mark.parametrize(
+    "tail",
+    [b"", b'{"seq": 4, "en', b'{"seq": 4, "en\n', b"\n\n", b'{"seq": 4, "entry": 4}garbage'],
+)
+def test_a_reopened_file_continues_after_its_last_intact_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    chunk: int,
+    tail: bytes,
+) -> None:
+    import simulator.core.journal as journal_module
+
+    monkeypatch.setattr(journal_module, "_TAIL_CHUNK", chunk)
+    path = tmp_path / "j.jsonl"
+    intact = b"".join(b'{"seq": %d, "entry": %d}\n' % (i, i) for i in (1, 2, 3))
+    path.write_bytes(intact + tail)
+    journal: Journal[int] = Journal(path=path, serializer=lambda i: i)
+    assert journal.append(40) == 4
+    journal.close()
+    assert list(read_jsonl(path)) == [(1, 1), (2, 2), (3, 3), (4, 40)]
+    torn = bool(tail.strip())
+    assert ("cut off" in caplog.text) is torn
+
+
+def test_a_file_with_no_intact_line_is_started_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_bytes(b'{"seq": 1, "ent')
+    journal: Journal[int] = Journal(path=path, serializer=lambda i: i)
+    assert journal.append(1) == 1
+    journal.close()
+    assert list(read_jsonl(path)) == [(1, 1)]
+    assert "no intact line" in caplog.text
+
+
+def test_read_jsonl_skips_a_torn_last_line_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "j.jsonl"
+    path.write_text('{"seq": 1, "entry": 1}\n{"seq": 2, "en', encoding="utf-8")
+    assert list(read_jsonl(path)) == [(1, 1)]
+    assert "torn last line 2" in caplog.text

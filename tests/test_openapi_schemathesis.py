@@ -25,9 +25,11 @@ from schemathesis.checks import not_a_server_error
 
 from simulator.config import parse_config
 from simulator.core.validation import default_store
-from simulator.server import create_app
-from simulator.server import keys as app_keys
+from simulator.server import RunningServer, start_server
 from simulator.server.openapi import openapi_document
+
+#: fuzzing takes seconds: `-m "not slow"` leaves the whole module out locally
+pytestmark = pytest.mark.slow
 
 APP_KEY = "fuzz-app-key"
 APP_SECRET = "fuzz-app-secret"
@@ -41,11 +43,9 @@ class _LiveSimulator:
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.base_url = ""
-        self._runner: Any = None
+        self._running: RunningServer | None = None
 
     async def _start(self) -> str:
-        from aiohttp import web
-
         config = parse_config(
             {
                 "listen": {"host": "127.0.0.1", "port": 0},
@@ -61,23 +61,16 @@ class _LiveSimulator:
             },
             "<schemathesis>",
         )
-        app = create_app(config)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = self._runner.addresses[0][1]
-        base = f"http://127.0.0.1:{port}"
-        app[app_keys.AICC].set_base_url(base)
-        return base
+        self._running = await start_server(config)
+        return self._running.url
 
     def start(self) -> None:
         self.thread.start()
         self.base_url = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
 
     def stop(self) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop).result(10)
+        if self._running is not None:
+            asyncio.run_coroutine_threadsafe(self._running.stop(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
         self.loop.close()

@@ -137,12 +137,14 @@ def inner(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> pytest.
     return pytester
 
 
+@pytest.mark.slow  # a whole pytest in a subprocess
 def test_sync_tests_use_the_fixture_in_a_fresh_pytest_process(inner: pytest.Pytester) -> None:
     inner.makepyfile(test_sync=SYNC_TESTS)
     result = inner.runpytest_subprocess("-q")
     result.assert_outcomes(passed=4)
 
 
+@pytest.mark.slow  # a whole pytest in a subprocess
 def test_async_tests_use_the_fixture_in_a_fresh_pytest_process(inner: pytest.Pytester) -> None:
     inner.makepyfile(test_async=ASYNC_TESTS)
     result = inner.runpytest_subprocess("-q")
@@ -162,6 +164,27 @@ def test_a_bad_configuration_is_a_setup_error_naming_the_setting(inner: pytest.P
     result = inner.runpytest_inprocess("-q")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*aicc_sim config*/channels/0/delivry*unknown key*"])
+
+
+def test_a_marker_setting_means_what_the_same_env_var_means(inner: pytest.Pytester) -> None:
+    """The marker goes through the config's one override writer: text read as YAML, a
+    mapping merged over the default's (tests/test_config_sources.py has every pair)."""
+    inner.makepyfile(
+        test_same="""
+        import pytest
+        from simulator.config import load_config
+
+        ENV = {"AICC_SIM_CHANNELS__0__SPEED": "10", "AICC_SIM_POLL": "{timeout_ms: 10}"}
+
+        @pytest.mark.aicc_sim_config({"channels.0.speed": "10", "poll": {"timeout_ms": 10}})
+        def test_same(aicc_sim):
+            from_env = load_config(None, environ=ENV)
+            assert aicc_sim.channel.speed == from_env.channels[0].speed == 10.0
+            assert aicc_sim.config.poll == from_env.poll
+        """
+    )
+    result = inner.runpytest_inprocess("-q")
+    result.assert_outcomes(passed=1)
 
 
 # --------------------------------------------------------------------------- configuration

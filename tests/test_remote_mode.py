@@ -92,6 +92,12 @@ def test_settings_fixed_while_running_are_refused_with_409(sidecar: InProcessSim
     assert status == 409
     assert [v["pointer"] for v in body["violations"]] == ["/listen", "/journal"]
     assert sidecar.running_config()["listen"]["port"] != 1
+    # the body and head deadlines are read once, when the app is built and the port bound
+    status, body = _refusal(sidecar, {"limits": {"body_timeout": 1, "head_timeout": 1}})
+    assert status == 409
+    pointers = [v["pointer"] for v in body["violations"]]
+    assert pointers == ["/limits/head_timeout", "/limits/body_timeout"]
+    assert sidecar.running_config()["limits"]["body_timeout"] == 30.0
 
 
 @pytest.mark.parametrize(
@@ -103,6 +109,7 @@ def test_settings_fixed_while_running_are_refused_with_409(sidecar: InProcessSim
         ({"channels.3.speed": 2}, "no list item 3"),
         ({"limits": 5}, "/limits"),
         ("listen", "expected a mapping of settings"),
+        ({"nope": 1}, "unknown setting /nope"),
     ],
 )
 def test_a_refused_config_changes_nothing(

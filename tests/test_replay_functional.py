@@ -152,6 +152,16 @@ EXPECTED_PUSHES: dict[str, list[Kind]] = {
     ],
     "timeout-async-off": [("DISCONNECT", None, "SYSTEM", None)],
     "timeout-async-on": [("DISCONNECT", "TEXT", "SYSTEM", "{TIPS}")],
+    # click-to-call events are not pushed (getClickToCallEvents answers them)
+    "call-connected": [],
+    "call-queue-timeout": [],
+    "call-failed": [],
+    "rated-conversation": [
+        QUEUING,
+        CONNECTED,
+        ("CHAT", "TEXT", "AGENT", GREETING),
+        ("DISCONNECT", None, "AGENT", None),
+    ],
 }
 
 #: built-ins that push exactly one vendor-sample message
@@ -568,4 +578,27 @@ async def test_max_duration_stops_a_scenario_that_loops_forever(
     assert "stopped after 0.3 s" in out
     ticks = [s.messages[0]["content"] for s in receiver.seen]
     assert ticks and set(ticks) == {"tick"}
-    assert len(ticks) <= 0.3 / 0.05 + 1
+    # due at 0, 0.05, ..., 0.25 s at most (a loaded machine only drifts them later); the 7th
+    # is due at the limit and is not sent
+    assert len(ticks) <= 6
+
+
+@pytest.mark.parametrize(("wait", "sent"), [("0.3", 1), ("0.29", 2)])
+async def test_max_duration_sends_no_push_due_at_or_after_the_limit(
+    receiver: Receiver,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    wait: str,
+    sent: int,
+) -> None:
+    path = tmp_path / "two.yaml"
+    path.write_text(
+        "name: two\ndescription: x\nsteps:\n  - push: {content: first}\n"
+        f"  - wait: {wait}\n  - push: {{content: second}}\n"
+    )
+    status = await cli("replay", str(path), *oauth_args(receiver), "--max-duration", "0.3")
+    out = capsys.readouterr().out
+    assert status == 0
+    contents = [s.messages[0]["content"] for s in receiver.seen]
+    assert contents == ["first", "second"][:sent]
+    assert ("run time-limit" in out) == (sent == 1)

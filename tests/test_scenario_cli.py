@@ -72,7 +72,8 @@ def test_lint_refuses_duplicate_names(capsys: pytest.CaptureFixture[str], tmp_pa
 
 
 def test_lint_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    assert main(["scenarios", "lint", str(tmp_path / "absent.yaml")]) == 1
+    # a file that cannot be read is a lint that cannot run, not a failed one
+    assert main(["scenarios", "lint", str(tmp_path / "absent.yaml")]) == 2
     assert "absent.yaml: No such file or directory" in capsys.readouterr().out
 
 

@@ -50,6 +50,22 @@ CONTRACT_SCHEMAS = (
     "history-response",
     "leave-message-request",
     "leave-message-response",
+    "survey-mode-request",
+    "survey-mode-response",
+    "save-satisfaction-request",
+    "save-satisfaction-response",
+    "robot-feedback-request",
+    "robot-feedback-response",
+    "phrase-request",
+    "phrase-response",
+    "click-to-call-support-request",
+    "click-to-call-support-response",
+    "create-click-to-call-request",
+    "create-click-to-call-response",
+    "click-to-call-events-request",
+    "click-to-call-events-response",
+    "drop-click-to-call-request",
+    "drop-click-to-call-response",
 )
 
 

@@ -10,7 +10,6 @@ from conftest import (
     APP_SECRET,
     CCM,
     CHANNEL,
-    FakeClock,
     MakeSim,
     RecordingReceiver,
     Sim,
@@ -18,8 +17,9 @@ from conftest import (
     config_doc,
 )
 
+from simulator.core.clock import VirtualClock
 from simulator.scenario import builtin_names
-from simulator.server import keys
+from simulator.server.journal_entries import REQUESTS
 
 
 async def test_health(sim: Sim) -> None:
@@ -344,11 +344,11 @@ def _read(path: Path) -> str:
 async def test_secrets_never_reach_the_journal(
     make_sim: MakeSim, receiver: RecordingReceiver, tmp_path: Path
 ) -> None:
-    clock = FakeClock()
+    clock = VirtualClock()
     journal = tmp_path / "journal"
     sim = await make_sim(
         config_doc(
-            [channel_doc(receiver.url)],
+            [channel_doc(receiver.url, idle_timeout=3600)],  # live after a virtual minute
             tokens={"ccmessaging_token_ttl": 60},
             journal={"path": str(journal)},
         ),
@@ -358,11 +358,12 @@ async def test_secrets_never_reach_the_journal(
     await customer.login(expire="3600")
     await customer.connect()
     first_token = customer.token
-    clock.advance(61)
+    clock.advance(61_000)
     renewed = await customer.send("CHAT", "renew me")
     customer.token = renewed.headers["ccmessaging-token"]
     await customer.send("CHAT", "with the new one")
-    await receiver.wait_message("secretive", content="You said: with the new one")
+    # the scenario's steps run on the virtual clock: move it from one step to the next
+    await clock.run_until(receiver.wait_message("secretive", content="You said: with the new one"))
     push_bearer = receiver.pushes[0].headers["Authorization"].split(" ", 1)[1]
     secrets = [customer.access_token, first_token, customer.token, APP_SECRET, push_bearer]
 
@@ -379,7 +380,7 @@ async def test_secrets_never_reach_the_journal(
     assert set(shown) <= {None, "***"}
     assert "***" in shown  # session calls carried one, so the check above is not vacuous
     # the journal file gets the same redacted view
-    sim.app[keys.REQUESTS].flush()
+    sim.app[REQUESTS].flush()
     written = _read(Path(f"{journal}.requests.jsonl"))
     assert written
     for secret in secrets:

@@ -10,7 +10,6 @@ from conftest import (
     CCM,
     CHANNEL,
     TOKEN_PATH,
-    FakeClock,
     MakeSim,
     RecordingReceiver,
     Sim,
@@ -18,8 +17,9 @@ from conftest import (
     config_doc,
 )
 
+from simulator.core.clock import VirtualClock
 from simulator.server.http import ERROR_TEXTS
-from simulator.server.tokens import EXPIRED_TOKEN_TEXT
+from simulator.server.tokens import EXPIRED_TOKEN_TEXT, TOKENS
 
 APPLY_BODY = {
     "userId": "auth-user",
@@ -31,10 +31,13 @@ APPLY_BODY = {
 
 @pytest.fixture
 async def clocked(make_sim: MakeSim, receiver: RecordingReceiver) -> Sim:
-    """A simulator on a controllable clock, ccmessaging-tokens living 60 s."""
+    """A simulator on a virtual clock, ccmessaging-tokens living 60 s; the idle timeout (on
+    the same clock) is an hour, so that moving a minute on keeps sessions live."""
     return await make_sim(
-        config_doc([channel_doc(receiver.url)], tokens={"ccmessaging_token_ttl": 60}),
-        clock=FakeClock(),
+        config_doc(
+            [channel_doc(receiver.url, idle_timeout=3600)], tokens={"ccmessaging_token_ttl": 60}
+        ),
+        clock=VirtualClock(),
     )
 
 
@@ -115,7 +118,7 @@ async def test_expired_access_token_is_403_with_the_gateway_text(clocked: Sim) -
     reply = await customer.token_by_ak_sk("1")
     assert reply.json["Expires"] == "1"
     assert (await customer.apply_token()).status == 200  # still valid
-    clocked.clock.advance(1.0)
+    clocked.clock.advance(1_000)
     expired = await customer.apply_token()
     assert expired.status == 403
     assert expired.json == {"errorCode": "0", "exceptionInfo": EXPIRED_TOKEN_TEXT}
@@ -158,7 +161,7 @@ async def test_expired_ccmessaging_token_is_renewed_in_a_live_session(clocked: S
     await customer.login(expire="3600")
     await customer.connect()
     old = customer.token
-    clocked.clock.advance(61)
+    clocked.clock.advance(61_000)
     reply = await customer.send("CHAT", "still there?")
     assert reply.status == 200, reply.text
     assert reply.json["resultCode"] == "0"
@@ -183,7 +186,7 @@ async def test_expired_ccmessaging_token_without_session_is_401(clocked: Sim) ->
     assert clocked.clock is not None
     customer = clocked.customer("no-session")
     await customer.login(expire="3600")
-    clocked.clock.advance(61)
+    clocked.clock.advance(61_000)
     reply = await customer.send("CONNECT")
     assert reply.status == 401, reply.text
     assert "expired" in reply.json["detail"]
@@ -221,3 +224,18 @@ async def test_query_queue_info_headers_are_optional_but_checked_when_sent(sim: 
     wrong_key = {**customer.headers(), "x-app-key": "not-the-app"}
     assert (await customer.call("queryQueueInfo", body, headers=wrong_key)).status == 401
     assert (await customer.queue_info()).status == 200
+
+
+async def test_other_users_apply_token_never_evicts_a_live_sessions_token(sim: Sim) -> None:
+    """Hardening defect 3, end to end: a flood of applyToken calls by other users (here past a
+    small capacity; 100,000 with the default) leaves the live customer's token working."""
+    sim.app[TOKENS].store._capacity = 20  # the default bound is 100,000: make it short
+    alice = sim.customer("alice-live")
+    await alice.connect()
+    for n in range(60):  # the integration's one AccessToken, applyToken per customer
+        other = sim.customer(f"flood-{n}")
+        other.access_token = alice.access_token
+        reply = await other.apply_token()
+        assert reply.status == 200, reply.text
+    reply = await alice.send("CHAT", "still here")
+    assert reply.status == 200 and reply.json["resultCode"] == "0", reply.text

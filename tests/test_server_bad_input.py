@@ -204,3 +204,64 @@ async def test_bad_admin_paging_is_400(small: Sim, query: dict[str, str], pointe
         reply = await small.admin("GET", path, params=query)
         assert reply.status == 400, (path, reply.text)
         assert reply.json["violations"][0]["pointer"] == pointer
+
+
+_EMULATED_POSTS = [
+    TOKEN_PATH,
+    f"{CCM}/applyToken",
+    f"{CCM}/send",
+    f"{CCM}/sendAsync",
+    f"{CCM}/queryQueueInfo",
+    f"{CCM}/uploadFileStream",
+    f"{CCM}/downloadFileStream",
+    f"{CCM}/queryHistoryChatMessage",
+    f"{CCM}/doLeaveMessage",
+    f"{CCM}/pushMsg",
+]
+
+
+@pytest.mark.parametrize("depth", [65, 500, 975, 1000, 1024, 1025, 3000])
+@pytest.mark.parametrize("path", _EMULATED_POSTS)
+async def test_deep_json_is_400_at_any_depth_and_the_journal_still_renders(
+    small: Sim, customer: Customer, path: str, depth: int
+) -> None:
+    # deep inside a field, so that the body is an object as every schema wants
+    raw = b'{"channel": ' + b"[" * depth + b"]" * depth + b"}"
+    headers = {**customer.headers(), "Content-Type": "application/json"}
+    reply = await small.request("POST", path, data=raw, headers=headers)
+    assert reply.status == 400, reply.text
+    messages = [v["message"] for v in reply.json["violations"]]
+    assert any("nested" in m for m in messages), reply.text
+    listing = await small.admin("GET", "/requests?limit=5")
+    assert listing.status == 200, listing.text
+    await _still_serving(small, customer)
+
+
+async def test_shallow_nesting_is_still_judged_by_the_schema(
+    small: Sim, customer: Customer
+) -> None:
+    body = customer.message("CHAT", "hello")
+    body["extra"] = [[[[{"a": [1]}]]]]
+    reply = await customer.call("send", body)
+    assert "nested" not in reply.text
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'["sim-app-key", {"app_secret": "TOPSECRET-1"}]',
+        b'{"app_key": "sim-app-key", "app_secret": "TOPSECRET-1", "x": }',
+        b'{"app_key": 5, "app_secret": "TOPSECRET-1"}',
+        b'[{"app_key": "sim-app-key", "app_secret": "TOPSECRET-1"}]',
+        b'"TOPSECRET-1"',
+    ],
+)
+async def test_app_secret_never_comes_back(small: Sim, raw: bytes) -> None:
+    reply = await small.request(
+        "POST", TOKEN_PATH, data=raw, headers={"Content-Type": "application/json"}
+    )
+    assert reply.status == 400, reply.text
+    assert "TOPSECRET" not in reply.text
+    listing = await small.admin("GET", "/requests")
+    assert listing.status == 200
+    assert "TOPSECRET" not in listing.text

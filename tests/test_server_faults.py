@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from conftest import CHANNEL, WAIT, MakeSim, RecordingReceiver, Sim, channel_doc, config_doc
 
-from simulator.server import keys
+from simulator.delivery.records import AttemptRecord
+from simulator.server.deliveries import DELIVERIES
 
 
 async def _attempts(sim: Sim, user_id: str, count: int) -> list[dict[str, Any]]:
@@ -19,7 +20,7 @@ async def _attempts(sim: Sim, user_id: str, count: int) -> list[dict[str, Any]]:
     def mine(item: Any) -> bool:
         return str(getattr(item, "conversation", "")).endswith("/" + user_id)
 
-    journal = sim.app[keys.DELIVERIES]
+    journal = sim.app[DELIVERIES]
     for n in range(1, count + 1):
 
         def nth(item: Any, n: int = n) -> bool:
@@ -152,12 +153,13 @@ async def test_a_push_refused_by_a_full_backlog_does_not_change_the_session(
         json_body={"message": {"controlType": "DISCONNECT", "mediaType": None, "content": None}},
     )
     assert bye.status == 202, bye.text
-    refused = await sim.app[keys.DELIVERIES].wait_for(
+    refused = await sim.app[DELIVERIES].wait_for(
         lambda item: getattr(item, "verdict", None) == "dropped", WAIT
     )
+    assert isinstance(refused.item, AttemptRecord)  # a push refused, not a poll hand-off
     assert "backlog full" in (refused.item.error or "")
     # the DISCONNECT was never sent, so the customer's session is still live
-    assert sim.aicc.sessions.get(CHANNEL, "flooded").active  # type: ignore[union-attr]
+    assert sim.sessions.get(CHANNEL, "flooded").active  # type: ignore[union-attr]
     receiver.release.set()
     await receiver.wait_messages("flooded", 2)
     assert [m["content"] for m in receiver.messages("flooded")] == ["first", "second"]

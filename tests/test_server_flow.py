@@ -25,7 +25,7 @@ from conftest import (
 
 from simulator.core import signing
 from simulator.core.validation import default_store
-from simulator.server import keys
+from simulator.server.deliveries import DELIVERIES
 
 VENDOR = Path(__file__).parent / "fixtures" / "vendor"
 
@@ -232,7 +232,7 @@ async def _queued(sim: Sim, user_id: str, **fields: Any) -> None:
             for m in item.messages
         )
 
-    await sim.app[keys.DELIVERIES].wait_for(match, WAIT)
+    await sim.app[DELIVERIES].wait_for(match, WAIT)
 
 
 #: A long-poll window far longer than any answer that comes "at once" (even on a loaded
@@ -319,7 +319,7 @@ async def test_poll_answers_stay_within_the_poll_contract(
         "POST", "/sessions/long-talker/messages", json_body={"message": {"content": "y" * 501}}
     )
     assert reply.status == 202, reply.text
-    refused = await sim.app[keys.DELIVERIES].wait_for(
+    refused = await sim.app[DELIVERIES].wait_for(
         lambda item: getattr(item, "verdict", None) == "invalid-outbound", WAIT
     )
     assert any(v.pointer.endswith("/content") for v in refused.item.violations)

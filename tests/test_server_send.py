@@ -18,7 +18,9 @@ from conftest import (
     config_doc,
 )
 
+from simulator.core.clock import VirtualClock
 from simulator.core.validation import default_store
+from simulator.server.dispatch import DELIVERER
 
 VENDOR = Path(__file__).parent / "fixtures" / "vendor"
 OUTSIDE_HOURS = "The current time is not within the working time of the service agents"
@@ -202,7 +204,7 @@ async def test_unknown_channel_in_to_is_refused(sim: Sim) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# idle customer
+# idle customer (on a virtual clock; the real-time end-to-end versions follow it)
 
 
 @pytest.mark.parametrize("async_switch", [False, True])
@@ -210,22 +212,29 @@ async def test_idle_customer_gets_the_timeout_disconnect(
     make_sim: MakeSim, receiver: RecordingReceiver, async_switch: bool
 ) -> None:
     tips = "We are away; leave us a message."
+    clock = VirtualClock()  # a realistic 10-minute timeout, without waiting for it
     sim = await make_sim(
         config_doc(
             [
                 channel_doc(
                     receiver.url,
-                    idle_timeout=0.4,
+                    idle_timeout=600,
                     async_switch=async_switch,
                     tips=tips,
-                    speed=20,
+                    speed=1,
                 )
-            ]
-        )
+            ],
+            tokens={"ccmessaging_token_ttl": 3600},  # the tokens outlive the 10 minutes
+        ),
+        clock=clock,
     )
     customer = sim.customer("idle")
+    await customer.login(expire="3600")
     await customer.connect()
-    disconnect = await receiver.wait_message("idle", controlType="DISCONNECT")
+    disconnect = await clock.run_until(
+        receiver.wait_message("idle", controlType="DISCONNECT"),
+        quiet=lambda: sim.app[DELIVERER].pending == 0,
+    )
     seed = _seed(
         "downlink-message.seed-pushmsg-disconnect-timeout-async-on.json"
         if async_switch

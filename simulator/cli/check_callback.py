@@ -14,7 +14,7 @@ from typing import Any
 
 import aiohttp
 
-from simulator.cli.junit import JUnitCase, write_junit
+from simulator.cli.junit import JUnitCase, check_writable, write_junit
 from simulator.cli.options import (
     AuthSettings,
     add_address_options,
@@ -160,6 +160,8 @@ async def _run(settings: AuthSettings, args: argparse.Namespace) -> SuiteReport:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    if args.junit:
+        check_writable(args.junit)  # before anything is sent: a lost report is a lost run
     settings = auth_settings(args, args.url)
     started = datetime.now(UTC).isoformat(timespec="seconds")
     print(f"check-callback {settings.target.url}")

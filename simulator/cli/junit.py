@@ -25,7 +25,7 @@ from pathlib import Path
 
 from simulator.core.errors import FileError
 
-__all__ = ["JUnitCase", "junit_bytes", "junit_tree", "write_junit"]
+__all__ = ["JUnitCase", "check_writable", "junit_bytes", "junit_tree", "write_junit"]
 
 # Characters XML 1.0 cannot carry even escaped. Receiver answers end up in failure texts,
 # and one stray control byte would make the whole report unreadable to the CI server.
@@ -126,6 +126,28 @@ def junit_bytes(
     tree = junit_tree(suite, cases, timestamp=timestamp, properties=properties)
     data: bytes = ET.tostring(tree.getroot(), encoding="utf-8", xml_declaration=True)
     return data + b"\n"
+
+
+def check_writable(path: str | Path) -> None:
+    """Refuse, before anything runs, a report path that could not be written at the end
+    (a missing or read-only directory, a directory in its place): a :class:`FileError`.
+
+    Probes by opening the file for appending, which is what the OS will judge (an
+    ``os.access`` check is always true for root); a file that did not exist is removed again.
+    """
+    target = Path(path)
+    if target.is_dir():
+        raise FileError(str(path), None, "cannot write the JUnit report: it is a directory")
+    existed = target.exists()
+    try:
+        with target.open("ab"):
+            pass
+    except OSError as exc:
+        raise FileError(
+            str(path), None, f"cannot write the JUnit report: {exc.strerror or exc}"
+        ) from None
+    if not existed:
+        target.unlink(missing_ok=True)
 
 
 def write_junit(

@@ -9,11 +9,13 @@ parsed namespace and returning an exit status.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
 from simulator import __version__
 from simulator.cli import check_callback, replay, scenarios, serve, validate
+from simulator.cli.status import CANNOT_RUN, CLOSED_PIPE
 from simulator.core.errors import SimulatorError
 
 __all__ = ["build_parser", "main", "run"]
@@ -39,12 +41,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         status: int = args.handler(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
     except SimulatorError as exc:
         print(f"aicc-sim: {exc}", file=sys.stderr)
-        return 2
+        return CANNOT_RUN
+    except BrokenPipeError:
+        _silence_stdout()
+        return CLOSED_PIPE
     except KeyboardInterrupt:
         return 130
     return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: the reader is gone, and Python's final flush of what is
+    still buffered would otherwise print "Exception ignored ... BrokenPipeError"."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor behind stdout (a test's capture)
+        pass
 
 
 def run() -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 
-from simulator.cli.junit import JUnitCase, write_junit
+from simulator.cli.junit import JUnitCase, check_writable, write_junit
 from simulator.cli.options import (
     add_address_options,
     add_auth_options,
@@ -145,8 +145,8 @@ def register(sub: Any) -> None:
         type=positive_float,
         default=None,
         metavar="SECONDS",
-        help="stop the run after this many seconds (a scenario that loops forever); the "
-        "pushes so far are judged as usual",
+        help="stop the run after this many seconds (a scenario that loops forever): a push "
+        "due at or after the limit is not sent; the pushes so far are judged as usual",
     )
     parser.add_argument(
         "--seed",
@@ -274,6 +274,8 @@ async def _replay(plan: ReplayPlan) -> ReplayReport:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    if args.junit:
+        check_writable(args.junit)  # before anything is sent: a lost report is a lost run
     scenario = load(args.scenario)
     settings = auth_settings(args, args.callback)
     context = RunContext(

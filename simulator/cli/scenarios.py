@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from simulator.cli.lint import lint_file
+from simulator.cli.status import CANNOT_RUN, CHECK_FAILED
 from simulator.core.errors import FileError
-from simulator.scenario import builtin_names, load, load_builtin, load_path
+from simulator.scenario import builtin_names, load, load_builtin
 from simulator.scenario.loader import duplicate_name_error, scenario_files
 
 __all__ = ["register"]
@@ -30,8 +33,9 @@ def register(sub: Any) -> None:
     lint = actions.add_parser(
         "lint",
         help="check scenario files (exit 0 only if all load)",
-        description="Load every file (directories: their *.yaml and *.yml) and print each "
-        "error as FILE:LINE: reason. Scenario names must be unique across the files.",
+        description="Load every file (directories: their *.yaml and *.yml) and print every "
+        "error of each as FILE:LINE: reason. Scenario names must be unique across the "
+        "files. Exit 1 if a file does not lint, 2 if one cannot be read.",
     )
     lint.add_argument("paths", nargs="+", metavar="PATH", help="a scenario file or directory")
     lint.set_defaults(handler=_lint)
@@ -61,17 +65,23 @@ def _read(path: str) -> str:
 
 
 def _lint(args: argparse.Namespace) -> int:
-    failed = 0
+    failed = unreadable = False
     seen: dict[str, str] = {}
     for file in scenario_files(args.paths):
-        try:
-            scenario = load_path(file)
-            if scenario.name in seen:
-                raise duplicate_name_error(scenario, seen[scenario.name])
-        except FileError as exc:
-            print(str(exc))
-            failed += 1
+        result = lint_file(file)
+        scenario = result.scenario
+        if scenario is not None and scenario.name in seen:
+            result = replace(
+                result, scenario=None, errors=(duplicate_name_error(scenario, seen[scenario.name]),)
+            )
+        if result.scenario is None:
+            for error in result.errors:
+                print(str(error))
+            unreadable = unreadable or result.unreadable
+            failed = True
             continue
-        seen[scenario.name] = str(file)
-        print(f"{file}: ok ({scenario.name})")
-    return 1 if failed else 0
+        seen[result.scenario.name] = str(file)
+        print(f"{file}: ok ({result.scenario.name})")
+    if unreadable:
+        return CANNOT_RUN
+    return CHECK_FAILED if failed else 0

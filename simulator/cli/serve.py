@@ -8,16 +8,11 @@ import gc
 import logging
 import os
 import signal
-import sys
 from typing import Any
 
-from aiohttp import web
-
 from simulator.config import Config, load_config
-from simulator.core.errors import SimulatorError
-from simulator.core.netloc import local_url_host
 
-__all__ = ["register", "serve"]
+__all__ = ["listening_lines", "register", "serve"]
 
 log = logging.getLogger("simulator")
 
@@ -40,33 +35,11 @@ async def serve(
     config: Config, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
 ) -> None:
     """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None)."""
-    from simulator.server import create_app
-    from simulator.server.keys import AICC
+    from simulator.server import start_server
 
-    app = create_app(config)
-    runner = web.AppRunner(app, access_log=None, handle_signals=False)
-    await runner.setup()
-    site = web.TCPSite(runner, config.listen.host, config.listen.port)
-    try:
-        await site.start()
-    except OSError as exc:
-        await runner.cleanup()
-        raise SimulatorError(
-            f"cannot listen on {config.listen.host}:{config.listen.port}: {exc.strerror or exc}"
-        ) from None
-    port = runner.addresses[0][1]
-    base = f"http://{local_url_host(config.listen.host)}:{port}"
-    app[AICC].set_base_url(base)
-    print(
-        f"aicc-sim: serving the emulated AICC on {base} (admin: {base}/__admin/health)", flush=True
-    )
-    for channel in config.channels:
-        where = channel.callback_url or "echo"
-        print(
-            f"aicc-sim: channel {channel.id}: {channel.delivery} mode, push {channel.push_mode} "
-            f"to {where}",
-            flush=True,
-        )
+    running = await start_server(config)
+    for line in listening_lines((running.host, running.port), running.url, config):
+        print(line, flush=True)
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
@@ -77,7 +50,31 @@ async def serve(
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
+        await running.stop()
+
+
+def listening_lines(bound: Any, base_url: str, config: Config) -> list[str]:
+    """What ``serve`` prints once it listens: a URL that reaches it, the address the socket
+    really bound (a wildcard shown as such, port 0 as the port it got), the web console's
+    address, and each channel's delivery. ``bound`` is the socket address
+    (``runner.addresses[0]``)."""
+    host, port = bound[0], bound[1]
+    shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    if host in ("0.0.0.0", "::"):
+        shown += " (every interface)"
+    # the URL line first: tools wait for it (benchmarks/bench.py reads up to that line)
+    lines = [
+        f"aicc-sim: serving the emulated AICC on {base_url} (admin: {base_url}/__admin/health)",
+        f"aicc-sim: listening on {shown}",
+        f"aicc-sim: web console: {base_url}/__admin/ui/",
+    ]
+    for channel in config.channels:
+        where = channel.callback_url or "echo"
+        lines.append(
+            f"aicc-sim: channel {channel.id}: {channel.delivery} mode, push {channel.push_mode} "
+            f"to {where}"
+        )
+    return lines
 
 
 def _handle(args: argparse.Namespace) -> int:
@@ -91,11 +88,8 @@ def _handle(args: argparse.Namespace) -> int:
         level=getattr(logging, config.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    try:
-        asyncio.run(serve(config))
-    except SimulatorError as exc:
-        print(f"aicc-sim: {exc}", file=sys.stderr)
-        return 1
+    # a port in use or an unusable scenario raises SimulatorError: main() answers 2
+    asyncio.run(serve(config))
     # Everything is closed. Spare the interpreter's final garbage collections (0.2-0.5 s with
     # aiohttp loaded), so that a container stops well within a second of SIGTERM.
     gc.freeze()

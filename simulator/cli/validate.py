@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from typing import Any
 
-from simulator.config.sources import read_config_yaml
-from simulator.core.errors import FileError
+from simulator.cli.status import CANNOT_RUN, CHECK_FAILED
+from simulator.config.loading import file_violations
+from simulator.config.yamltext import read_config_yaml
+from simulator.core.errors import FileError, Violation
 from simulator.core.validation import default_store
-from simulator.core.yamlsource import line_of
 from simulator.scenario.source import parse_yaml
 
 __all__ = ["DEFAULT_SCHEMA", "load_json_document", "register"]
@@ -29,7 +29,8 @@ def register(sub: Any) -> None:
         description="Exit 0 only if every input is valid. Each violation is printed as "
         "FILE: /json/pointer: message. A FILE ending .yaml or .yml is read as YAML (a "
         "scenario or config file, say), and its violations carry their line: "
-        "FILE:LINE: /json/pointer: message.",
+        "FILE:LINE: /json/pointer: message. --schema config judges a file exactly as "
+        "serve --config does. Exit 1 if a file is invalid, 2 if one cannot be read.",
     )
     parser.add_argument(
         "--schema",
@@ -61,36 +62,51 @@ def _read(name: str) -> str:
         raise FileError(name, None, f"not UTF-8 text: {exc.reason}") from None
 
 
-def _load(text: str, label: str, schema: str) -> tuple[Any, Callable[[str], int | None]]:
-    """The document in ``text`` and a pointer → line lookup (JSON files have no lines)."""
+Located = list[tuple[int | None, Violation]]
+
+
+def _violations(text: str, label: str, schema: str) -> Located:
+    """Every violation of the document in ``text`` with its line (JSON files have none).
+
+    A config file is read and judged exactly as ``serve --config`` reads and judges it
+    (YAML whatever its suffix, the schema plus the rules it cannot say), so both commands
+    word the same mistake the same way.
+    """
+    if schema == "config":
+        document, positions = read_config_yaml(text, label)
+        return file_violations(document, positions)
+    store = default_store()
     if label.endswith((".yaml", ".yml")):
-        if schema == "config":
-            document, positions = read_config_yaml(text, label)
-            return document, lambda pointer: line_of(pointer, positions)
         data, lines = parse_yaml(text, label)
-        return data, lines.of
-    return load_json_document(text, label), lambda pointer: None
+        return [(lines.of(v.pointer), v) for v in store.violations(schema, data)]
+    data = load_json_document(text, label)
+    return [(None, v) for v in store.violations(schema, data)]
 
 
 def _handle(args: argparse.Namespace) -> int:
-    store = default_store()
-    store.schema(args.schema)  # refuses an unknown name with the list of known ones
-    failed = 0
+    default_store().schema(args.schema)  # refuses an unknown name with the list of known ones
+    failed = unreadable = False
     for name in args.files:
         label = "<stdin>" if name == "-" else name
         try:
-            document, line = _load(_read(name), label, args.schema)
-        except FileError as exc:
+            text = _read(name)
+        except FileError as exc:  # cannot check what cannot be read: status 2
             print(str(exc), file=sys.stderr)
-            failed += 1
+            unreadable = True
             continue
-        violations = store.violations(args.schema, document)
-        for violation in violations:
-            where = line(violation.pointer)
-            at = f"{label}:{where}" if where is not None else label
-            print(f"{at}: {violation.pointer or '/'}: {violation.message}")
-        if violations:
-            failed += 1
+        try:
+            located = _violations(text, label, args.schema)
+        except FileError as exc:  # not JSON / YAML at all: a failed check
+            print(str(exc), file=sys.stderr)
+            failed = True
+            continue
+        for line, violation in located:
+            at = f"{label}:{line}" if line is not None else label
+            print(f"{at}: {violation}")
+        if located:
+            failed = True
         else:
             print(f"{label}: valid {args.schema}")
-    return 1 if failed else 0
+    if unreadable:
+        return CANNOT_RUN
+    return CHECK_FAILED if failed else 0

@@ -1,8 +1,9 @@
 """Configuration: what the simulator is told, and how.
 
 ``model`` (the typed, frozen settings), ``checks`` (the schema and the rules it cannot say),
-``sources`` (env vars, flags and overrides), ``loading`` (YAML or the embedded default to
-:class:`Config`) and ``default.yaml`` (the embedded default).
+``sources`` (YAML text, env vars, flags and pytest layers, all written by one writer),
+``loading`` (YAML or the embedded default to :class:`Config`, overrides applied) and
+``default.yaml`` (the embedded default).
 """
 
 from simulator.config.loading import (
@@ -25,6 +26,8 @@ from simulator.config.loading import (
     config_schema,
     embedded_default_text,
     load_config,
+    mapping_overrides,
+    override_config,
     parse_config,
     resolve_timezone,
 )
@@ -49,6 +52,8 @@ __all__ = [
     "config_schema",
     "embedded_default_text",
     "load_config",
+    "mapping_overrides",
+    "override_config",
     "parse_config",
     "resolve_timezone",
 ]

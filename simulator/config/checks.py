@@ -19,6 +19,7 @@ from jsonschema.exceptions import ValidationError
 
 from simulator.config.model import ECHO, LimitsConfig, TokenConfig, host_allowed, resolve_timezone
 from simulator.core.errors import Violation
+from simulator.core.netloc import callback_url_problem
 from simulator.core.validation import pointer_of
 
 __all__ = ["config_schema", "violations"]
@@ -209,7 +210,10 @@ def _channel_violations(
     if isinstance(hours, Mapping):
         yield from _hours_violations(hours, index)
     url = channel.get("callback_url", ECHO)
-    if allowlist is not None and url != ECHO:
+    problem = callback_url_problem(url) if isinstance(url, str) and url != ECHO else None
+    if problem is not None:
+        yield Violation(pointer_of(["channels", index, "callback_url"]), f"the URL {problem}")
+    elif allowlist is not None and url != ECHO:
         host = urlsplit(url).hostname
         if not host_allowed(host, allowlist):
             yield Violation(

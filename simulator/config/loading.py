@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Any, Final
 
 from simulator.config.checks import config_schema, violations
+from simulator.config.features import ClickToCallConfig, PhraseConfig, SatisfactionConfig
 from simulator.config.model import (
     ECHO,
     EMBEDDED_SOURCE,
@@ -50,6 +51,7 @@ from simulator.config.sources import (
     blame,
     env_overrides,
     flag_overrides,
+    mapping_overrides,
     read_config_yaml,
 )
 from simulator.core.errors import ConfigError, Violation
@@ -75,7 +77,10 @@ __all__ = [
     "WorkingHours",
     "config_schema",
     "embedded_default_text",
+    "file_violations",
     "load_config",
+    "mapping_overrides",
+    "override_config",
     "parse_config",
     "resolve_timezone",
 ]
@@ -108,7 +113,7 @@ def _build(doc: Mapping[str, Any], source: str) -> Config:
 
 
 #: The RetryPolicy settings that are counts; the others are seconds or factors.
-_RETRY_COUNTS: Final = frozenset({"attempts", "max_backlog"})
+_RETRY_COUNTS: Final = frozenset({"attempts", "max_backlog", "max_connections_per_host"})
 
 
 def _build_retry(d: Mapping[str, Any]) -> RetryPolicy:
@@ -159,6 +164,12 @@ def _build_channel(c: Mapping[str, Any], first_app_key: str) -> ChannelConfig:
         given["working_hours"] = _build_hours(c["working_hours"])
     if "queue" in c:
         given["queue"] = QueueInfo(**c["queue"])
+    if "satisfaction" in c:
+        given["satisfaction"] = SatisfactionConfig.from_document(c["satisfaction"])
+    if "phrases" in c:
+        given["phrases"] = PhraseConfig.from_document(c["phrases"])
+    if "click_to_call" in c:
+        given["click_to_call"] = ClickToCallConfig.from_document(c["click_to_call"])
     return ChannelConfig(
         id=c["id"], app_key=app_key, access_key=c.get("access_key", app_key), **given
     )
@@ -167,11 +178,18 @@ def _build_channel(c: Mapping[str, Any], first_app_key: str) -> ChannelConfig:
 Positions = Mapping[str, int]
 
 
-def _file_error(source: str, problems: list[Violation], positions: Positions) -> ConfigError:
-    located = sorted(
-        ((line_of(v.pointer, positions), v) for v in problems),
+def file_violations(
+    document: Mapping[str, Any], positions: Positions
+) -> list[tuple[int | None, Violation]]:
+    """Every problem of a config file's document with its line, in line order: what
+    ``serve --config`` refuses and ``validate --schema config`` prints, in the same words."""
+    return sorted(
+        ((line_of(v.pointer, positions), v) for v in violations(document)),
         key=lambda item: (item[0] or 0, item[1].pointer),
     )
+
+
+def _file_error(source: str, located: list[tuple[int | None, Violation]]) -> ConfigError:
     first_line, first = located[0]
     reason = str(first)
     for line, violation in located[1:]:
@@ -201,10 +219,27 @@ def parse_config(
     the one at the lowest line; ``positions`` (JSON pointer → 1-based line, as made by
     :func:`load_config`) supplies the lines.
     """
-    problems = violations(document)
-    if problems:
-        raise _file_error(source, problems, positions or {})
+    located = file_violations(document, positions or {})
+    if located:
+        raise _file_error(source, located)
     return _build(document, source)
+
+
+def override_config(document: Mapping[str, Any], source: str, overrides: list[Override]) -> Config:
+    """The valid ``document`` with ``overrides`` written in (the one writer,
+    :func:`~simulator.config.sources.apply_overrides`), validated again. Pure.
+
+    Every source of overrides ends here: ``AICC_SIM_*`` variables and flags
+    (:func:`load_config`) and the pytest plugin's layers. Raises :class:`ConfigError`
+    naming the override to blame for each violation.
+    """
+    if not overrides:
+        return parse_config(document, source)
+    written = apply_overrides(document, overrides)
+    problems = violations(written)
+    if problems:
+        raise _override_error(problems, overrides)
+    return _build(written, source)
 
 
 # --------------------------------------------------------------------------- the file
@@ -257,8 +292,4 @@ def load_config(
     layered = env_overrides(env, schema) + flag_overrides(overrides or {}, schema)
     if not layered:
         return config
-    document = apply_overrides(document, layered)
-    problems = violations(document)
-    if problems:
-        raise _override_error(problems, layered)
-    return _build(document, source)
+    return override_config(document, source, layered)

@@ -15,6 +15,7 @@ from typing import Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from simulator.config.features import ClickToCallConfig, PhraseConfig, SatisfactionConfig
 from simulator.core.push import PushMode, PushTarget, RetryPolicy
 
 __all__ = [
@@ -199,6 +200,10 @@ class ChannelConfig:
     robot: bool = False
     queue: QueueInfo = field(default_factory=QueueInfo)
     speed: float = 1.0
+    # the customer-side extras (simulator.config.features)
+    satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)
+    phrases: PhraseConfig = field(default_factory=PhraseConfig)
+    click_to_call: ClickToCallConfig = field(default_factory=ClickToCallConfig)
 
     @property
     def uses_echo(self) -> bool:
@@ -244,6 +249,9 @@ class ChannelConfig:
             "robot": self.robot,
             "queue": _fields(self.queue),
             "speed": self.speed,
+            "satisfaction": self.satisfaction.to_document(),
+            "phrases": self.phrases.to_document(),
+            "click_to_call": self.click_to_call.to_document(),
         }
         if self.push_key is not None:
             doc["push_key"] = self.push_key
@@ -268,10 +276,14 @@ class PollConfig:
 
 @dataclass(frozen=True, slots=True)
 class LimitsConfig:
-    """Request and file size limits in bytes."""
+    """Request and file size limits in bytes, and how long a request may take to arrive."""
 
     max_body_bytes: int = 2_900_000
     max_file_bytes: int = 2_097_152
+    #: seconds a request head may take from its first byte (slow ones are closed)
+    head_timeout: float = 10.0
+    #: seconds a request body may take once its head has arrived (408 after)
+    body_timeout: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,12 +1,16 @@
-"""Where settings come from: YAML text (with lines), ``AICC_SIM_*`` variables, CLI flags.
+"""Where settings come from: YAML text (with lines), ``AICC_SIM_*`` variables, CLI flags,
+and the pytest plugin's fixture and marker layers.
 
 Pure functions, no I/O: text and the environment arrive as arguments (``os.environ`` is
-never read here). :func:`read_config_yaml` turns YAML text into the document plus a map
-from JSON pointer to line, refusing what a config file must not contain (duplicate or
-non-string keys, alias bombs). Each variable or flag becomes an :class:`Override` — a key
-path into the config document and the value to put there. :func:`apply_overrides` writes
-them into a copy of the document; the caller then re-validates the result and blames a
-violation on the :class:`Override` that caused it (:func:`blame`).
+never read here). :func:`read_config_yaml` (:mod:`simulator.config.yamltext`, re-exported)
+turns YAML text into the document plus a map from JSON pointer to line. Each variable, flag
+or layer key becomes an
+:class:`Override` — a key path into the config document and the value to put there
+(:func:`env_overrides`, :func:`flag_overrides`, :func:`mapping_overrides`: every one checks
+the path against the schema and reads text the same way). :func:`apply_overrides` is the
+one writer: it writes them into a copy of the document, a mapping merged key by key over
+the mapping already there and a list item by item; the caller then re-validates the result
+and blames a violation on the :class:`Override` that caused it (:func:`blame`).
 
 The generic name scheme: ``AICC_SIM_`` + the key path, upper-cased, keys joined by ``__``,
 list indexes as numbers, e.g. ``AICC_SIM_LISTEN__PORT`` or
@@ -22,9 +26,9 @@ from typing import Any
 
 import yaml
 
+from simulator.config.yamltext import read_config_yaml
 from simulator.core.errors import ConfigError
 from simulator.core.validation import pointer_of
-from simulator.core.yamlsource import Problem, YamlRules, read_yaml
 
 __all__ = [
     "CONFIG_FILE_VAR",
@@ -37,6 +41,8 @@ __all__ = [
     "blame",
     "env_overrides",
     "flag_overrides",
+    "mapping_overrides",
+    "merge",
     "read_config_yaml",
 ]
 
@@ -64,15 +70,7 @@ FLAG_ALIASES: Mapping[str, tuple[str, ...]] = {
     "admin_token": ("admin", "token"),
 }
 
-#: Hostile files: a cap on values after alias expansion ("billion laughs"), and on nesting
-#: (also where a recursive alias such as ``&x [*x]`` ends up).
-_MAX_NODES = 200_000
-_MAX_DEPTH = 64
-#: YAML 1.1 scalars (``yes`` is true), as PyYAML's SafeLoader reads them.
-_RULES = YamlRules(max_nodes=_MAX_NODES, max_depth=_MAX_DEPTH)
-_EMPTY = (
-    "the file is empty: expected a mapping of settings with at least 'credentials' and 'channels'"
-)
+#: How a nullable text setting says null.
 _NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
 
 PathPart = str | int
@@ -137,7 +135,7 @@ def _resolve_path(
             path.append(int(part))
             node = _resolve_ref(node["items"], schema)
         else:
-            raise ValueError(f"{here} is a single value: it has no {part!r} inside")
+            raise ValueError(f"{here} is a single value: cannot set {part!r} inside it")
     return tuple(path), node
 
 
@@ -222,18 +220,63 @@ def flag_overrides(overrides: Mapping[str, Any], schema: Mapping[str, Any]) -> l
         # name the flag the user typed, whichever spelling the caller used
         alias = next((a for a, p in FLAG_ALIASES.items() if p == parts), None)
         origin = "--" + alias.replace("_", "-") if alias else f"override {key!r}"
-        try:
-            path, leaf = _resolve_path(parts, schema)
-            found.append(
-                Override(origin, path, _coerce(value, leaf) if isinstance(value, str) else value)
-            )
-        except ValueError as exc:
-            raise ConfigError(origin, None, str(exc)) from None
+        found.append(_override(origin, parts, value, schema))
     return found
+
+
+def _override(origin: str, parts: Sequence[str], value: Any, schema: Mapping[str, Any]) -> Override:
+    """The override of the setting at ``parts``: text read as an env value would be, any
+    other value taken as it is. Raises :class:`ConfigError` naming ``origin``."""
+    try:
+        path, leaf = _resolve_path(parts, schema)
+        return Override(origin, path, _coerce(value, leaf) if isinstance(value, str) else value)
+    except ValueError as exc:
+        raise ConfigError(origin, None, str(exc)) from None
+
+
+def mapping_overrides(
+    layer: Mapping[str, Any], source: str, schema: Mapping[str, Any]
+) -> list[Override]:
+    """The overrides of one (partial) config document, such as a pytest marker's mapping.
+
+    A plain key sets that top-level setting (a mapping or list value is merged over what is
+    there, see :func:`apply_overrides`); a key with dots is a key path set as is, like a
+    flag's (``{"channels.0.speed": 10}``), after the plain keys and indexes in order. Each
+    override is named ``source`` plus its key. Raises :class:`ConfigError` naming it.
+    """
+    if not isinstance(layer, Mapping):
+        raise ConfigError(
+            source, None, f"expected a mapping of settings, got {type(layer).__name__}"
+        )
+    plain: list[Override] = []
+    dotted: list[Override] = []
+    for key, value in layer.items():
+        if not isinstance(key, str) or not key:
+            raise ConfigError(source, None, f"key {key!r} is not a setting name")
+        found = _override(f"{source} {key!r}", key.split("."), value, schema)
+        (dotted if "." in key else plain).append(found)
+    return plain + sorted(dotted, key=_sort_key)
 
 
 def _container_for(part: PathPart) -> Any:
     return [] if isinstance(part, int) else {}
+
+
+def merge(base: Any, over: Any) -> Any:
+    """``over`` written over ``base``: mappings key by key, lists item by item (the result
+    has ``over``'s length, each item merged over ``base``'s item at its index), any other
+    value replaced. Neither argument is changed; the result shares nothing with ``over``."""
+    if isinstance(base, Mapping) and isinstance(over, Mapping):
+        merged = dict(base)
+        for key, value in over.items():
+            merged[key] = merge(base[key], value) if key in base else copy.deepcopy(value)
+        return merged
+    if isinstance(base, list) and isinstance(over, list):
+        return [
+            merge(base[i], item) if i < len(base) else copy.deepcopy(item)
+            for i, item in enumerate(over)
+        ]
+    return copy.deepcopy(over)
 
 
 def _set(document: dict[str, Any], override: Override) -> None:
@@ -253,14 +296,14 @@ def _set(document: dict[str, Any], override: Override) -> None:
                     override.origin,
                     None,
                     f"index {part} is past the end of {pointer_of(path[:depth])} "
-                    f"({len(node)} item(s)); add list items in order",
+                    f"({len(node)} item(s)): no list item {part} to set; add list items in order",
                 )
             if part == len(node):
                 node.append(child_default)
         elif part not in node:
             node[part] = child_default
         if last:
-            node[part] = override.value
+            node[part] = merge(node[part], override.value)
             return
         # a scalar or null where a mapping/list must go (``working_hours: always`` and then
         # ``..._WORKING_HOURS__START``): the override replaces it with a fresh container
@@ -272,10 +315,13 @@ def _set(document: dict[str, Any], override: Override) -> None:
 
 
 def apply_overrides(document: Mapping[str, Any], overrides: Iterable[Override]) -> dict[str, Any]:
-    """A deep copy of ``document`` with every override written in, in order.
+    """A deep copy of ``document`` with every override written in, in order: the one
+    writer of every source (env vars, flags, pytest layers).
 
     Missing mappings and lists on the way are created; a list index may be at most the
-    current length (which appends). Raises :class:`ConfigError` naming the override.
+    current length (which appends). A value is :func:`merge`-d over the value already at
+    its path (``{"port": 1}`` at ``/listen`` keeps the host). Raises :class:`ConfigError`
+    naming the override.
     """
     result: dict[str, Any] = copy.deepcopy(dict(document))
     for override in overrides:
@@ -303,86 +349,3 @@ def blame(pointer: str, overrides: Sequence[Override]) -> list[str]:
         return [covering[-1].origin]
     inside = [o.origin for o in overrides if _related(pointer, o)[1]]
     return list(dict.fromkeys(inside or [o.origin for o in overrides]))
-
-
-# --------------------------------------------------------------------------- YAML text
-
-
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-def _yaml_reason(exc: yaml.YAMLError) -> str:
-    if isinstance(exc, yaml.MarkedYAMLError):
-        reason = f"invalid YAML: {exc.problem or exc.context}"
-        if exc.context and exc.problem and exc.context_mark is not None:
-            reason += f" ({exc.context} at line {exc.context_mark.line + 1})"
-        return reason
-    return f"invalid YAML: {exc}"
-
-
-def _yaml_line(exc: yaml.YAMLError, text: str) -> tuple[int | None, int | None]:
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        if mark is not None:
-            return mark.line + 1, mark.column + 1
-    position = getattr(exc, "position", None)
-    if isinstance(position, int):
-        return text.count("\n", 0, position) + 1, None
-    return None, None
-
-
-def _phrase(problem: Problem, text: str, source: str) -> ConfigError:
-    """A config file's wording of what the YAML reader refused."""
-    match problem.kind:
-        case "syntax":
-            assert problem.error is not None
-            line, column = _yaml_line(problem.error, text)
-            return ConfigError(source, line, _yaml_reason(problem.error), column)
-        case "empty":
-            return ConfigError(source, None, _EMPTY)
-        case "too_deep":
-            return ConfigError(source, problem.line, f"nested more than {_MAX_DEPTH} deep")
-        case "too_many":
-            return ConfigError(
-                source, problem.line, f"more than {_MAX_NODES} values (after expanding aliases)"
-            )
-        case "recursion":
-            return ConfigError(source, None, "invalid YAML: nested too deeply")
-        case "key_not_string":
-            shown = _show(problem.key) if problem.key is not None else "a collection"
-            where = pointer_of(problem.path) or "/"
-            return ConfigError(
-                source, problem.line, f"{where}: key {shown} is not a string (quote it)"
-            )
-        case "duplicate_key":
-            return ConfigError(
-                source,
-                problem.line,
-                f"{pointer_of(problem.path)}: duplicate key (first at line {problem.first_line})",
-            )
-        case "not_json":  # not asked for: the schema refuses such values with their pointer
-            return ConfigError(source, problem.line, f"unsupported value {problem.type_name}")
-
-
-def _kind(value: Any) -> str:
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, str):
-        return "a string"
-    return f"a {type(value).__name__}"
-
-
-def read_config_yaml(text: str, source: str) -> tuple[dict[str, Any], dict[str, int]]:
-    """The config document in ``text`` and its positions (JSON pointer → 1-based line)."""
-    document, lines = read_yaml(
-        text, source, _RULES, lambda problem: _phrase(problem, text, source)
-    )
-    if not isinstance(document, dict):
-        raise ConfigError(
-            source,
-            lines.lines[""],
-            f"the top level must be a mapping of settings, found {_kind(document)}",
-        )
-    return document, lines.lines

@@ -14,6 +14,7 @@ __all__ = [
     "ConfigError",
     "DeliveryError",
     "FileError",
+    "NotFound",
     "ScenarioError",
     "SignatureError",
     "SimulatorError",
@@ -89,6 +90,11 @@ class AuthError(SimulatorError):
         self.status = status
         self.reason = reason
         super().__init__(reason)
+
+
+class NotFound(SimulatorError):
+    """A lookup that found nothing: an unknown scenario, run, session, channel or file
+    (answered 404)."""
 
 
 class DeliveryError(SimulatorError):

@@ -11,7 +11,10 @@ Persistence (optional): each appended entry is written as one JSON line
 ``{"seq": N, "entry": ...}`` to a file opened in append mode, through Python's own write
 buffer, so an append costs a ``json.dumps`` and a memory copy, not a syscall. The buffer is
 flushed every ``flush_every`` entries, on :meth:`Journal.flush` and on :meth:`Journal.close`;
-a crash can lose at most the unflushed tail. A write error is logged once, kept in
+a crash can lose at most the unflushed tail. A file that already holds entries is continued:
+sequence numbers go on from its last intact line (so ``since`` cursors and ``seq`` stay
+unique across restarts), and a torn last line (a crash in the middle of a write) is cut off
+with a warning before anything is appended. A write error is logged once, kept in
 :attr:`Journal.persistence_error` and switches persistence off: the in-memory journal and the
 request being served carry on.
 
@@ -90,6 +93,7 @@ class Journal(Generic[T]):
         """Why persistence stopped, if a write failed."""
         if self._path is not None:
             try:
+                self._seq = _resume(self._path)
                 self._file = self._path.open("a", encoding="utf-8")
             except OSError as exc:
                 raise FileError(str(self._path), None, f"cannot open journal file: {exc}") from exc
@@ -259,9 +263,74 @@ class Journal(Generic[T]):
                 self._waiters.remove(waiter)
 
 
+_TAIL_CHUNK = 64 * 1024
+
+
+def _seq_of(line: bytes) -> int | None:
+    """The sequence number of one journal line, or None when it is not one."""
+    try:
+        record = json.loads(line)
+        return int(record["seq"]) if isinstance(record, dict) else None
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _resume(path: Path) -> int:
+    """The last sequence number written to ``path`` (0 for a missing or empty file).
+
+    Reads backwards from the end, so a large file costs only its tail. Whatever follows the
+    last intact line (a line cut short by a crash, with or without its newline) is cut off
+    with a warning: appending after it would glue the next entry to the torn one."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return 0
+    with path.open("r+b") as file:
+        region_end = size  # the end of the bytes not yet examined: a newline's position or EOF
+        carry = b""  # the start of a line cut by the previous chunk's boundary
+        first = True
+        while region_end > 0:
+            start = max(0, region_end - len(carry) - _TAIL_CHUNK)
+            file.seek(start)
+            data = file.read(region_end - len(carry) - start) + carry
+            parts = data.split(b"\n")
+            # the first iteration's last part follows the last newline: unterminated
+            cur = region_end - (len(parts[-1]) + 1 if first else 0)
+            candidates = parts[:-1] if first else parts
+            lowest = 0 if start == 0 else 1  # parts[0] may be cut at the chunk boundary
+            for index in range(len(candidates) - 1, lowest - 1, -1):
+                line = candidates[index]
+                seq = _seq_of(line) if line.strip() else None
+                if seq is not None:
+                    good_end = cur + 1
+                    if good_end < size:
+                        file.seek(good_end)
+                        if file.read().strip():
+                            _log.warning(
+                                "journal file %s: cut off %d bytes after the last intact "
+                                "line (a write interrupted by a crash)",
+                                path,
+                                size - good_end,
+                            )
+                        file.truncate(good_end)
+                    return seq
+                cur -= len(line) + 1
+            if start == 0:
+                break
+            carry = parts[0]
+            region_end = start + len(parts[0])
+            first = False
+        if size:
+            _log.warning("journal file %s: no intact line found; the file is cut to empty", path)
+            file.truncate(0)
+    return 0
+
+
 def read_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
-    """Read back a journal file: ``(seq, entry JSON value)`` per line."""
-    with Path(path).open(encoding="utf-8") as file:
+    """Read back a journal file: ``(seq, entry JSON value)`` per line. A torn last line (no
+    newline: a crash in the middle of a write) is skipped with a warning; any other bad line
+    is a :class:`FileError` with its line number."""
+    with Path(path).open(encoding="utf-8", errors="replace") as file:
         for number, line in enumerate(file, start=1):
             if not line.strip():
                 continue
@@ -269,4 +338,7 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, Any]]:
                 record = json.loads(line)
                 yield int(record["seq"]), record["entry"]
             except (ValueError, KeyError, TypeError) as exc:
+                if not line.endswith("\n"):
+                    _log.warning("journal file %s: skipped a torn last line %d", path, number)
+                    return
                 raise FileError(str(path), number, f"not a journal line: {exc}") from None

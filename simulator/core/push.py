@@ -16,6 +16,7 @@ __all__ = [
     "PushMode",
     "PushTarget",
     "RetryPolicy",
+    "SessionStateName",
 ]
 
 PushMode = Literal["oauth", "signature"]
@@ -50,6 +51,10 @@ class PushFaults:
         )
 
 
+#: the session states a push step may name (``state:``)
+SessionStateName = Literal["queuing", "agent", "robot", "ended"]
+
+
 @dataclass(frozen=True, slots=True)
 class PlannedPush:
     """One POST the engine wants sent: the DownLinkMsg objects of its ``messages`` list."""
@@ -58,6 +63,12 @@ class PlannedPush:
     faults: PushFaults = field(default_factory=PushFaults)
     #: where in the scenario it came from, for the journal, e.g. "steps[2]"
     step: str = ""
+    #: the session state the push leads to, as the scenario step says (``queuing``,
+    #: ``agent``, ``robot``, ``ended``); None: inferred from the messages (the fallback)
+    state: SessionStateName | None = None
+    #: a click-to-call event (``{"event": "connected", ...}``) instead of messages: it goes
+    #: to getClickToCallEvents, not to the push receiver or the poll queue
+    call_event: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +110,9 @@ class RetryPolicy:
     max_backlog: int = 1000
     """The most pushes that may wait for one conversation, the one in flight not counted;
     a push submitted to a full conversation is not queued but recorded as ``dropped``."""
+    max_connections_per_host: int = 100
+    """Connections open at once to one receiver host, so that a slow host cannot take the
+    connections of the others (pushes to it wait for one of its own)."""
 
     def backoff(self, failed_attempts: int) -> float:
         """Seconds to wait after the ``failed_attempts``-th failure (1-based)."""

@@ -2,8 +2,9 @@
 
 No I/O, no asyncio, no timers. The driver (the server's scheduler, or the CLI replay) owns
 the clock: it calls :meth:`ScenarioRun.start`, then :meth:`ScenarioRun.advance` when the
-returned ``wake_at`` (monotonic seconds) is reached, and :meth:`ScenarioRun.feed` when the
-customer sends something. Each call returns the pushes that are due now, in order.
+returned ``wake_at`` (seconds on the driver's clock) is reached, and
+:meth:`ScenarioRun.feed` when the customer sends something. Each call returns the pushes
+that are due now, in order.
 
 Per-run state is a program counter, a logical clock and a few small optional fields (all in
 ``__slots__``); the compiled program is shared by every run of the scenario, so ten thousand
@@ -14,29 +15,26 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
-from simulator.core.clock import epoch_ms
 from simulator.core.errors import ScenarioError
 from simulator.core.push import PlannedPush, PushFaults
-from simulator.scenario.compiler import parse_duration
+from simulator.scenario.checks import parse_duration
+from simulator.scenario.context import Advance, RunContext, Uplink
 from simulator.scenario.model import (
-    BUILTIN_VARIABLES,
+    CallEventOp,
     Duration,
     EndOp,
     ExpectOp,
     JumpOp,
     LoopInitOp,
     LoopNextOp,
-    MessageSpec,
     PushOp,
     Scenario,
     SetOp,
     WaitOp,
 )
+from simulator.scenario.rendering import Renderer
 from simulator.scenario.templating import Template, render_value
 
 __all__ = [
@@ -56,60 +54,12 @@ MAX_PENDING_UPLINKS = 8
 #: messageIds kept for the next read receipt (oldest dropped).
 MAX_UNREAD_IDS = 100
 
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
-_SHARED_RANDOM = random.Random()
 
 # run states
 _PENDING, _RUNNING, _WAITING, _EXPECTING, _DONE = range(5)
 
 
-@dataclass(frozen=True, slots=True)
-class RunContext:
-    """Who a run talks to and how: the customer's session, speed, randomness, clock."""
-
-    user_id: str
-    channel_id: str
-    #: 2.0 plays every wait, timeout and fault delay twice as fast
-    speed: float = 1.0
-    #: the offline tips text of a timeout DISCONNECT with the async switch on
-    tips: str = "{TIPS}"
-    #: overrides of the scenario's declared ``vars``
-    vars: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
-    #: seeds jitter and messageCode; None draws from a process-wide generator
-    seed: int | None = None
-    #: epoch milliseconds for DownLinkMsg timestamps
-    wall_ms: Callable[[], int] = epoch_ms
-    #: messageIds the customer sent before the run started and nobody has read yet
-    message_ids: tuple[str, ...] = ()
-    #: content of the customer's last CHAT before the run started (initial ``lastMessage``)
-    last_message: str | None = None
-    #: the channel's idle timeout in seconds (variable ``idleTimeout``); short by default so
-    #: that a CLI replay of an on-connect scenario ends quickly without a customer
-    idle_timeout: float = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class Uplink:
-    """A customer's message as the engine sees it."""
-
-    control_type: str
-    media_type: str | None = None
-    content: str | None = None
-    message_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Advance:
-    """What one engine call produced."""
-
-    #: pushes due now, in order
-    pushes: tuple[PlannedPush, ...]
-    #: monotonic seconds at which to call advance() again; None = only an uplink can move it
-    wake_at: float | None
-    finished: bool
-
-
-class ScenarioRun:
+class ScenarioRun(Renderer):
     """One run of a :class:`Scenario` for one customer session."""
 
     __slots__ = (
@@ -123,7 +73,6 @@ class ScenarioRun:
         "_outcome",
         "_pc",
         "_pending",
-        "_rng",
         "_state",
         "_time",
         "_vars",
@@ -325,6 +274,12 @@ class ScenarioRun:
                 self._pc = op.target
             elif isinstance(op, EndOp):
                 self._finish("completed", out)
+            elif isinstance(op, CallEventOp):
+                event = {name: render_value(value, self._lookup) for name, value in op.fields}
+                out.append(
+                    PlannedPush(messages=(), step=op.path, call_event={"event": op.event, **event})
+                )
+                self._pc += 1
 
     def _expect(self, op: ExpectOp, now: float, out: list[PlannedPush]) -> None:
         uplink = self._take_pending(op.controls)
@@ -372,6 +327,11 @@ class ScenarioRun:
         self._last_control = uplink.control_type
         if uplink.control_type == "CHAT" and uplink.content is not None:
             self._last_message = uplink.content
+        # a branch for the value ("SATISFACTION:5") beats one for the controlType
+        valued = f"{uplink.control_type}:{uplink.content}"
+        for name, target in op.branches:
+            if name == valued:
+                return target
         for name, target in op.branches:
             if name == uplink.control_type:
                 return target
@@ -399,54 +359,6 @@ class ScenarioRun:
         self._deadline = None
         self._pending = None
 
-    def _random(self) -> random.Random:
-        if self.context.seed is None:
-            return _SHARED_RANDOM
-        if self._rng is None:
-            self._rng = random.Random(self.context.seed)
-        return self._rng
-
-    def _lookup(self, name: str) -> Any:
-        if name in BUILTIN_VARIABLES:
-            return self._builtin(name, None, None)
-        if self._vars is not None and name in self._vars:
-            return self._vars[name]
-        if name in self.context.vars:
-            return self.context.vars[name]
-        return self.scenario.vars[name]
-
-    def _builtin(self, name: str, wall: int | None, code: str | None) -> Any:
-        if name == "userId":
-            return self.context.user_id
-        if name == "channelId":
-            return self.context.channel_id
-        if name == "now_ms":
-            return wall if wall is not None else self.context.wall_ms()
-        if name == "messageCode":
-            return code if code is not None else self._message_code()
-        if name == "tips":
-            return self.context.tips
-        if name == "messageIds":
-            return ",".join(self._ids) if self._ids else ""
-        if name == "lastMessage":
-            return self._last_message if self._last_message is not None else ""
-        if name == "idleTimeout":
-            return self.context.idle_timeout
-        return self._last_control if self._last_control is not None else ""
-
-    def _message_code(self) -> str:
-        return f"{self._random().getrandbits(128):032x}"
-
-    def _render(self, spec: MessageSpec, wall: int) -> dict[str, Any]:
-        code = self._message_code() if spec.reads_message_code else None
-
-        def lookup(name: str) -> Any:
-            if name in BUILTIN_VARIABLES:
-                return self._builtin(name, wall, code)
-            return self._lookup(name)
-
-        return {name: render_value(value, lookup) for name, value in spec.fields}
-
     def _push(self, op: PushOp, out: list[PlannedPush]) -> None:
         if op.when is not True and not render_value(op.when, self._lookup):
             return
@@ -471,6 +383,7 @@ class ScenarioRun:
                 auth=spec.auth,
             ),
             step=op.path,
+            state=op.state,
         )
         # reorder: hold this push and send it right after the next one
         if self._held is not None:

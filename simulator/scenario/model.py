@@ -11,11 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from simulator.core.push import AuthFault
+from simulator.core.push import AuthFault, SessionStateName
 from simulator.scenario.templating import Template, Value
 
 __all__ = [
     "BUILTIN_VARIABLES",
+    "CallEventOp",
     "Duration",
     "EndOp",
     "ExpectOp",
@@ -92,6 +93,8 @@ class PushOp:
     messages: tuple[MessageSpec, ...]
     faults: FaultSpec
     when: Value = True
+    #: the session state the push leads to (``state:``); None: inferred from its texts
+    state: SessionStateName | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +160,17 @@ class EndOp:
     path: str
 
 
-Op = PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp
+@dataclass(frozen=True, slots=True)
+class CallEventOp:
+    """Emit a click-to-call event (``queuing``, ``connected``, ...) with optional content
+    fields; the server queues it for getClickToCallEvents."""
+
+    path: str
+    event: str
+    fields: tuple[tuple[str, Value], ...]
+
+
+Op = PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp | CallEventOp
 
 
 @dataclass(frozen=True, slots=True)

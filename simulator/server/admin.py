@@ -1,5 +1,5 @@
 """The ``/__admin`` API: health, journals, sessions, scenario runs, inject, reset, OpenAPI,
-metrics (PRODUCT.md "Interfaces")."""
+metrics (PRODUCT.md "Interfaces"), ratings and click-to-calls."""
 
 from __future__ import annotations
 
@@ -10,16 +10,27 @@ from typing import Any
 from aiohttp import web
 
 from simulator import __version__
-from simulator.core.errors import ValidationFailed, Violation
+from simulator.core.errors import NotFound, ValidationFailed, Violation
 from simulator.core.journal import Journal
-from simulator.server import keys
-from simulator.server.aicc import NotFound
-from simulator.server.http import json_response, read_json
-from simulator.server.journal_entries import RequestRecord
-from simulator.server.metrics import render_prometheus
+from simulator.server.click_to_call import CLICK_TO_CALL
+from simulator.server.deliveries import DELIVERIES, DeliveryEntry
+from simulator.server.dispatch import RUNS
+from simulator.server.http import STORE, json_response, read_json
+from simulator.server.inject import INJECT
+from simulator.server.journal_entries import REQUESTS, RequestRecord
+from simulator.server.leave_message import LEAVE_MESSAGES
+from simulator.server.library import LIBRARY
+from simulator.server.live_config import CONFIG
+from simulator.server.metrics import METRICS, render_prometheus
 from simulator.server.openapi import openapi_document
+from simulator.server.reset import RESET
+from simulator.server.satisfaction import SATISFACTION, Rating
+from simulator.server.sessions import SESSIONS
 
-__all__ = ["routes"]
+__all__ = ["STARTED", "routes"]
+
+#: when the application was made (``time.monotonic``), for uptime
+STARTED = web.AppKey("started", float)
 
 routes = web.RouteTableDef()
 ADMIN = "/__admin"
@@ -55,15 +66,15 @@ def _page(request: web.Request) -> tuple[int | None, int]:
 @routes.get(f"{ADMIN}/health")
 async def health(request: web.Request) -> web.Response:
     """Liveness and a few figures; never needs the admin token."""
-    aicc = request.app[keys.AICC]
+    app = request.app
     return json_response(
         {
             "status": "ok",
             "version": __version__,
-            "uptimeSeconds": round(time.monotonic() - request.app[keys.STARTED], 3),
-            "channels": [c.id for c in aicc.config.channels],
-            "sessions": len(aicc.sessions),
-            "activeRuns": aicc.conductor.active,
+            "uptimeSeconds": round(time.monotonic() - app[STARTED], 3),
+            "channels": [c.id for c in app[CONFIG].current.channels],
+            "sessions": len(app[SESSIONS]),
+            "activeRuns": app[RUNS].conductor.active,
         }
     )
 
@@ -105,13 +116,13 @@ def _journal_page(
 async def list_requests(request: web.Request) -> web.Response:
     """The request journal; filters ``path`` (full or last segment), ``method``, ``status``,
     ``userId``; paging ``since`` (seq) and ``limit``."""
-    return _journal_page(request, request.app[keys.REQUESTS], "requests", _request_filter(request))
+    return _journal_page(request, request.app[REQUESTS], "requests", _request_filter(request))
 
 
 @routes.delete(f"{ADMIN}/requests")
 async def clear_requests(request: web.Request) -> web.Response:
     """Empty the request journal (sequence numbers keep growing)."""
-    request.app[keys.REQUESTS].clear()
+    request.app[REQUESTS].clear()
     return json_response({"cleared": True})
 
 
@@ -123,27 +134,27 @@ async def list_deliveries(request: web.Request) -> web.Response:
     run = request.query.get("runId")
     verdict = request.query.get("verdict")
 
-    def keep(item: Any) -> bool:
+    def keep(item: DeliveryEntry) -> bool:
         return (
             (user is None or item.conversation.endswith("/" + user))
             and (run is None or item.run_id == run)
             and (verdict is None or item.verdict == verdict)
         )
 
-    return _journal_page(request, request.app[keys.DELIVERIES], "deliveries", keep)
+    return _journal_page(request, request.app[DELIVERIES], "deliveries", keep)
 
 
 @routes.get(f"{ADMIN}/sessions")
 async def list_sessions(request: web.Request) -> web.Response:
     """Every known session."""
-    return json_response({"sessions": [s.summary() for s in request.app[keys.AICC].sessions]})
+    return json_response({"sessions": [s.summary() for s in request.app[SESSIONS]]})
 
 
 @routes.get(f"{ADMIN}/sessions/{{userId}}")
 async def get_session(request: web.Request) -> web.Response:
     """The sessions of one user (one per channel), newest last, with their history."""
     user_id = request.match_info["userId"]
-    found = request.app[keys.AICC].sessions.by_user(user_id)
+    found = request.app[SESSIONS].by_user(user_id)
     if not found:
         raise NotFound(f"no session for userId {user_id!r}")
     return json_response(
@@ -157,18 +168,17 @@ async def get_session(request: web.Request) -> web.Response:
 @routes.get(f"{ADMIN}/leave-messages")
 async def list_leave_messages(request: web.Request) -> web.Response:
     """The messages left with doLeaveMessage (the last 1000), oldest first."""
-    return json_response({"leaveMessages": list(request.app[keys.AICC].leave_messages)})
+    return json_response({"leaveMessages": list(request.app[LEAVE_MESSAGES].messages)})
 
 
 @routes.get(f"{ADMIN}/scenarios")
 async def list_scenarios(request: web.Request) -> web.Response:
     """The built-in scenario library."""
-    aicc = request.app[keys.AICC]
     return json_response(
         {
             "scenarios": [
                 {"name": name, "description": scenario.description}
-                for name, scenario in sorted(aicc.library.items())
+                for name, scenario in request.app[LIBRARY].items()
             ]
         }
     )
@@ -177,15 +187,15 @@ async def list_scenarios(request: web.Request) -> web.Response:
 @routes.post(f"{ADMIN}/scenarios/{{name}}/runs")
 async def start_run(request: web.Request) -> web.Response:
     """Start a scenario for a user: body ``userId``, optional ``channelId``, ``callbackUrl``,
-    ``vars``; answers 201 with the ``runId``."""
-    aicc = request.app[keys.AICC]
-    body = await read_json(request, aicc.store, "admin-run-request")
-    record = aicc.start_run(
+    ``vars``, ``speed`` (instead of the channel's); answers 201 with the ``runId``."""
+    body = await read_json(request, request.app[STORE], "admin-run-request")
+    record = request.app[RUNS].start_admin_run(
         request.match_info["name"],
         user_id=body["userId"],
         channel_id=body.get("channelId"),
         callback_url=body.get("callbackUrl"),
         variables=body.get("vars", {}),
+        speed=body.get("speed"),
     )
     return json_response(
         {"runId": record.run_id, **record.summary()},
@@ -197,14 +207,14 @@ async def start_run(request: web.Request) -> web.Response:
 @routes.get(f"{ADMIN}/runs")
 async def list_runs(request: web.Request) -> web.Response:
     """Every remembered run."""
-    return json_response({"runs": [r.summary() for r in request.app[keys.AICC].conductor]})
+    return json_response({"runs": [r.summary() for r in request.app[RUNS].conductor]})
 
 
 @routes.get(f"{ADMIN}/runs/{{runId}}")
 async def get_run(request: web.Request) -> web.Response:
     """One run's status and position."""
     run_id = request.match_info["runId"]
-    record = request.app[keys.AICC].conductor.get(run_id)
+    record = request.app[RUNS].conductor.get(run_id)
     if record is None:
         raise NotFound(f"no run {run_id!r}")
     return json_response(record.summary())
@@ -214,10 +224,9 @@ async def get_run(request: web.Request) -> web.Response:
 async def inject(request: web.Request) -> web.Response:
     """Push messages into a live session now: body ``{"messages": [partial DownLinkMsg]}``
     or one partial DownLinkMsg; optional ``channelId`` and ``invalid``."""
-    aicc = request.app[keys.AICC]
-    body = await read_json(request, aicc.store, "admin-inject-request")
+    body = await read_json(request, request.app[STORE], "admin-inject-request")
     messages = body["messages"] if "messages" in body else [body["message"]]
-    result = aicc.inject(
+    result = request.app[INJECT].inject(
         request.match_info["userId"],
         body.get("channelId"),
         messages,
@@ -226,14 +235,52 @@ async def inject(request: web.Request) -> web.Response:
     return json_response(result, status=202)
 
 
+@routes.get(f"{ADMIN}/satisfaction")
+async def list_ratings(request: web.Request) -> web.Response:
+    """Every rating (saveSatisfaction and robot feedback), oldest first; filters ``userId``,
+    ``kind`` (agent|robot), ``accepted`` (true|false); paging ``since`` (seq), ``limit``."""
+    user = request.query.get("userId")
+    kind = request.query.get("kind")
+    accepted = request.query.get("accepted")
+    if accepted not in (None, "true", "false"):
+        raise ValidationFailed(
+            "admin-query", [Violation("/accepted", f"must be true or false, got {accepted!r}")]
+        )
+
+    def keep(rating: Rating) -> bool:
+        return (
+            (user is None or rating.user_id == user)
+            and (kind is None or rating.kind == kind)
+            and (accepted is None or (rating.result_code == "0") == (accepted == "true"))
+        )
+
+    return _journal_page(request, request.app[SATISFACTION].journal, "ratings", keep)
+
+
+@routes.get(f"{ADMIN}/calls")
+async def list_calls(request: web.Request) -> web.Response:
+    """Every click-to-call, live or ended."""
+    calls = request.app[CLICK_TO_CALL].book
+    return json_response({"calls": [c.summary() for c in calls]})
+
+
+@routes.post(f"{ADMIN}/calls/{{userId}}/events")
+async def inject_call_event(request: web.Request) -> web.Response:
+    """Queue a call event for a customer now: body ``{"event": "connected", …}`` with
+    optional ``channelId`` (default: the first channel), ``resultDesc``, ``eventId`` and
+    content fields; answers 202 with what getClickToCallEvents will answer."""
+    body = await read_json(request, request.app[STORE], "admin-call-event-request")
+    spec = {k: v for k, v in body.items() if k != "channelId"}
+    result = request.app[CLICK_TO_CALL].inject(
+        request.match_info["userId"], body.get("channelId"), spec
+    )
+    return json_response(result, status=202)
+
+
 @routes.post(f"{ADMIN}/reset")
 async def reset(request: web.Request) -> web.Response:
     """Forget sessions, runs, tokens, files, journals and counters."""
-    app = request.app
-    app[keys.AICC].reset()
-    app[keys.REQUESTS].clear()
-    app[keys.DELIVERIES].clear()
-    app[keys.METRICS].clear()
+    request.app[RESET]()
     return json_response({"reset": True})
 
 
@@ -241,25 +288,24 @@ async def reset(request: web.Request) -> web.Response:
 async def show_config(request: web.Request) -> web.Response:
     """The running configuration, secrets masked: the service's own, so that a callback
     changed while running (the pytest fixture's ``set_callback``) shows here."""
-    return json_response(request.app[keys.AICC].config.redacted())
+    return json_response(request.app[CONFIG].current.redacted())
 
 
 @routes.get(f"{ADMIN}/openapi.json")
 async def openapi(request: web.Request) -> web.Response:
     """An OpenAPI 3.1 document of the emulated and admin endpoints."""
-    return json_response(openapi_document(request.app[keys.AICC].store))
+    return json_response(openapi_document(request.app[STORE]))
 
 
 @routes.get(f"{ADMIN}/metrics")
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text format."""
     app = request.app
-    aicc = app[keys.AICC]
-    requests = app[keys.REQUESTS]
-    deliveries = app[keys.DELIVERIES]
+    requests = app[REQUESTS]
+    deliveries = app[DELIVERIES]
     gauges = [
-        ("aicc_sim_sessions", "Sessions known.", float(len(aicc.sessions))),
-        ("aicc_sim_active_runs", "Scenario runs running.", float(aicc.conductor.active)),
+        ("aicc_sim_sessions", "Sessions known.", float(len(app[SESSIONS]))),
+        ("aicc_sim_active_runs", "Scenario runs running.", float(app[RUNS].conductor.active)),
         (
             "aicc_sim_journal_requests_dropped",
             "Request journal entries dropped at the cap.",
@@ -270,10 +316,10 @@ async def metrics(request: web.Request) -> web.Response:
             "Delivery journal entries dropped at the cap.",
             float(deliveries.dropped),
         ),
-        ("aicc_sim_uptime_seconds", "Seconds since start.", time.monotonic() - app[keys.STARTED]),
+        ("aicc_sim_uptime_seconds", "Seconds since start.", time.monotonic() - app[STARTED]),
     ]
     return web.Response(
-        text=render_prometheus(app[keys.METRICS], gauges),
+        text=render_prometheus(app[METRICS], gauges),
         content_type="text/plain",
         charset="utf-8",
         headers={"X-Prometheus-Format": "0.0.4"},

@@ -1,99 +1,178 @@
-"""The application factory: the emulated AICC, the echo receiver and ``/__admin``."""
+"""The application factory: every capability built once, complete, and wired here.
+
+Construction order is the dependency order (each object gets what it needs when it is
+made; nothing is attached later): the stores, then tokens, poll and idle timers, then
+runs and dispatch (which the conversation drives), then the admin-side capabilities."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from simulator.config import Config
+from simulator.core.clock import Clock, RealClock
 from simulator.core.journal import Journal
-from simulator.core.push import PlannedPush, PushTarget
 from simulator.core.validation import SchemaStore, default_store
-from simulator.delivery.worker import AttemptRecord, Deliverer
-from simulator.server import admin, echo, emulated, keys, live_config
-from simulator.server.aicc import Aicc
-from simulator.server.journal_entries import RequestRecord
-from simulator.server.metrics import Metrics
+from simulator.delivery.records import AttemptRecord
+from simulator.delivery.worker import Deliverer
+from simulator.server import admin, config_admin, console, echo, routes
+from simulator.server.call_events import CallBook
+from simulator.server.click_to_call import CLICK_TO_CALL, ClickToCall
+from simulator.server.conversation import CONVERSATION, Conversation
+from simulator.server.deliveries import DELIVERIES, DeliveryEntry
+from simulator.server.dispatch import DELIVERER, RUNS, Runs
+from simulator.server.files import FILES, Files, FileStore
+from simulator.server.history import HISTORY, History
+from simulator.server.http import BODY_TIMEOUT, CLOCK, STORE
+from simulator.server.idle import IdleTimers
+from simulator.server.inject import INJECT, Inject
+from simulator.server.journal_entries import REQUESTS, RequestRecord
+from simulator.server.leave_message import LEAVE_MESSAGES, LeaveMessages
+from simulator.server.library import LIBRARY, ScenarioLibrary
+from simulator.server.live_config import CONFIG, LiveConfig
+from simulator.server.metrics import METRICS, Metrics
 from simulator.server.middlewares import simulator_middleware
+from simulator.server.phrases import PHRASES, Phrases
+from simulator.server.poll import POLL, Poll
+from simulator.server.queue import QUEUE_INFO, QueueInfo
+from simulator.server.reset import RESET, Reset
+from simulator.server.satisfaction import SATISFACTION, Rating, Satisfaction
+from simulator.server.sessions import SESSIONS, SessionStore
+from simulator.server.token_store import TokenStore
+from simulator.server.tokens import TOKENS, Tokens
 
 __all__ = ["create_app"]
-
-
-async def _delivery_ctx(app: web.Application) -> AsyncIterator[None]:
-    """One ClientSession and one delivery worker per application, closed on shutdown."""
-    config = app[keys.CONFIG]
-    session = aiohttp.ClientSession(
-        # one slow receiver must not starve the others of connections: no per-host cap
-        connector=aiohttp.TCPConnector(limit=1000, limit_per_host=0),
-    )
-    app[keys.SESSION] = session
-    deliveries = app[keys.DELIVERIES]
-    metrics = app[keys.METRICS]
-
-    def on_attempt(record: AttemptRecord) -> None:
-        deliveries.append(record)
-        metrics.delivery(record.verdict)
-
-    deliverer = Deliverer(
-        session, policy=config.delivery, store=app[keys.AICC].store, on_attempt=on_attempt
-    )
-    app[keys.DELIVERER] = deliverer
-
-    def submit(
-        conversation: str, target: PushTarget, push: PlannedPush, run_id: str | None
-    ) -> bool:
-        # a future that is already done was refused at once (a full backlog)
-        return not deliverer.submit(conversation, target, push, run_id=run_id).done()
-
-    app[keys.AICC].attach_delivery(submit)
-    try:
-        yield
-    finally:
-        app[keys.AICC].conductor.cancel_all()
-        await deliverer.close()
-        await session.close()
-        app[keys.REQUESTS].close()
-        deliveries.close()
 
 
 def create_app(
     config: Config,
     *,
+    base_url: str | None = None,
+    clock: Clock | None = None,
     store: SchemaStore | None = None,
-    clock: Callable[[], float] | None = None,
 ) -> web.Application:
-    """A ready-to-run application for ``config``; the caller starts it (``web.run_app``,
-    ``AppRunner`` or the test client) and should call ``aicc.set_base_url`` once the port
-    is known if the built-in echo receiver is used with port 0.
+    """A complete application for ``config``; the caller starts it
+    (:func:`simulator.server.runner.start_server`, ``AppRunner`` or aiohttp's test client).
 
-    ``clock`` (monotonic seconds, default :func:`time.monotonic`) is what token lifetimes
-    and queue waits are measured with; tests pass a controllable one to expire tokens."""
+    ``base_url`` is where the simulator is reachable (the built-in echo receiver's pushes
+    and downloadFileStream's ``fileUrl`` use it); by default the configured listen address.
+    ``clock`` is the one clock of every timing (default: real time); tests pass a
+    :class:`~simulator.core.clock.VirtualClock`."""
+    clock = clock or RealClock()
+    store = store or default_store()
+    base = (base_url or f"http://{config.listen.host}:{config.listen.port}").rstrip("/")
+    live = LiveConfig(config)
+    journal_path = config.journal.path
+    requests = Journal[RequestRecord](
+        config.journal.capacity,
+        path=f"{journal_path}.requests.jsonl" if journal_path else None,
+    )
+    deliveries = Journal[DeliveryEntry](
+        config.journal.capacity,
+        path=f"{journal_path}.deliveries.jsonl" if journal_path else None,
+    )
+    ratings = Journal[Rating](
+        config.journal.capacity,
+        path=f"{journal_path}.satisfaction.jsonl" if journal_path else None,
+    )
+    metrics = Metrics()
+
+    def on_attempt(record: AttemptRecord) -> None:
+        deliveries.append(record)
+        metrics.delivery(record.verdict)
+
+    library = ScenarioLibrary(config)
+    sessions = SessionStore()
+    token_store = TokenStore(clock, is_live=sessions.is_live)
+    files = Files(live, FileStore(), base_url=base)
+    library.register_media(files.store)
+    tokens = Tokens(live, token_store, sessions)
+    poll = Poll(live, store, sessions, deliveries, clock)
+    idle = IdleTimers(clock)
+    calls = CallBook(live, clock)
+    deliverer = Deliverer(
+        None, policy=config.delivery, store=store, on_attempt=on_attempt, clock=clock
+    )
+    runs = Runs(
+        live,
+        sessions=sessions,
+        library=library,
+        idle=idle,
+        poll=poll,
+        deliverer=deliverer,
+        tokens=token_store,
+        calls=calls,
+        clock=clock,
+        base_url=base,
+    )
+    conversation = Conversation(
+        live, sessions=sessions, library=library, runs=runs, idle=idle, poll=poll, clock=clock
+    )
+    leave_messages = LeaveMessages(clock)
+    satisfaction = Satisfaction(live, journal=ratings, sessions=sessions, runs=runs, clock=clock)
+    click_to_call = ClickToCall(
+        live, book=calls, sessions=sessions, runs=runs, library=library, clock=clock
+    )
+    reset = Reset(
+        (
+            runs.clear,
+            idle.clear,
+            poll.clear,
+            sessions.clear,
+            token_store.clear,
+            files.store.clear,
+            lambda: library.register_media(files.store),
+            leave_messages.clear,
+            calls.clear,
+            ratings.clear,
+            requests.clear,
+            deliveries.clear,
+            metrics.clear,
+        )
+    )
+
     app = web.Application(
         middlewares=[simulator_middleware],
         client_max_size=config.limits.max_body_bytes,
     )
-    store = store or default_store()
-    app[keys.CONFIG] = config
-    app[keys.STARTED] = time.monotonic()
-    app[keys.METRICS] = Metrics()
-    journal_path = config.journal.path
-    app[keys.REQUESTS] = Journal[RequestRecord](
-        config.journal.capacity,
-        path=f"{journal_path}.requests.jsonl" if journal_path else None,
-    )
-    app[keys.DELIVERIES] = Journal[Any](
-        config.journal.capacity,
-        path=f"{journal_path}.deliveries.jsonl" if journal_path else None,
-    )
-    aicc = Aicc(config, store, clock=clock or time.monotonic, deliveries=app[keys.DELIVERIES])
-    app[keys.AICC] = aicc
-    app.add_routes(emulated.routes)
+    app[CONFIG] = live
+    app[STORE] = store
+    app[CLOCK] = clock
+    app[BODY_TIMEOUT] = config.limits.body_timeout
+    app[admin.STARTED] = time.monotonic()
+    app[METRICS] = metrics
+    app[REQUESTS] = requests
+    app[DELIVERIES] = deliveries
+    app[LIBRARY] = library
+    app[SESSIONS] = sessions
+    app[TOKENS] = tokens
+    app[FILES] = files
+    app[POLL] = poll
+    app[DELIVERER] = deliverer
+    app[RUNS] = runs
+    app[CONVERSATION] = conversation
+    app[QUEUE_INFO] = QueueInfo(live, sessions, clock)
+    app[HISTORY] = History(sessions)
+    app[LEAVE_MESSAGES] = leave_messages
+    app[INJECT] = Inject(store, sessions, runs, clock)
+    app[SATISFACTION] = satisfaction
+    app[PHRASES] = Phrases(live)
+    app[CLICK_TO_CALL] = click_to_call
+    app[RESET] = reset
+    routes.install(app, tokens, store)
     app.add_routes(admin.routes)
-    app.add_routes(live_config.routes)
+    app.add_routes(config_admin.routes)
     app.add_routes(echo.routes)
-    app.cleanup_ctx.append(_delivery_ctx)
+    console.setup(app)
+
+    async def shut_down(app: web.Application) -> None:
+        runs.conductor.cancel_all()
+        idle.clear()
+        await deliverer.close()
+        requests.close()
+        deliveries.close()
+        ratings.close()
+
+    app.on_cleanup.append(shut_down)
     return app

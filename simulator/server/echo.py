@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from simulator.server import keys
-from simulator.server.http import RAW_BODY, error_response, json_response, parse_json_body
+from simulator.server.http import RAW_BODY, STORE, error_response, json_response, parse_json_body
 
 __all__ = ["ECHO_PATH", "routes"]
 
@@ -26,7 +25,7 @@ async def echo(request: web.Request) -> web.Response:
         body = parse_json_body(raw)
     except ValueError as exc:
         return error_response(400, f"push body is not JSON: {exc}")
-    violations = request.app[keys.AICC].store.violations("push-request", body)
+    violations = request.app[STORE].violations("push-request", body)
     if violations:
         return error_response(400, "push body does not match push-request", violations)
     return json_response({"resultCode": "0", "resultDesc": "success."})

@@ -1,12 +1,39 @@
-"""Files the simulator can serve: customer uploads and the media ids scenarios push."""
+"""The files capability: uploadFileStream and downloadFileStream (reference §3.5, §3.6),
+the temporary ``fileUrl`` link, and the store behind them (customer uploads and the media
+ids scenarios push)."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import mimetypes
 import uuid
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
 
-__all__ = ["FileStore", "StoredFile"]
+from aiohttp import web
+
+from simulator.core.errors import NotFound
+from simulator.server.endpoint import Call
+from simulator.server.http import json_response
+from simulator.server.live_config import LiveConfig
+
+__all__ = [
+    "FILES",
+    "FILES_PATH",
+    "FileStore",
+    "Files",
+    "StoredFile",
+    "download_file_stream",
+    "file_url",
+    "upload_file_stream",
+]
+
+#: where downloadFileStream's temporary ``fileUrl`` links point (served without auth)
+FILES_PATH = "/__files"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +83,69 @@ class FileStore:
         """Forget every file."""
         self._files.clear()
         self._size = 0
+
+
+class Files:
+    """Uploads and downloads on a :class:`FileStore`, within ``limits.max_file_bytes``."""
+
+    def __init__(self, live: LiveConfig, store: FileStore, *, base_url: str) -> None:
+        self._live = live
+        self.store = store
+        self._base_url = base_url.rstrip("/")
+
+    def upload(self, body: Mapping[str, Any]) -> dict[str, str]:
+        """uploadFileStream: store the Base64 file, answer its objectKey (a failure has only
+        its returnCode: 3 bad Base64, 2 empty, 13 too large)."""
+        stream = body["fileStream"]
+        # strict Base64, as a Java decoder on the vendor's side: Python would accept excess
+        # padding ("QUJD=") and quietly decode it
+        if len(stream) % 4:
+            return {"returnCode": "3"}
+        try:
+            data = base64.b64decode(stream, validate=True)
+        except (binascii.Error, ValueError):
+            return {"returnCode": "3"}
+        if not data:
+            return {"returnCode": "2"}
+        if len(data) > self._live.current.limits.max_file_bytes:
+            return {"returnCode": "13"}
+        return {"returnCode": "0", "objectKey": self.store.add(body["fileType"], data)}
+
+    def download(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """downloadFileStream: a stored file as Base64, and its temporary link."""
+        found = self.store.get(body["fileId"])
+        if found is None or not found.data:
+            return {"resultCode": "13", "resultDesc": "empty file!"}
+        if len(found.data) > self._live.current.limits.max_file_bytes:
+            return {"resultCode": "13", "resultDesc": "fsservice downloadFile is failed"}
+        return {
+            "resultCode": "0",
+            "resultDesc": "",
+            "fileStream": base64.b64encode(found.data).decode("ascii"),
+            "fileUrl": f"{self._base_url}{FILES_PATH}/{quote(body['fileId'], safe='')}",
+        }
+
+
+#: the application's files capability
+FILES = web.AppKey("files", Files)
+
+
+async def upload_file_stream(request: web.Request, call: Call) -> web.Response:
+    """uploadFileStream (reference §3.5)."""
+    return json_response(request.app[FILES].upload(call.body))
+
+
+async def download_file_stream(request: web.Request, call: Call) -> web.Response:
+    """downloadFileStream (reference §3.6)."""
+    return json_response(request.app[FILES].download(call.body))
+
+
+async def file_url(request: web.Request, call: Call) -> web.Response:
+    """The temporary view link downloadFileStream answers as ``fileUrl`` (§3.6): the file's
+    bytes, no auth (it is a link to hand to a browser)."""
+    file_id = request.match_info["fileId"]
+    found = request.app[FILES].store.get(file_id)
+    if found is None:
+        raise NotFound(f"no file {file_id!r}")
+    kind = mimetypes.types_map.get("." + found.file_type.lower(), "application/octet-stream")
+    return web.Response(body=found.data, content_type=kind)

@@ -2,28 +2,45 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import orjson
 from aiohttp import web
 
+from simulator.core.clock import Clock
 from simulator.core.errors import ValidationFailed, Violation
 from simulator.core.validation import SchemaStore
 
 __all__ = [
+    "BODY_TIMEOUT",
+    "CLOCK",
     "ERROR_TEXTS",
+    "MAX_JSON_DEPTH",
     "RAW_BODY",
+    "STORE",
     "USER_ID",
+    "Outcome",
     "encode_json",
     "error_body",
     "error_response",
     "json_response",
+    "outcome_response",
     "parse_json_body",
+    "read_body",
     "read_json",
+    "read_optional_json",
 ]
+
+#: the application's schema store (what every handler validates with)
+STORE = web.AppKey("schema_store", SchemaStore)
+#: the application's one clock (:mod:`simulator.core.clock`)
+CLOCK = web.AppKey("clock", Clock)
 
 #: The vendor's descriptive texts for non-200 statuses (reference §1.1, §1.2). Statuses the
 #: vendor does not describe get the HTTP reason phrase.
@@ -43,6 +60,10 @@ def _request_key(name: str, kind: type) -> Any:
     return factory(name, kind) if factory is not None else f"aicc_sim.{name}"
 
 
+#: seconds a request body may take once its head is in (``limits.body_timeout``); set by
+#: the app factory, read by :func:`read_json`
+BODY_TIMEOUT = web.AppKey("body_timeout", float)
+
 #: request-scoped key under which :func:`read_json` leaves the raw body for the journal
 RAW_BODY: Any = _request_key("raw_body", bytes)
 #: request-scoped key under which handlers leave the caller's userId for the journal
@@ -56,6 +77,31 @@ _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 def encode_json(data: Any) -> bytes:
     """Compact UTF-8 JSON bytes, as every answer is written."""
     return _ENCODER.encode(data).encode()
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A resultCode / resultDesc answer."""
+
+    code: str
+    desc: str
+
+    def body(self) -> dict[str, str]:
+        """The JSON body ``{"resultCode": …, "resultDesc": …}``."""
+        return {"resultCode": self.code, "resultDesc": self.desc}
+
+
+@lru_cache(maxsize=256)
+def _outcome_bytes(outcome: Outcome) -> bytes:
+    """The encoded answer of a resultCode/resultDesc pair; there are a few dozen of them."""
+    return encode_json(outcome.body())
+
+
+def outcome_response(outcome: Outcome) -> web.Response:
+    """The JSON answer of ``outcome`` (encoded once per distinct pair)."""
+    return web.Response(
+        body=_outcome_bytes(outcome), content_type="application/json", charset="utf-8"
+    )
 
 
 def json_response(
@@ -112,21 +158,58 @@ _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 _DECODER = json.JSONDecoder(parse_constant=_no_constant)
 
+#: The deepest nesting of arrays and objects a body may have. The vendor's deepest message is
+#: four levels; past a few hundred, explaining a schema violation (and rendering the journal
+#: entry) would exhaust Python's recursion limit, so a deep body is refused as it is parsed.
+MAX_JSON_DEPTH = 64
+
+
+def _depth_of(document: Any) -> int:
+    """How deeply ``document`` nests arrays and objects (iteratively: any depth is safe)."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, level = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
+def _check_depth(raw: bytes, document: Any) -> Any:
+    # a body with few brackets cannot be deep: two C-speed counts spare the walk on every
+    # ordinary request
+    if raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH:
+        depth = _depth_of(document)
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(
+                f"body is not acceptable JSON: nested {depth} levels deep, "
+                f"more than the {MAX_JSON_DEPTH} the simulator accepts"
+            )
+    return document
+
 
 def parse_json_body(raw: bytes) -> Any:
     """Parse a request body as the vendor sends it: UTF-8 JSON text.
 
     orjson parses the bodies it accepts (they are all good JSON: UTF-8, no NaN, no lone
-    surrogates, bounded depth), in a fraction of the standard library's time; whatever it
+    surrogates, depth up to 1024), in a fraction of the standard library's time; whatever it
     refuses is parsed again by :func:`_parse_json_exactly`, which explains the refusal with a
     specific reason (:class:`ValueError`) or accepts what only orjson refuses (a number
     beyond a double, such as ``1e400``). One difference remains: orjson reads an integer
     beyond 64 bits as a float; no field of the contract is such an integer, and JSON Schema
-    counts an integral float as an integer."""
+    counts an integral float as an integer.
+
+    Either way a body nested deeper than :data:`MAX_JSON_DEPTH` is refused with its depth."""
     try:
-        return orjson.loads(raw)
+        return _check_depth(raw, orjson.loads(raw))
     except orjson.JSONDecodeError:
-        return _parse_json_exactly(raw)
+        return _check_depth(raw, _parse_json_exactly(raw))
 
 
 def _parse_json_exactly(raw: bytes) -> Any:
@@ -160,17 +243,52 @@ def _parse_json_exactly(raw: bytes) -> Any:
     return document
 
 
+async def _read_slow_body(request: web.Request) -> bytes:
+    """The body of a request whose body is still arriving, within ``limits.body_timeout``;
+    408 (and the connection closed) when it takes longer."""
+    limit = request.app.get(BODY_TIMEOUT)
+    try:
+        async with asyncio.timeout(limit):
+            return await request.read()
+    except TimeoutError:
+        request.protocol.close()  # the rest of a dribbled body is not waited for
+        raise web.HTTPRequestTimeout(
+            reason=f"request body not complete within {limit:g} s (limits.body_timeout)"
+        ) from None
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request's raw body, within ``limits.body_timeout`` (408 after), left under
+    :data:`RAW_BODY` for the journal."""
+    if request.content.is_eof():  # the whole body came with the head: no timer needed
+        raw = await request.read()
+    else:
+        raw = await _read_slow_body(request)
+    request[RAW_BODY] = raw
+    return raw
+
+
 async def read_json(request: web.Request, store: SchemaStore, schema: str) -> Any:
     """The request's JSON body, validated against ``schema``.
 
     Broken JSON (see :func:`parse_json_body`) and schema violations raise
     :class:`ValidationFailed` (answered 400 with every violation); an oversize body raises
     aiohttp's 413 before anything is parsed."""
-    raw = await request.read()
-    request[RAW_BODY] = raw
+    raw = await read_body(request)
     try:
         document = parse_json_body(raw)
     except ValueError as exc:
         raise ValidationFailed(schema, [Violation("", str(exc))]) from None
     store.check(schema, document)
     return document
+
+
+async def read_optional_json(request: web.Request, store: SchemaStore, schema: str) -> Any:
+    """As :func:`read_json`, but an empty body (only whitespace) is ``{}``: for endpoints
+    whose body the vendor added later (getsatisfactionsurveymode)."""
+    raw = await request.read()
+    if raw.strip():
+        return await read_json(request, store, schema)
+    request[RAW_BODY] = raw
+    store.check(schema, {})
+    return {}

@@ -5,11 +5,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
+from aiohttp import web
+
+from simulator.core.journal import Journal
+from simulator.core.redaction import MASK, SECRET_FIELDS, mask_document, mask_text
 from simulator.server.http import parse_json_body
 
 __all__ = [
     "REDACTED_FIELDS",
     "REDACTED_HEADERS",
+    "REQUESTS",
     "RequestRecord",
     "pack_headers",
     "redact_headers",
@@ -17,10 +22,11 @@ __all__ = [
 
 #: Header values never shown by the admin API or written to the journal file.
 REDACTED_HEADERS = frozenset({"authorization", "ccmessaging-token", "x-admin-token"})
-#: Top-level JSON body fields masked the same way: the AK/SK secret sent to tokenByAkSk and
-#: the tokens tokenByAkSk and applyToken answer with (they are the Bearer and
-#: ccmessaging-token of every later call).
-REDACTED_FIELDS = frozenset({"app_secret", "AccessToken", "token"})
+#: JSON body fields masked the same way, at any depth (:data:`SECRET_FIELDS`).
+REDACTED_FIELDS = SECRET_FIELDS
+#: Where a body that is not a JSON object is hidden whole: a malformed tokenByAkSk body may
+#: carry the app_secret anywhere.
+_SECRET_BODY_PATHS = frozenset({"/apigovernance/api/oauth/tokenByAkSk"})
 _BODY_LIMIT = 64 * 1024
 
 
@@ -46,7 +52,9 @@ def redact_headers(packed: bytes) -> dict[str, str]:
     return shown
 
 
-def _body_json(raw: bytes | None) -> Any:
+def _body_json(raw: bytes | None, *, secret: bool = False) -> Any:
+    """A journaled body as JSON, secrets masked. ``secret``: the body of a call that carries
+    a secret, hidden whole unless it is a JSON object whose secret fields can be masked."""
     if not raw:
         return None
     if len(raw) > _BODY_LIMIT:
@@ -54,10 +62,12 @@ def _body_json(raw: bytes | None) -> Any:
     try:
         document = parse_json_body(raw)
     except ValueError:  # shown as text: whatever was sent, the listing must not fail
-        return raw[:_BODY_LIMIT].decode("utf-8", "replace")
-    if isinstance(document, dict):
-        return {k: "***" if k in REDACTED_FIELDS else v for k, v in document.items()}
-    return document
+        if secret:
+            return f"{MASK} (not JSON; hidden: it may hold the app_secret)"
+        return mask_text(raw[:_BODY_LIMIT].decode("utf-8", "replace"))
+    if secret and not isinstance(document, dict):
+        return f"{MASK} (not a JSON object; hidden: it may hold the app_secret)"
+    return mask_document(document)
 
 
 class RequestRecord(NamedTuple):
@@ -84,9 +94,13 @@ class RequestRecord(NamedTuple):
             "path": self.path,
             "query": self.query,
             "headers": redact_headers(self.headers),
-            "body": _body_json(self.body),
+            "body": _body_json(self.body, secret=self.path in _SECRET_BODY_PATHS),
             "status": self.status,
             "response": _body_json(self.response),
             "latencyMs": round(self.latency_ms, 3),
             "userId": self.user_id,
         }
+
+
+#: the application's request journal
+REQUESTS = web.AppKey("requests", Journal[RequestRecord])

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-__all__ = ["Gauge", "Metrics", "render_prometheus"]
+from aiohttp import web
+
+__all__ = ["METRICS", "Gauge", "Metrics", "render_prometheus"]
 
 Gauge = tuple[str, str, float]  # name, help, value
 
@@ -18,6 +20,12 @@ class Metrics:
         self.deliveries: Counter[str] = Counter()  # verdict
         self.latency_sum = 0.0
         self.latency_count = 0
+        #: connections closed because a request head took longer than limits.head_timeout
+        self.slow_connections_closed = 0
+
+    def slow_connection_closed(self) -> None:
+        """Count one connection closed for a slow request head."""
+        self.slow_connections_closed += 1
 
     def request(self, path: str, status: int, latency_ms: float) -> None:
         """Count one answered request."""
@@ -59,6 +67,16 @@ def render_prometheus(metrics: Metrics, gauges: Iterable[Gauge]) -> str:
     ]
     for verdict, count in sorted(metrics.deliveries.items()):
         lines.append(f'aicc_sim_delivery_attempts_total{{verdict="{_escape(verdict)}"}} {count}')
+    lines += [
+        "# HELP aicc_sim_slow_connections_closed_total Connections closed because a request "
+        "head took longer than limits.head_timeout.",
+        "# TYPE aicc_sim_slow_connections_closed_total counter",
+        f"aicc_sim_slow_connections_closed_total {metrics.slow_connections_closed}",
+    ]
     for name, help_text, value in gauges:
         lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value:g}"]
     return "\n".join(lines) + "\n"
+
+
+#: the application's counters
+METRICS = web.AppKey("metrics", Metrics)

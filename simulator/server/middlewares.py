@@ -9,23 +9,41 @@ import time
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from simulator.core.errors import AuthError, SimulatorError, ValidationFailed
-from simulator.server import keys
-from simulator.server.aicc import NotFound, wall_ms
-from simulator.server.http import RAW_BODY, USER_ID, error_body, error_response, json_response
-from simulator.server.journal_entries import RequestRecord, pack_headers
-from simulator.server.tokens import EXPIRED_TOKEN_TEXT
+from simulator.core.errors import AuthError, NotFound, ScenarioError, ValidationFailed, Violation
+from simulator.core.redaction import hide_values, string_leaves
+from simulator.server.console.pages import UI_PATH
+from simulator.server.http import (
+    CLOCK,
+    RAW_BODY,
+    USER_ID,
+    error_body,
+    error_response,
+    json_response,
+    parse_json_body,
+)
+from simulator.server.journal_entries import REQUESTS, RequestRecord, pack_headers
+from simulator.server.live_config import CONFIG
+from simulator.server.metrics import METRICS
+from simulator.server.token_store import EXPIRED_TOKEN_TEXT
 
 __all__ = ["simulator_middleware"]
 
 log = logging.getLogger(__name__)
 
 ADMIN_PREFIX = "/__admin"
+#: schemas of requests that carry a secret (their refusals never quote the body's strings)
+_SECRET_SCHEMAS = frozenset({"token-request"})
+
+
+#: the status of an internal fault: a bug or a broken dependency, never the caller's mistake
+INTERNAL = 500
 
 
 def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse:
     if isinstance(exc, ValidationFailed):
-        return error_response(400, f"request does not match {exc.schema}", exc.violations)
+        return error_response(
+            400, f"request does not match {exc.schema}", redact_violations(request, exc)
+        )
     if isinstance(exc, AuthError):
         if exc.status == 403:
             # the gateway's exact body for an expired or illegal AccessToken (reference §1.2)
@@ -45,24 +63,51 @@ def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse
         )
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return error_response(
-            413, f"request body larger than {request.app[keys.CONFIG].limits.max_body_bytes} bytes"
+            413,
+            f"request body larger than {request.app[CONFIG].current.limits.max_body_bytes} bytes",
         )
     if isinstance(exc, web.HTTPNotFound):
         return error_response(404, f"no such path: {request.method} {request.path}")
     if isinstance(exc, web.HTTPException):
         return error_response(exc.status, exc.reason)
-    if isinstance(exc, SimulatorError):
+    if isinstance(exc, ScenarioError):  # a run the caller asked for cannot run as asked
         return error_response(400, str(exc))
-    log.exception("unexpected error answering %s %s", request.method, request.path)
-    return error_response(500, "internal error; the simulator's log has the details")
+    # anything else is the simulator's own fault (a bug, a broken capability): 500, one
+    # log line with the traceback, and a journal entry (the caller's request is not to blame)
+    log.error(
+        "internal fault answering %s %s: %s: %s",
+        request.method,
+        request.path,
+        type(exc).__name__,
+        exc,
+        exc_info=exc,
+    )
+    return error_response(
+        INTERNAL, f"internal fault ({type(exc).__name__}); the simulator's log has the details"
+    )
+
+
+def redact_violations(request: web.Request, exc: ValidationFailed) -> list[Violation]:
+    """The violations to answer with, secrets removed: a schema message quotes the value it
+    refuses, so for a call that carries a secret (tokenByAkSk) every string of the refused
+    body is masked; elsewhere ``"app_secret": "…"``-like pairs and URL passwords are."""
+    values: set[str] = set()
+    if exc.schema in _SECRET_SCHEMAS:
+        try:
+            values = string_leaves(parse_json_body(request.get(RAW_BODY) or b""))
+        except ValueError:
+            values = set()
+    return [Violation(v.pointer, hide_values(v.message, values)) for v in exc.violations]
 
 
 def _check_admin_token(request: web.Request) -> None:
     """With ``admin.token`` set, every ``/__admin`` call but health needs the token, as
     ``X-Admin-Token: <token>`` or ``Authorization: Bearer <token>`` (docs/config.md)."""
-    token = request.app[keys.CONFIG].admin.token
+    token = request.app[CONFIG].current.admin.token
     if not token or request.path == ADMIN_PREFIX + "/health":
         return
+    if request.path == UI_PATH or request.path.startswith(UI_PATH + "/"):
+        return  # the console's page and files hold no data; the page asks for the token
     given = request.headers.get("X-Admin-Token")
     if given is None:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
@@ -100,13 +145,14 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
         response = _to_response(request, exc)
     except Exception as exc:  # the last line of defence
         response = _to_response(request, exc)
-    if admin:
-        return response
+    if admin and response.status != INTERNAL:
+        return response  # admin calls are not journaled, except an internal fault
     latency = (time.perf_counter() - started) * 1000
     answer = response.body if isinstance(response, web.Response) else None
-    request.app[keys.REQUESTS].append(
+    app = request.app
+    app[REQUESTS].append(
         RequestRecord(
-            wall_ms(),
+            app[CLOCK].now(),
             request.method,
             request.path,
             request.query_string,
@@ -118,5 +164,5 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
             request.get(USER_ID),
         )
     )
-    request.app[keys.METRICS].request(_route_label(request), response.status, latency)
+    app[METRICS].request(_route_label(request), response.status, latency)
     return response

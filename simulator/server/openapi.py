@@ -1,124 +1,31 @@
 """The OpenAPI 3.1 document served at ``/__admin/openapi.json``.
 
+The emulated endpoints come from the route table (:data:`simulator.server.routes.EMULATED`).
 Request and response bodies are the contract schemas themselves (OpenAPI 3.1 speaks JSON
 Schema 2020-12), so the document cannot drift from what the server enforces.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from simulator import __version__
 from simulator.core.validation import SchemaStore
+from simulator.server.endpoint import Auth
+from simulator.server.routes import EMULATED
 
 __all__ = ["openapi_document"]
 
-_CCM = "/apiaccess/ccmessaging"
 _GATEWAY_AUTH: list[dict[str, list[str]]] = [{"appKey": [], "bearer": []}]
 _SESSION_AUTH: list[dict[str, list[str]]] = [{"appKey": [], "bearer": [], "ccmessagingToken": []}]
-
-# (method, path, summary, request schema, response schema, security, tag)
-_EMULATED: list[tuple[str, str, str, str | None, str | None, list[dict[str, list[str]]], str]] = [
-    (
-        "post",
-        "/apigovernance/api/oauth/tokenByAkSk",
-        "Get an API Fabric AccessToken",
-        "token-request",
-        "token-response",
-        [],
-        "auth",
-    ),
-    (
-        "post",
-        f"{_CCM}/applyToken",
-        "Apply for a ccmessaging-token",
-        "apply-token-request",
-        "apply-token-response",
-        _GATEWAY_AUTH,
-        "auth",
-    ),
-    (
-        "post",
-        f"{_CCM}/send",
-        "Send an uplink message (synchronous)",
-        "send-request",
-        "send-response",
-        _SESSION_AUTH,
-        "messaging",
-    ),
-    (
-        "post",
-        f"{_CCM}/sendAsync",
-        "Send an uplink message (asynchronous)",
-        "send-request",
-        "send-response",
-        _SESSION_AUTH,
-        "messaging",
-    ),
-    (
-        "get",
-        f"{_CCM}/poll",
-        "Long-poll downlink messages",
-        None,
-        "poll-response",
-        _SESSION_AUTH,
-        "messaging",
-    ),
-    (
-        "post",
-        f"{_CCM}/queryQueueInfo",
-        "Queue position and waits",
-        "queue-info-request",
-        "queue-info-response",
-        [{}, *_SESSION_AUTH],
-        "messaging",
-    ),
-    (
-        "post",
-        f"{_CCM}/uploadFileStream",
-        "Upload a Base64 file",
-        "upload-request",
-        "upload-response",
-        _SESSION_AUTH,
-        "files",
-    ),
-    (
-        "post",
-        f"{_CCM}/downloadFileStream",
-        "Download a file as Base64",
-        "download-request",
-        "download-response",
-        _SESSION_AUTH,
-        "files",
-    ),
-    (
-        "post",
-        f"{_CCM}/queryHistoryChatMessage",
-        "Chat history",
-        "history-request",
-        "history-response",
-        _SESSION_AUTH,
-        "messaging",
-    ),
-    (
-        "post",
-        f"{_CCM}/doLeaveMessage",
-        "Leave a message",
-        "leave-message-request",
-        "leave-message-response",
-        _SESSION_AUTH,
-        "messaging",
-    ),
-    (
-        "post",
-        f"{_CCM}/pushMsg",
-        "Contract sink for push bodies",
-        "push-request",
-        "push-response",
-        _GATEWAY_AUTH,
-        "push",
-    ),
-]
+#: what each kind of auth of the route table is as OpenAPI security requirements
+_SECURITY: dict[Auth, list[dict[str, list[str]]]] = {
+    Auth.NONE: [],
+    Auth.ACCESS: _GATEWAY_AUTH,
+    Auth.SESSION: _SESSION_AUTH,
+    Auth.SESSION_IF_SENT: [{}, *_SESSION_AUTH],
+}
 
 # (method, path, summary, request schema, success status, tag)
 _ADMIN: list[tuple[str, str, str, str | None, str]] = [
@@ -147,6 +54,15 @@ _ADMIN: list[tuple[str, str, str, str | None, str]] = [
     ("delete", "/__admin/config", "Run with the start-up configuration again", None, "200"),
     ("get", "/__admin/openapi.json", "This document", None, "200"),
     ("get", "/__admin/metrics", "Prometheus metrics", None, "200"),
+    ("get", "/__admin/satisfaction", "Ratings (saveSatisfaction, robot feedback)", None, "200"),
+    ("get", "/__admin/calls", "Click-to-calls", None, "200"),
+    (
+        "post",
+        "/__admin/calls/{userId}/events",
+        "Inject a click-to-call event",
+        "admin-call-event-request",
+        "202",
+    ),
 ]
 
 _ERROR = {"$ref": "#/components/schemas/error"}
@@ -168,6 +84,18 @@ def _path_params(path: str) -> list[dict[str, Any]]:
     return [
         {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
     ]
+
+
+def _query_params(schema: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The query parameters of a GET, from its request schema (every value a string)."""
+    required = set(schema.get("required", ()))
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        value: dict[str, Any] = {"type": "string"}
+        if "const" in prop:
+            value["enum"] = [prop["const"]]
+        params.append({"name": name, "in": "query", "required": name in required, "schema": value})
+    return params
 
 
 def _component(node: Any, name: str) -> Any:
@@ -198,11 +126,16 @@ def openapi_document(store: SchemaStore) -> dict[str, Any]:
     """The whole document."""
     paths: dict[str, dict[str, Any]] = {}
     used: set[str] = set()
-    for method, path, summary, req, resp, security, tag in _EMULATED:
+    for route in EMULATED:
+        if not route.openapi:
+            continue
+        method, path, req, resp = route.method.lower(), route.path, None, route.response_schema
+        if method != "get":
+            req = route.request_schema
         operation: dict[str, Any] = {
-            "summary": summary,
-            "tags": [tag],
-            "security": security,
+            "summary": route.summary.replace("`", ""),
+            "tags": [route.tag],
+            "security": _SECURITY[route.auth],
             "responses": {
                 "200": {
                     "description": "OK",
@@ -221,27 +154,8 @@ def openapi_document(store: SchemaStore) -> dict[str, Any]:
                 "required": True,
                 "content": {"application/json": {"schema": _ref(req)}},
             }
-        if method == "get" and path.endswith("/poll"):
-            operation["parameters"] = [
-                {
-                    "name": "receiverId",
-                    "in": "query",
-                    "required": True,
-                    "schema": {"type": "string"},
-                },
-                {
-                    "name": "channel",
-                    "in": "query",
-                    "required": True,
-                    "schema": {"type": "string", "enum": ["WEB"]},
-                },
-                {
-                    "name": "isNeedRead",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string"},
-                },
-            ]
+        if method == "get" and route.request_schema is not None:
+            operation["parameters"] = _query_params(store.schema(route.request_schema))
         paths.setdefault(path, {})[method] = operation
     for method, path, summary, req, status in _ADMIN:
         operation = {

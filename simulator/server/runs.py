@@ -1,19 +1,20 @@
-"""The conductor: drives scenario runs on the event loop's own timer heap.
+"""The conductor: drives scenario runs on the simulator's clock.
 
-The scenario engine is pure; this is the only place that turns its ``wake_at`` into a
-timer (``loop.call_at``, one handle per waiting run, no task per run) and its planned
-pushes into dispatches. 10,000 waiting runs cost 10,000 timer handles, nothing more.
+The scenario engine is pure (its times are seconds); this is the only place that turns its
+``wake_at`` into a timer (``clock.call_at``: on the real clock one loop timer handle per
+waiting run, no task per run) and its planned pushes into dispatches. 10,000 waiting runs
+cost 10,000 timer handles, nothing more.
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import logging
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from simulator.core.clock import Clock, Timer
 from simulator.core.push import PlannedPush, PushTarget
 from simulator.scenario import Advance, Scenario, ScenarioRun, Uplink
 
@@ -40,6 +41,7 @@ class RunRecord:
         "timer",
         "trigger",
         "user_id",
+        "wake_at",
     )
 
     def __init__(
@@ -64,7 +66,9 @@ class RunRecord:
         self.finished_ms: int | None = None
         self.pushes = 0
         self.error: str | None = None
-        self.timer: asyncio.TimerHandle | None = None
+        self.timer: Timer | None = None
+        #: the engine time (seconds) ``timer`` is set for
+        self.wake_at: float | None = None
         #: where this run's pushes go when it overrides the channel's callback
         self.target = target
 
@@ -106,12 +110,13 @@ class Conductor:
         dispatch: Dispatch,
         *,
         on_finished: Finished,
-        wall_ms: Callable[[], int],
+        clock: Clock,
         keep_finished: int = 10_000,
     ) -> None:
         self._dispatch = dispatch
         self._on_finished = on_finished
-        self._wall_ms = wall_ms
+        self._clock = clock
+        self._wall_ms = clock.now
         self._keep = keep_finished
         self._runs: dict[str, RunRecord] = {}
         self._finished: deque[str] = deque()
@@ -139,7 +144,6 @@ class Conductor:
         self, run: ScenarioRun, *, trigger: str, target: PushTarget | None = None
     ) -> RunRecord:
         """Start a prepared run now; its first pushes are dispatched before this returns."""
-        loop = asyncio.get_running_loop()
         run_id = f"run-{next(_run_numbers)}"
         record = RunRecord(
             run_id,
@@ -153,7 +157,7 @@ class Conductor:
         )
         self._runs[run_id] = record
         self._active += 1
-        self._apply(record, lambda: run.start(loop.time()))
+        self._apply(record, lambda: run.start(self._seconds()))
         return record
 
     def feed(self, run_id: str, uplink: Uplink) -> None:
@@ -161,8 +165,7 @@ class Conductor:
         record = self._live(run_id)
         if record is None:
             return
-        loop = asyncio.get_running_loop()
-        self._apply(record, lambda: record.run.feed(uplink, loop.time()))
+        self._apply(record, lambda: record.run.feed(uplink, self._seconds()))
 
     def cancel(self, run_id: str) -> None:
         """Stop a run (the session ended); nothing more is pushed for it."""
@@ -183,12 +186,20 @@ class Conductor:
         self._runs.clear()
         self._finished.clear()
 
+    def _seconds(self) -> float:
+        """The engine's time: the clock's, in seconds."""
+        return self._clock.now() / 1000
+
     def _wake(self, record: RunRecord) -> None:
+        planned = record.wake_at or 0.0
         record.timer = None
+        record.wake_at = None
         if record.run.finished or record.error is not None:
             return
-        loop = asyncio.get_running_loop()
-        self._apply(record, lambda: record.run.advance(loop.time()))
+        # the timer fired for ``planned``: the engine's time is at least that, whatever
+        # rounding the clock's milliseconds did
+        now = max(self._seconds(), planned)
+        self._apply(record, lambda: record.run.advance(now))
 
     def _apply(self, record: RunRecord, step: Callable[[], Advance]) -> None:
         try:
@@ -205,13 +216,15 @@ class Conductor:
             self._finish(record)
             return
         timer = record.timer
-        if timer is not None and timer.when() == advance.wake_at:
+        if timer is not None and record.wake_at == advance.wake_at:
             return  # e.g. an uplink that leaves the expect's deadline as it was
         if timer is not None:
             timer.cancel()
             record.timer = None
+            record.wake_at = None
         if advance.wake_at is not None:
-            record.timer = asyncio.get_running_loop().call_at(advance.wake_at, self._wake, record)
+            record.wake_at = advance.wake_at
+            record.timer = self._clock.call_at(advance.wake_at * 1000, self._wake, record)
 
     def _finish(self, record: RunRecord) -> None:
         if record.finished_ms is not None:
@@ -219,6 +232,7 @@ class Conductor:
         if record.timer is not None:
             record.timer.cancel()
             record.timer = None
+            record.wake_at = None
         record.finished_ms = self._wall_ms()
         self._active -= 1
         self._finished.append(record.run_id)

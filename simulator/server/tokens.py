@@ -1,176 +1,140 @@
-"""Token issuing and checking: the API Fabric AccessToken and the ccmessaging-token.
-
-Pure: time comes from an injected clock (seconds), randomness from ``secrets``. The texts
-and statuses are the vendor's (reference §1.2, §2): an unknown AccessToken is 401, an
-expired one 403 with the gateway's ``exceptionInfo``; a bad ccmessaging-token is 401.
-"""
+"""The token capability: tokenByAkSk and applyToken (reference §2), and the credential
+checks the router makes for every other call."""
 
 from __future__ import annotations
 
-import base64
-import json
-import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
+from typing import Any
 
-from simulator.core.clock import epoch_ms
-from simulator.core.errors import AuthError
+from aiohttp import web
+
+from simulator.core.errors import AuthError, ValidationFailed, Violation
+from simulator.server.endpoint import Call
+from simulator.server.http import USER_ID, json_response
+from simulator.server.live_config import LiveConfig
+from simulator.server.sessions import SessionStore
+from simulator.server.token_store import (
+    EXPIRED_TOKEN_TEXT,
+    AccessToken,
+    MessagingToken,
+    TokenStore,
+)
 
 __all__ = [
     "EXPIRED_TOKEN_TEXT",
-    "AccessToken",
-    "MessagingToken",
-    "TokenStore",
+    "TOKENS",
+    "TOKEN_HEADER",
+    "Tokens",
+    "apply_token",
+    "token_by_ak_sk",
 ]
 
-#: The gateway's text for an expired or illegal AccessToken (reference §1.2), answered with 403.
-EXPIRED_TOKEN_TEXT = (
-    "auth fail! illegal or expired token info. please apply or refresh the access token "
-    "from the server!"
-)
+#: the header that carries (and, renewed, answers) the ccmessaging-token
+TOKEN_HEADER = "ccmessaging-token"
 
 
-@dataclass(frozen=True, slots=True)
-class AccessToken:
-    """An API Fabric AccessToken issued by tokenByAkSk."""
+class Tokens:
+    """The token capability: tokenByAkSk and applyToken, and the credential checks of every
+    other call (an expired ccmessaging-token is renewed while its session is live)."""
 
-    value: str
-    app_key: str
-    created_at: float
-    expires_at: float
+    def __init__(self, live: LiveConfig, store: TokenStore, sessions: SessionStore) -> None:
+        self._live = live
+        self.store = store
+        self._sessions = sessions
 
-    @property
-    def lifetime(self) -> int:
-        """Lifetime in whole seconds, as echoed in ``Expires``."""
-        return round(self.expires_at - self.created_at)
-
-
-@dataclass(frozen=True, slots=True)
-class MessagingToken:
-    """A ccmessaging-token issued by applyToken, bound to one user on one channel."""
-
-    value: str
-    app_key: str
-    user_id: str
-    user_name: str
-    channel_id: str
-    locale: str
-    created_at: float
-    expires_at: float
-
-
-class TokenStore:
-    """Issued tokens, by value. Expired tokens are kept (bounded) so that they answer
-    403/renewal rather than "unknown"; the oldest are forgotten past ``capacity``."""
-
-    def __init__(self, clock: Callable[[], float], *, capacity: int = 100_000) -> None:
-        self._clock = clock
-        self._capacity = capacity
-        self._access: dict[str, AccessToken] = {}
-        self._messaging: dict[str, MessagingToken] = {}
-        #: expired tokens that were renewed: old value -> new value
-        self._renewed: dict[str, str] = {}
-
-    def _trim(
-        self, table: dict[str, AccessToken] | dict[str, MessagingToken] | dict[str, str]
-    ) -> None:
-        while len(table) > self._capacity:
-            del table[next(iter(table))]
-
-    def issue_access(self, app_key: str, lifetime: int) -> AccessToken:
-        """A new AccessToken for ``app_key`` valid ``lifetime`` seconds."""
-        now = self._clock()
-        token = AccessToken(secrets.token_urlsafe(32), app_key, now, now + lifetime)
-        self._access[token.value] = token
-        self._trim(self._access)
-        return token
-
-    def check_access(self, authorization: str | None, app_key: str | None) -> AccessToken:
-        """Check an ``Authorization: Bearer …`` header and the ``x-app-key`` beside it."""
-        if not authorization:
-            raise AuthError(401, "missing Authorization header (expected 'Bearer <AccessToken>')")
-        scheme, _, value = authorization.partition(" ")
-        if scheme != "Bearer" or not value.strip():
-            raise AuthError(401, "Authorization header must be 'Bearer <AccessToken>'")
-        token = self._access.get(value.strip())
-        if token is None:
-            raise AuthError(401, "unknown AccessToken")
-        if self._clock() >= token.expires_at:
-            raise AuthError(403, EXPIRED_TOKEN_TEXT)
-        if not app_key:
-            raise AuthError(401, "missing x-app-key header")
-        if app_key != token.app_key:
-            raise AuthError(401, "x-app-key does not match the app the AccessToken was issued to")
-        return token
-
-    def issue_messaging(
-        self,
-        app_key: str,
-        *,
-        user_id: str,
-        user_name: str,
-        channel_id: str,
-        locale: str,
-        lifetime: int,
-    ) -> MessagingToken:
-        """A new ccmessaging-token, shaped like the vendor's examples (base64 of a small
-        JSON document, its ``=`` URL-encoded as ``%3D``)."""
-        now = self._clock()
-        claims = json.dumps(
-            {
-                "createTime": epoch_ms(),
-                "userId": user_id,
-                "channelId": channel_id,
-                "nonce": secrets.token_hex(8),
-            },
-            separators=(",", ":"),
-        )
-        value = base64.b64encode(claims.encode()).decode().replace("=", "%3D")
-        token = MessagingToken(
-            value, app_key, user_id, user_name, channel_id, locale, now, now + lifetime
-        )
-        self._messaging[value] = token
-        self._trim(self._messaging)
-        return token
-
-    def find_messaging(self, value: str | None) -> MessagingToken:
-        """The ccmessaging-token called ``value``, expired or not; 401 when missing or
-        unknown. Whether an expired one is renewed is the caller's decision."""
-        if not value:
-            raise AuthError(401, "missing ccmessaging-token header (call applyToken first)")
-        token = self._messaging.get(value)
-        if token is None:
-            if value in self._renewed:
-                raise AuthError(
-                    401,
-                    "ccmessaging-token was renewed: use the one AICC returned in the "
-                    "ccmessaging-token response header",
+    def token_by_ak_sk(self, app_key: str, app_secret: str, expire: str | None) -> AccessToken:
+        """tokenByAkSk: a new AccessToken for a configured credential pair."""
+        config = self._live.current
+        credential = config.credential(app_key)
+        if credential is None or credential.app_secret != app_secret:
+            raise AuthError(401, "app_key or app_secret is wrong")
+        lifetime = config.tokens.access_token_default_ttl
+        if expire is not None and expire.strip():
+            try:
+                lifetime = int(expire.strip())
+            except ValueError:
+                raise ValidationFailed(
+                    "token-request",
+                    [Violation("", f"X-Token-Expire must be whole seconds, got {expire!r}")],
+                ) from None
+            if lifetime < 1:
+                raise ValidationFailed(
+                    "token-request", [Violation("", "X-Token-Expire must be at least 1")]
                 )
-            raise AuthError(401, "unknown ccmessaging-token (call applyToken again)")
-        return token
+        # the vendor's maximum is 3600 s; a larger request is clamped, as gateways do
+        lifetime = min(lifetime, config.tokens.access_token_max_ttl)
+        return self.store.issue_access(app_key, lifetime)
 
-    def is_expired(self, token: MessagingToken) -> bool:
-        """True when ``token`` is past its lifetime."""
-        return self._clock() >= token.expires_at
-
-    def renew_messaging(self, token: MessagingToken, lifetime: int) -> MessagingToken:
-        """A fresh token for the same user and channel (the mid-session renewal of §2.2).
-        The client "must use it from then on": the old value is refused afterwards."""
-        renewed = self.issue_messaging(
-            token.app_key,
-            user_id=token.user_id,
-            user_name=token.user_name,
-            channel_id=token.channel_id,
-            locale=token.locale,
-            lifetime=lifetime,
+    def apply_token(self, access: AccessToken, body: Mapping[str, Any]) -> dict[str, str]:
+        """applyToken: a ccmessaging-token for the user on the channel. Success answers as the
+        vendor's example, ``{"resultCode": "0", "token": …}`` (resultDesc is "currently not
+        returned", §2.2); an unknown channel is resultCode 1 without a token."""
+        config = self._live.current
+        channel = config.channel(body["channelId"])
+        if channel is None:
+            return {
+                "resultCode": "1",
+                "resultDesc": f"channel config {body['channelId']} not found",
+            }
+        token = self.store.issue_messaging(
+            access.app_key,
+            user_id=body["userId"],
+            user_name=body["userName"],
+            channel_id=channel.id,
+            locale=body["locale"],
+            lifetime=config.tokens.ccmessaging_token_ttl,
         )
-        self._messaging.pop(token.value, None)
-        self._renewed[token.value] = renewed.value
-        self._trim(self._renewed)
-        return renewed
+        return {"resultCode": "0", "token": token.value}
 
-    def clear(self) -> None:
-        """Forget every token."""
-        self._access.clear()
-        self._messaging.clear()
-        self._renewed.clear()
+    def access(self, request: web.Request) -> AccessToken:
+        """The caller's AccessToken (``Authorization: Bearer`` and ``x-app-key``)."""
+        headers = request.headers
+        return self.store.check_access(headers.get("Authorization"), headers.get("x-app-key"))
+
+    def messaging(self, request: web.Request) -> tuple[AccessToken, MessagingToken, str | None]:
+        """The caller's AccessToken and ccmessaging-token. An expired ccmessaging-token is
+        renewed while the user's session is live (the new value goes back in the response
+        header, reference §2.2) and refused with 401 otherwise; the third value is the
+        renewed token, if any."""
+        access = self.access(request)
+        token = self.store.find_messaging(request.headers.get(TOKEN_HEADER))
+        if token.app_key != access.app_key:
+            raise AuthError(401, "ccmessaging-token was issued to another app")
+        if not self.store.is_expired(token):
+            return access, token, None
+        session = self._sessions.get(token.channel_id, token.user_id)
+        if session is None or not session.active:
+            raise AuthError(401, "ccmessaging-token expired (call applyToken again)")
+        ttl = self._live.current.tokens.ccmessaging_token_ttl
+        renewed = self.store.renew_messaging(token, ttl)
+        return access, renewed, renewed.value
+
+
+#: the application's token capability
+TOKENS = web.AppKey("tokens", Tokens)
+
+
+async def token_by_ak_sk(request: web.Request, call: Call) -> web.Response:
+    """tokenByAkSk (reference §2.1)."""
+    body = call.body
+    token = request.app[TOKENS].token_by_ak_sk(
+        body["app_key"], body["app_secret"], request.headers.get("X-Token-Expire")
+    )
+    return json_response(
+        {
+            "AccessToken": token.value,
+            "ApplyType": "Bearer",
+            "CreateTime": str(token.created_at // 1000),  # the clock's epoch seconds
+            "Expires": str(token.lifetime),
+            "Scope": "aicc-simulator",
+            "AppKey": token.app_key,
+            "UserID": "Anonymous",
+        }
+    )
+
+
+async def apply_token(request: web.Request, call: Call) -> web.Response:
+    """applyToken (reference §2.2)."""
+    assert call.access is not None  # Auth.ACCESS
+    request[USER_ID] = call.body["userId"]
+    return json_response(request.app[TOKENS].apply_token(call.access, call.body))

@@ -1,1 +1,3 @@
-"""How tests use the simulator: the admin client, the pytest plugin and its helpers."""
+"""How tests use the simulator: ``client`` (the admin client, over HTTP), ``matching`` (what a
+wait asks for, pure), ``inprocess`` (a simulator in a background thread) and
+``pytest_plugin`` (the ``aicc_sim`` fixture and marker, registered as a pytest11 plugin)."""

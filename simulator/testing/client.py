@@ -1,4 +1,4 @@
-"""A small, synchronous client of the ``/__admin`` API, and the matching vocabulary of waits.
+"""A small, synchronous client of the ``/__admin`` API.
 
 For a simulator running somewhere else (a docker-compose sidecar, another process)::
 
@@ -18,12 +18,9 @@ side of a process boundary and the admin API has no push channel. The in-process
 fixture (:mod:`simulator.testing.pytest_plugin`) waits on the journal itself instead and
 never polls.
 
-Both share the matching vocabulary defined here: :class:`DeliveryMatch`,
-:class:`RequestMatch` (pure, no I/O) and :func:`messages_of`. A match is applied to journal
-entries in the admin API's JSON shape (``{"seq": …, "verdict": …, "requestBody": …}``).
-Every wait, here and in the plugin, takes its keyword filters as :class:`DeliveryFilters` /
-:class:`RequestFilters` (the match's fields but ``predicate``) and builds its match as
-``DeliveryMatch(predicate, **filters)``: a new filter is a field of both, nothing else.
+Both share the matching vocabulary of :mod:`simulator.testing.matching` (pure, no I/O),
+re-exported here: :class:`DeliveryMatch`, :class:`RequestMatch`, :func:`messages_of` and
+the :class:`DeliveryFilters` / :class:`RequestFilters` keywords of every wait.
 """
 
 from __future__ import annotations
@@ -34,11 +31,25 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Final, TypedDict, Unpack
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, Final, Unpack
 
 from simulator.core.errors import AdminApiError, WaitTimeout
+from simulator.testing.matching import (
+    DEFAULT_TIMEOUT,
+    SHOWN_ON_TIMEOUT,
+    DeliveryFilters,
+    DeliveryMatch,
+    Predicate,
+    RequestFilters,
+    RequestMatch,
+    describe_delivery,
+    describe_request,
+    inject_messages,
+    messages_of,
+    query_of,
+    timeout_message,
+)
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -56,238 +67,10 @@ __all__ = [
     "timeout_message",
 ]
 
-#: Seconds a wait helper waits when no ``timeout`` is given.
-DEFAULT_TIMEOUT: Final = 5.0
-#: How many journal entries a timeout message lists.
-SHOWN_ON_TIMEOUT: Final = 10
 _ADMIN: Final = "/__admin"
 _PAGE: Final = 1000
 #: The admin API's listing (path and JSON key) of each journal.
 _LISTING: Final = {"delivery": "deliveries", "request": "requests"}
-
-#: A test's own condition on one journal entry (a JSON object of the admin API).
-Predicate = Callable[[Mapping[str, Any]], bool]
-
-
-# --------------------------------------------------------------------------- matching (pure)
-
-
-def messages_of(delivery: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The DownLinkMsgs a delivery journal entry carried: parsed from a push attempt's
-    ``requestBody``, or a poll hand-off's ``messages``. ``[]`` for a body that is not a
-    push body (e.g. a deliberately invalid one)."""
-    messages: Any = delivery.get("messages")
-    if messages is None:
-        body = delivery.get("requestBody")
-        if not isinstance(body, str):
-            return []
-        try:
-            document = json.loads(body)
-        except ValueError:
-            return []
-        messages = document.get("messages") if isinstance(document, dict) else None
-    if not isinstance(messages, list):
-        return []
-    return [m for m in messages if isinstance(m, dict)]
-
-
-def _user_of(conversation: Any) -> tuple[str, str]:
-    # "channelId/userId": channel ids cannot contain "/", user ids may
-    channel, _, user = str(conversation or "").partition("/")
-    return channel, user
-
-
-def _describe_fields(obj: Any) -> str:
-    parts = [
-        f"{f.name}={getattr(obj, f.name)!r}"
-        for f in fields(obj)
-        if f.name != "predicate" and getattr(obj, f.name) is not None
-    ]
-    if getattr(obj, "predicate", None) is not None:
-        parts.append("predicate")
-    return ", ".join(parts) if parts else "anything"
-
-
-class DeliveryFilters(TypedDict, total=False):
-    """The keyword filters of a delivery wait: :class:`DeliveryMatch`'s fields but
-    ``predicate`` (``None`` or left out: not filtered on)."""
-
-    user_id: str | None
-    channel_id: str | None
-    run_id: str | None
-    verdict: str | None
-    control_type: str | None
-    source_type: str | None
-    media_type: str | None
-    content: str | None
-
-
-class RequestFilters(TypedDict, total=False):
-    """The keyword filters of a request wait: :class:`RequestMatch`'s fields but
-    ``predicate``."""
-
-    path: str | None
-    method: str | None
-    user_id: str | None
-    status: int | None
-    control_type: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryMatch:
-    """Which delivery journal entries (push attempts, poll hand-offs) a test waits for.
-
-    Every given field must hold. ``user_id``/``channel_id`` are the conversation's;
-    ``verdict`` the attempt's (``accepted``, ``rejected``, ``http-error``, ``timeout``,
-    ``connection-error``, ``dropped``, ``invalid-outbound``, ``queued-for-poll``).
-    ``control_type``, ``source_type``, ``media_type`` and ``content`` must all hold for one
-    and the same DownLinkMsg of the push. ``predicate`` gets the whole entry.
-    Built from a wait's keywords as ``DeliveryMatch(predicate, **filters)``.
-    """
-
-    #: The journal it matches entries of (as :func:`timeout_message` names it).
-    kind: ClassVar[str] = "delivery"
-    predicate: Predicate | None = None
-    user_id: str | None = None
-    channel_id: str | None = None
-    run_id: str | None = None
-    verdict: str | None = None
-    control_type: str | None = None
-    source_type: str | None = None
-    media_type: str | None = None
-    content: str | None = None
-
-    def _message_matches(self, message: Mapping[str, Any]) -> bool:
-        return (
-            (self.control_type is None or message.get("controlType") == self.control_type)
-            and (self.source_type is None or message.get("sourceType") == self.source_type)
-            and (self.media_type is None or message.get("mediaType") == self.media_type)
-            and (self.content is None or message.get("content") == self.content)
-        )
-
-    def __call__(self, entry: Mapping[str, Any]) -> bool:
-        channel, user = _user_of(entry.get("conversation"))
-        if self.user_id is not None and user != self.user_id:
-            return False
-        if self.channel_id is not None and channel != self.channel_id:
-            return False
-        if self.run_id is not None and entry.get("runId") != self.run_id:
-            return False
-        if self.verdict is not None and entry.get("verdict") != self.verdict:
-            return False
-        message_fields = (self.control_type, self.source_type, self.media_type, self.content)
-        if any(f is not None for f in message_fields) and not any(
-            self._message_matches(m) for m in messages_of(entry)
-        ):
-            return False
-        return self.predicate is None or bool(self.predicate(entry))
-
-    def query(self) -> dict[str, str]:
-        """The part of this match the admin API can filter on (``GET /__admin/deliveries``)."""
-        return _query(userId=self.user_id, runId=self.run_id, verdict=self.verdict)
-
-    def __str__(self) -> str:
-        return _describe_fields(self)
-
-
-@dataclass(frozen=True, slots=True)
-class RequestMatch:
-    """Which request journal entries (calls the integration made) a test waits for.
-
-    ``path`` is the full path or its last segment (``send`` matches
-    ``/apiaccess/ccmessaging/send``), as the admin API filters; ``control_type`` is the
-    request body's ``controlType`` (send / sendAsync). Built from a wait's keywords as
-    ``RequestMatch(predicate, **filters)``.
-    """
-
-    #: The journal it matches entries of (as :func:`timeout_message` names it).
-    kind: ClassVar[str] = "request"
-    predicate: Predicate | None = None
-    path: str | None = None
-    method: str | None = None
-    user_id: str | None = None
-    status: int | None = None
-    control_type: str | None = None
-
-    def __call__(self, entry: Mapping[str, Any]) -> bool:
-        path = str(entry.get("path", ""))
-        if self.path is not None and not (path == self.path or path.endswith("/" + self.path)):
-            return False
-        if self.method is not None and entry.get("method") != self.method.upper():
-            return False
-        if self.user_id is not None and entry.get("userId") != self.user_id:
-            return False
-        if self.status is not None and entry.get("status") != self.status:
-            return False
-        if self.control_type is not None:
-            body = entry.get("body")
-            if not isinstance(body, dict) or body.get("controlType") != self.control_type:
-                return False
-        return self.predicate is None or bool(self.predicate(entry))
-
-    def query(self) -> dict[str, str]:
-        """The part of this match the admin API can filter on (``GET /__admin/requests``)."""
-        return _query(path=self.path, method=self.method, userId=self.user_id, status=self.status)
-
-    def __str__(self) -> str:
-        return _describe_fields(self)
-
-
-def _query(**params: Any) -> dict[str, str]:
-    return {name: str(value) for name, value in params.items() if value is not None}
-
-
-def _short(text: Any, width: int = 40) -> str:
-    shown = repr(text)
-    return shown if len(shown) <= width else shown[: width - 3] + "..."
-
-
-def describe_delivery(entry: Mapping[str, Any]) -> str:
-    """One line about a delivery journal entry, for timeout messages."""
-    shown = ", ".join(
-        f"{m.get('controlType')}/{m.get('sourceType')} {_short(m.get('content'))}"
-        for m in messages_of(entry)
-    )
-    return (
-        f"#{entry.get('seq')} {entry.get('conversation')} {entry.get('verdict')}"
-        f" attempt {entry.get('attempt', '-')}: [{shown}]"
-    )
-
-
-def describe_request(entry: Mapping[str, Any]) -> str:
-    """One line about a request journal entry, for timeout messages."""
-    body = entry.get("body")
-    control = (
-        f" {body.get('controlType')}" if isinstance(body, dict) and "controlType" in body else ""
-    )
-    return (
-        f"#{entry.get('seq')} {entry.get('method')} {entry.get('path')}{control}"
-        f" -> {entry.get('status')} (userId {entry.get('userId')})"
-    )
-
-
-def timeout_message(
-    kind: str, match: object, timeout: float, recent: Sequence[Mapping[str, Any]]
-) -> str:
-    """Why a wait failed: what was asked and the newest entries that did come."""
-    describe = describe_delivery if kind == "delivery" else describe_request
-    head = f"no {kind} matching {match} within {timeout:g} s"
-    if not recent:
-        return f"{head}; the {kind} journal is empty"
-    lines = "\n  ".join(describe(entry) for entry in recent[-SHOWN_ON_TIMEOUT:])
-    return f"{head}; the newest {kind} journal entries:\n  {lines}"
-
-
-def inject_messages(
-    messages: str | Mapping[str, Any] | Iterable[Mapping[str, Any]],
-) -> list[dict[str, Any]]:
-    """The ``messages`` of an inject request: a text (an agent's CHAT/TEXT), one partial
-    DownLinkMsg, or several."""
-    if isinstance(messages, str):
-        return [{"content": messages}]
-    if isinstance(messages, Mapping):
-        return [dict(messages)]
-    return [dict(m) for m in messages]
 
 
 # --------------------------------------------------------------------------- the client
@@ -410,7 +193,7 @@ class AdminClient:
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """The request journal, oldest first (``GET /__admin/requests`` filters)."""
-        query = _query(
+        query = query_of(
             path=path, method=method, status=status, userId=user_id, since=since, limit=limit
         )
         result: list[dict[str, Any]] = self._call("GET", "/requests", query=query)["requests"]
@@ -430,7 +213,7 @@ class AdminClient:
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
         """Every push attempt and poll hand-off, oldest first (``GET /__admin/deliveries``)."""
-        query = _query(userId=user_id, runId=run_id, verdict=verdict, since=since, limit=limit)
+        query = query_of(userId=user_id, runId=run_id, verdict=verdict, since=since, limit=limit)
         result: list[dict[str, Any]] = self._call("GET", "/deliveries", query=query)["deliveries"]
         return result
 
@@ -458,6 +241,28 @@ class AdminClient:
     def runs(self) -> list[dict[str, Any]]:
         """Every remembered run."""
         result: list[dict[str, Any]] = self._call("GET", "/runs")["runs"]
+        return result
+
+    def satisfaction(
+        self,
+        *,
+        user_id: str | None = None,
+        kind: str | None = None,
+        accepted: bool | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every rating, oldest first (``GET /__admin/satisfaction``): saveSatisfaction
+        (``kind`` ``agent``) and v1/robot/feedbacksatisfaction (``robot``), with its
+        ``resultCode`` and ``accepted``."""
+        flag = None if accepted is None else str(accepted).lower()
+        query = query_of(userId=user_id, kind=kind, accepted=flag, since=since, limit=limit)
+        result: list[dict[str, Any]] = self._call("GET", "/satisfaction", query=query)["ratings"]
+        return result
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every click-to-call, live or ended (``GET /__admin/calls``)."""
+        result: list[dict[str, Any]] = self._call("GET", "/calls")["calls"]
         return result
 
     def running_config(self) -> dict[str, Any]:
@@ -502,6 +307,32 @@ class AdminClient:
             body["invalid"] = True
         result: dict[str, Any] = self._call("POST", f"/sessions/{_segment(user_id)}/messages", body)
         return result
+
+    def call_event(
+        self,
+        user_id: str,
+        event: str,
+        *,
+        channel_id: str | None = None,
+        result_desc: str | None = None,
+        event_id: int | str | None = None,
+        **content: Any,
+    ) -> dict[str, Any]:
+        """Queue a click-to-call event for ``user_id`` now (``queuing``, ``connected``,
+        ``queue-timeout``, ``released``, ``failed``), as the CTI would send it; ``content``
+        overrides content fields (``causeId``, ``gwAddresses``, ...). Returns the answer
+        the customer's next getClickToCallEvents will get."""
+        body: dict[str, Any] = {"event": event, **content}
+        if channel_id is not None:
+            body["channelId"] = channel_id
+        if result_desc is not None:
+            body["resultDesc"] = result_desc
+        if event_id is not None:
+            body["eventId"] = event_id
+        answer: dict[str, Any] = self._call("POST", f"/calls/{_segment(user_id)}/events", body)[
+            "answer"
+        ]
+        return answer
 
     def reset(self) -> None:
         """Forget sessions, runs, tokens, files, journals and counters."""

@@ -17,55 +17,34 @@ Configuration: the embedded default, then the ``aicc_sim_config`` fixture (overr
 then ``@pytest.mark.aicc_sim_config({...})`` markers (module < class < function), each
 merged over the previous (see :func:`build_config`). ``listen`` defaults to 127.0.0.1:0.
 
+The handle is an :class:`~simulator.testing.inprocess.InProcessSimulator` (an
+:class:`~simulator.testing.client.AdminClient` of the running server plus in-process waits);
+this module is only the pytest glue: the marker, the two fixtures, the options.
+
 With ``--aicc-sim-url URL`` (or ``AICC_SIM_URL``) the fixture runs the same tests against a
 simulator that already runs there (a sidecar container) instead, reset and configured per
-test over its admin API: :mod:`simulator.testing.remote`.
-
-The handle (:class:`InProcessSimulator`) is an :class:`~simulator.testing.client.AdminClient` of
-the running server plus in-process helpers: its ``wait_for_delivery`` / ``wait_for_request``
-(for sync tests) wait on the journal itself (woken by each append, never polling); their
-async twins ``await_delivery`` / ``await_request`` leave the test's own loop free meanwhile.
-All four take the keywords of :class:`~simulator.testing.client.DeliveryFilters` /
-:class:`~simulator.testing.client.RequestFilters` and share one implementation (:meth:`_wait`).
+test over its admin API: a :class:`~simulator.testing.remote.RemoteSimulator`, with the same
+API (:data:`SimulatorHandle`; annotate tests with it).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
-import threading
-from collections.abc import Callable, Coroutine, Iterator, Mapping
-from concurrent.futures import Future
-from dataclasses import replace
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar, Unpack
+from collections.abc import Iterator, Mapping
+from typing import Any, Final
 
 import pytest
 
-from simulator.core.errors import SimulatorError, WaitTimeout
-from simulator.core.netloc import local_url_host
-from simulator.testing.client import (
-    DEFAULT_TIMEOUT,
-    SHOWN_ON_TIMEOUT,
-    AdminClient,
-    DeliveryFilters,
-    DeliveryMatch,
-    Predicate,
-    RequestFilters,
-    RequestMatch,
-    timeout_message,
-)
+from simulator.testing.inprocess import CONFIG_SOURCE, InProcessSimulator, build_config
 from simulator.testing.remote import TOKEN_VAR, URL_VAR, RemoteSimulator
 
-if TYPE_CHECKING:
-    from aiohttp import web
-
-    from simulator.config import ChannelConfig, Config, Credential
-    from simulator.core.journal import Journal
-
 __all__ = [
+    "CONFIG_SOURCE",
     "MARKER",
+    "TOKEN_OPTION",
+    "URL_OPTION",
     "InProcessSimulator",
+    "RemoteSimulator",
     "SimulatorHandle",
     "aicc_sim",
     "aicc_sim_config",
@@ -74,308 +53,12 @@ __all__ = [
 
 #: The marker that overrides configuration for a test, a class or a module.
 MARKER: Final = "aicc_sim_config"
-#: The ``source`` named in configuration errors raised by the fixture.
-CONFIG_SOURCE: Final = "aicc_sim config"
-#: Seconds allowed for the server thread to start or stop.
-THREAD_TIMEOUT: Final = 30.0
-
 #: The command-line options of the sidecar mode (the variables: ``URL_VAR``, ``TOKEN_VAR``).
 URL_OPTION: Final = "--aicc-sim-url"
 TOKEN_OPTION: Final = "--aicc-sim-admin-token"
 
-T = TypeVar("T")
-
-
-# --------------------------------------------------------------------------- configuration
-
-
-def build_config(*layers: Mapping[str, Any]) -> Config:
-    """The configuration of an in-process simulator: the embedded default listening on
-    127.0.0.1 and a free port, with each layer merged over it in turn.
-
-    A layer is a (partial) config document: mappings merge key by key; a list replaces the
-    default's list, each of its mapping items merged over the default's item at the same
-    index (``{"channels": [{"idle_timeout": 1}]}`` changes only the first channel's idle
-    timeout); other values replace. A key with dots is a path set as is:
-    ``{"channels.0.speed": 10}``. Raises :class:`~simulator.core.errors.ConfigError` like a
-    config file would, naming ``aicc_sim config``.
-    """
-    from simulator.config import EMBEDDED_SOURCE, embedded_default_text, parse_config
-    from simulator.config.overlay import apply_layers
-    from simulator.config.sources import read_config_yaml
-
-    document, _ = read_config_yaml(embedded_default_text(), EMBEDDED_SOURCE)
-    document["listen"] = {"host": "127.0.0.1", "port": 0}
-    document = apply_layers(document, layers, CONFIG_SOURCE)
-    return parse_config(document, CONFIG_SOURCE)
-
-
-# --------------------------------------------------------------------------- the server
-
-
-def _entry_json(seq: int, item: Any) -> dict[str, Any]:
-    return {"seq": seq, **item.to_json()}
-
-
-class InProcessSimulator(AdminClient):
-    """A simulator running in this process, on its own event loop in a daemon thread.
-
-    Use it as a context manager (or :meth:`start` / :meth:`stop`). Every admin call of
-    :class:`~simulator.testing.client.AdminClient` works on it (over HTTP, thread-safe), plus the
-    in-process helpers below. Its inherited ``wait_for_delivery`` / ``wait_for_request``
-    wait on the journal itself instead of polling: for sync tests; async tests use
-    :meth:`await_delivery` / :meth:`await_request`.
-    """
-
-    def __init__(self, config: Config) -> None:
-        """Not started yet: see :meth:`start`."""
-        super().__init__("http://127.0.0.1:0", config.admin.token)
-        self._config = config
-        self._ready = threading.Event()
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop_event: asyncio.Event | None = None
-        self._app: web.Application | None = None
-        self._error: BaseException | None = None
-
-    @classmethod
-    def from_overrides(cls, *layers: Mapping[str, Any]) -> InProcessSimulator:
-        """An unstarted simulator configured by :func:`build_config` ``(*layers)``."""
-        return cls(build_config(*layers))
-
-    # -- lifecycle ----------------------------------------------------------------------------
-    def start(self) -> InProcessSimulator:
-        """Start the server thread and return once the port accepts connections."""
-        if self._thread is not None:
-            raise SimulatorError("this simulator was already started")
-        self._thread = threading.Thread(target=self._run, name="aicc-sim", daemon=True)
-        self._thread.start()
-        if not self._ready.wait(THREAD_TIMEOUT):
-            raise SimulatorError(f"the simulator did not start within {THREAD_TIMEOUT:g} s")
-        if self._error is not None:
-            error, self._error = self._error, None
-            self._thread.join(THREAD_TIMEOUT)
-            if isinstance(error, SimulatorError):
-                raise error
-            raise SimulatorError(f"the simulator failed to start: {error!r}") from error
-        return self
-
-    def stop(self) -> None:
-        """Stop the server (in-flight pushes are cancelled) and join its thread. Idempotent."""
-        thread, loop, stop = self._thread, self._loop, self._stop_event
-        if thread is None or not thread.is_alive():
-            return
-        if loop is not None and stop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(stop.set)
-        thread.join(THREAD_TIMEOUT)
-        if thread.is_alive():
-            raise SimulatorError(f"the simulator did not stop within {THREAD_TIMEOUT:g} s")
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise SimulatorError(f"the simulator failed while stopping: {error!r}") from error
-
-    def __enter__(self) -> InProcessSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    def _run(self) -> None:
-        try:
-            asyncio.run(self._serve())
-        except BaseException as exc:  # handed to start()/stop() in the test's thread
-            self._error = exc
-        finally:
-            self._ready.set()
-
-    async def _serve(self) -> None:
-        from aiohttp import web
-
-        from simulator.server import create_app
-        from simulator.server.keys import AICC
-
-        self._loop = asyncio.get_running_loop()
-        self._stop_event = asyncio.Event()
-        app = create_app(self._config)
-        runner = web.AppRunner(app, access_log=None, handle_signals=False)
-        await runner.setup()
-        try:
-            host, port = self._config.listen.host, self._config.listen.port
-            site = web.TCPSite(runner, host, port)
-            try:
-                await site.start()
-            except OSError as exc:
-                raise SimulatorError(
-                    f"cannot listen on {host}:{port}: {exc.strerror or exc}"
-                ) from None
-            bound = runner.addresses[0][1]
-            self._base_url = f"http://{local_url_host(host)}:{bound}"
-            app[AICC].set_base_url(self._base_url)
-            self._app = app
-            self._ready.set()
-            await self._stop_event.wait()
-        finally:
-            self._app = None  # from now on, calls say "not running" instead of hanging
-            await runner.cleanup()
-
-    # -- running things in the server's loop -------------------------------------------------
-    def _submit(self, make: Callable[[], Coroutine[Any, Any, T]]) -> Future[T]:
-        loop = self._loop
-        if loop is None or self._app is None or loop.is_closed():
-            raise SimulatorError("the simulator is not running")
-        return asyncio.run_coroutine_threadsafe(make(), loop)
-
-    def _call_in_loop(self, make: Callable[[], Coroutine[Any, Any, T]], timeout: float) -> T:
-        return self._submit(make).result(timeout)
-
-    async def _await_in_loop(self, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
-        return await asyncio.wrap_future(self._submit(make))
-
-    # -- what a test needs to know ------------------------------------------------------------
-    @property
-    def config(self) -> Config:
-        """The configuration the server runs with (after :meth:`set_callback`, the new one)."""
-        if self._app is not None:
-            from simulator.server.keys import AICC
-
-            return self._app[AICC].config
-        return self._config
-
-    @property
-    def credentials(self) -> Credential:
-        """The first AK/SK pair tokenByAkSk accepts (``.app_key``, ``.app_secret``)."""
-        return self.config.credentials[0]
-
-    @property
-    def channel(self) -> ChannelConfig:
-        """The first channel's configuration."""
-        return self.config.channels[0]
-
-    @property
-    def channel_id(self) -> str:
-        """The first channel's configuration id (``DownLinkMsg.from``)."""
-        return self.channel.id
-
-    @property
-    def app(self) -> web.Application:
-        """The running aiohttp application (for white-box tests; touch it only from the
-        server's loop)."""
-        if self._app is None:
-            raise SimulatorError("the simulator is not running")
-        return self._app
-
-    def set_callback(self, url: str, channel_id: str | None = None) -> None:
-        """Point a channel's pushes (the first channel's by default) at ``url`` from now on:
-        an integration's receiver whose port is only known once the test has started it.
-        ``"echo"`` points back at the built-in echo receiver. The URL is validated like a
-        config value (``callback_allowlist`` included)."""
-        self._call_in_loop(lambda: self._set_callback(url, channel_id), THREAD_TIMEOUT)
-
-    async def _set_callback(self, url: str, channel_id: str | None) -> None:
-        from simulator.config import parse_config
-        from simulator.server.keys import AICC
-
-        aicc = self.app[AICC]
-        current = aicc.config
-        document = current.to_document()
-        ids = [c["id"] for c in document["channels"]]
-        wanted = channel_id if channel_id is not None else ids[0]
-        if wanted not in ids:
-            raise SimulatorError(f"no channel {wanted!r} is configured; known: {', '.join(ids)}")
-        document["channels"][ids.index(wanted)]["callback_url"] = url
-        updated = parse_config(document, f"{CONFIG_SOURCE} (set_callback)")
-        # The Aicc service reads its channels from ``aicc.config`` on every push, so swapping
-        # it takes effect for the next push; ``/__admin/config`` shows it too.
-        aicc.config = replace(updated, source=current.source)
-
-    # -- waiting on the journals (woken by appends, never polling) ----------------------------
-    async def _wait(
-        self,
-        match: DeliveryMatch | RequestMatch,
-        since: int | None,
-        timeout: float,  # noqa: ASYNC109 - the journal's own wait_for takes one
-    ) -> dict[str, Any]:
-        """The one implementation of every in-process wait, sync or async: the first entry
-        of ``match``'s journal (already there with ``seq > since``, or to come) that matches;
-        runs in the server's loop."""
-        from simulator.server import keys
-
-        journal: Journal[Any] = self.app[
-            keys.DELIVERIES if match.kind == "delivery" else keys.REQUESTS
-        ]
-        for entry in journal.list(since=since):
-            data = _entry_json(entry.seq, entry.item)
-            if match(data):
-                return data
-
-        def predicate(item: Any) -> bool:
-            # append() wakes waiters right after numbering the entry: last_seq is its seq
-            return match(_entry_json(journal.last_seq, item))
-
-        try:
-            found = await journal.wait_for(predicate, timeout, since=journal.last_seq)
-        except TimeoutError:
-            recent = [
-                _entry_json(e.seq, e.item)
-                for e in journal.list(limit=SHOWN_ON_TIMEOUT, newest=True)
-            ]
-            raise WaitTimeout(timeout_message(match.kind, match, timeout, recent)) from None
-        return _entry_json(found.seq, found.item)
-
-    def _wait_for_match(
-        self, match: DeliveryMatch | RequestMatch, since: int | None, timeout: float
-    ) -> dict[str, Any]:
-        """What ``wait_for_delivery`` / ``wait_for_request`` (inherited) do here: block this
-        thread on :meth:`_wait` in the server's loop, instead of polling over HTTP."""
-        if _running_loop() is not None:
-            raise SimulatorError(
-                f"wait_for_{match.kind}() would block the running event loop (and any receiver"
-                f" served on it); use 'await aicc_sim.await_{match.kind}(...)' in async code"
-            )
-        return self._call_in_loop(
-            lambda: self._wait(match, since, timeout), timeout + THREAD_TIMEOUT
-        )
-
-    async def await_delivery(
-        self,
-        predicate: Predicate | None = None,
-        *,
-        since: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - mirrors the sync twin
-        **filters: Unpack[DeliveryFilters],
-    ) -> dict[str, Any]:
-        """:meth:`wait_for_delivery` for async tests: the wait runs in the simulator's loop
-        while the test's loop keeps serving (e.g. the integration's push receiver)."""
-        match = DeliveryMatch(predicate, **filters)
-        return await self._await_in_loop(lambda: self._wait(match, since, timeout))
-
-    async def await_request(
-        self,
-        predicate: Predicate | None = None,
-        *,
-        since: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - mirrors the sync twin
-        **filters: Unpack[RequestFilters],
-    ) -> dict[str, Any]:
-        """:meth:`wait_for_request` for async tests."""
-        match = RequestMatch(predicate, **filters)
-        return await self._await_in_loop(lambda: self._wait(match, since, timeout))
-
-
 #: What the ``aicc_sim`` fixture yields: the same API in both modes (annotate tests with it).
 SimulatorHandle = InProcessSimulator | RemoteSimulator
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None
 
 
 # --------------------------------------------------------------------------- pytest hooks

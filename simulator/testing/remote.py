@@ -31,9 +31,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final, Unpack
 
 from simulator.core.errors import SimulatorError
-from simulator.testing.client import (
+from simulator.testing.client import AdminClient
+from simulator.testing.matching import (
     DEFAULT_TIMEOUT,
-    AdminClient,
     DeliveryFilters,
     DeliveryMatch,
     Predicate,

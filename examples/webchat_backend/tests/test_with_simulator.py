@@ -182,3 +182,37 @@ async def test_oauth_pushes_without_a_bearer_are_refused(backend: Backend) -> No
     assert response.status == 401
     assert (await response.json())["resultCode"] == "1"
     assert (await backend.get("/chat/c-x")).status == 404
+
+
+async def test_the_official_sequence_with_suggestions_and_a_rating(
+    aicc_sim: SimulatorHandle, backend: Backend
+) -> None:
+    await _connect(backend, "c-rate")
+    await aicc_sim.await_delivery(user_id="c-rate", source_type="AGENT", verdict="accepted")
+    response = await backend.get("/chat/c-rate/suggestions", params={"q": "order"})
+    found = await response.json()
+    assert found == {
+        "resultCode": "0",
+        "suggestions": ["How do I track my order?", "How do I cancel my order?"],
+    }
+    await _post(backend, "/chat/c-rate/messages", {"text": found["suggestions"][0]})
+    survey = await (await backend.get("/chat/c-rate/survey", params={"language": "en_US"})).json()
+    assert survey["satisfactionSurvey"]["surveyType"] == "WEB"
+    levels = survey["satisfactionSurvey"]["satisfactionLevel"]
+    assert levels[-1] == {"satisfactionLevelKey": "5", "satisfactionLevelDesc": "Very satisfied"}
+    rated = await _post(backend, "/chat/c-rate/rating", {"evaluation": 5, "comment": "thanks"})
+    assert rated == {"resultCode": "0", "resultDesc": "Save satisfaction success!"}
+    answer = await _post(backend, "/chat/c-rate/disconnect")
+    assert answer["resultCode"] == "0"
+    # the vendor's call sequence (reference §7.1), steps 0-3, 9, 11-14
+    calls = [r["path"].rsplit("/", 1)[-1] for r in aicc_sim.requests()]
+    assert calls == [
+        "tokenByAkSk",
+        "applyToken",
+        "send",
+        "queryPhraseByKeyword",
+        "send",
+        "getsatisfactionsurveymode",
+        "saveSatisfaction",
+        "send",
+    ]

@@ -1,0 +1,45 @@
+"""Idle timers: one per (channel id, userId), on the simulator's clock. The conversation
+arms them; whoever ends a session (the customer, a pushed DISCONNECT) cancels them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from simulator.core.clock import Clock, Timer
+
+__all__ = ["IdleTimers"]
+
+Key = tuple[str, str]
+
+
+class IdleTimers:
+    """At most one pending timer per key."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._timers: dict[Key, Timer] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._timers
+
+    def arm(self, key: Key, when_ms: float, callback: Callable[[], None]) -> None:
+        """Run ``callback`` at ``when_ms`` unless cancelled first (replaces a pending one)."""
+        self.cancel(key)
+
+        def fire() -> None:
+            self._timers.pop(key, None)
+            callback()
+
+        self._timers[key] = self._clock.call_at(when_ms, fire)
+
+    def cancel(self, key: Key) -> None:
+        """Forget the pending timer of ``key``, if any."""
+        timer = self._timers.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+
+    def clear(self) -> None:
+        """Cancel every timer (reset)."""
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()

@@ -1,0 +1,136 @@
+"""The poll capability (reference §3.3): each session's queue of downlink messages on a
+poll-mode channel, and the long-poll waiters that are woken when something arrives (or the
+session ends) or answered empty at the end of the window, on the simulator's clock."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from aiohttp import web
+
+from simulator.core.clock import Clock
+from simulator.core.errors import ValidationFailed, Violation
+from simulator.core.journal import Journal
+from simulator.core.push import PlannedPush
+from simulator.core.validation import SchemaStore
+from simulator.server.deliveries import DeliveryEntry, DeliveryNote
+from simulator.server.endpoint import Call
+from simulator.server.http import json_response
+from simulator.server.live_config import LiveConfig
+from simulator.server.sessions import Session, SessionStore
+from simulator.server.token_store import MessagingToken
+
+__all__ = ["POLL", "Poll", "poll"]
+
+POLL_OK = "query user messages success."
+
+
+class Poll:
+    """Poll queues (kept on the sessions) and the waiters of long polls."""
+
+    def __init__(
+        self,
+        live: LiveConfig,
+        store: SchemaStore,
+        sessions: SessionStore,
+        deliveries: Journal[DeliveryEntry],
+        clock: Clock,
+    ) -> None:
+        self._live = live
+        self._store = store
+        self._sessions = sessions
+        self._deliveries = deliveries
+        self._clock = clock
+        self._waiters: dict[tuple[str, str], asyncio.Future[None]] = {}
+
+    def enqueue(
+        self, session: Session | None, run_id: str | None, push: PlannedPush, conversation: str
+    ) -> bool:
+        """Queue ``push`` for the user's polls; False when it was not queued."""
+        if push.faults.drop:
+            self._note(
+                DeliveryNote(run_id, conversation, push.messages, self._clock.now(), "dropped")
+            )
+            return False
+        if not push.faults.invalid:
+            # what poll will answer must match poll-response (e.g. content <= 500), as a push
+            # must match push-request before it leaves
+            answer = {"resultCode": "0", "downlinkMessages": list(push.messages)}
+            if not self._store.is_valid("poll-response", answer):
+                found = tuple(self._store.violations("poll-response", answer))
+                now = self._clock.now()
+                self._note(
+                    DeliveryNote(
+                        run_id, conversation, push.messages, now, "invalid-outbound", found
+                    )
+                )
+                return False
+        copies = 1 + push.faults.duplicate
+        if session is not None:
+            for _ in range(copies):
+                session.poll_queue.extend(push.messages)
+            self.wake(session)
+        self._note(DeliveryNote(run_id, conversation, push.messages, self._clock.now()))
+        return True
+
+    def _note(self, note: DeliveryNote) -> None:
+        self._deliveries.append(note)
+
+    def wake(self, session: Session) -> None:
+        """Answer the session's waiting polls now (something arrived, or it ended)."""
+        waiter = self._waiters.pop((session.channel_id, session.user_id), None)
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def take(
+        self, token: MessagingToken, receiver_id: str, need_read: bool
+    ) -> list[dict[str, Any]]:
+        """Long poll: answer at once if messages wait, else at the end of the window."""
+        if receiver_id != token.user_id:
+            raise ValidationFailed(
+                "poll-request",
+                [
+                    Violation(
+                        "/receiverId",
+                        f"{receiver_id!r} is not the userId of the "
+                        f"ccmessaging-token ({token.user_id!r})",
+                    )
+                ],
+            )
+        session = self._sessions.get(token.channel_id, token.user_id)
+        if session is None:
+            return []
+        if not session.poll_queue and session.active:
+            key = (session.channel_id, session.user_id)
+            waiter = self._waiters.get(key)
+            if waiter is None or waiter.done():
+                waiter = asyncio.get_running_loop().create_future()
+                self._waiters[key] = waiter
+            await self._clock.wait_for(waiter, self._live.current.poll.timeout_ms / 1000)
+        taken = list(session.poll_queue)
+        session.poll_queue.clear()
+        if need_read:
+            return taken
+        return [m for m in taken if m.get("controlType") != "READ"]
+
+    def clear(self) -> None:
+        """Answer every waiting poll and forget the waiters (reset)."""
+        for waiter in self._waiters.values():
+            if not waiter.done():
+                waiter.set_result(None)
+        self._waiters.clear()
+
+
+#: the application's poll capability
+POLL = web.AppKey("poll", Poll)
+
+
+async def poll(request: web.Request, call: Call) -> web.Response:
+    """poll (reference §3.3): long poll of the user's downlink messages."""
+    assert call.token is not None  # Auth.SESSION
+    query = call.body
+    messages = await request.app[POLL].take(
+        call.token, query["receiverId"], query.get("isNeedRead", "") == "true"
+    )
+    return json_response({"resultCode": "0", "resultDesc": POLL_OK, "downlinkMessages": messages})
