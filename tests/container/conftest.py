@@ -1,6 +1,6 @@
 """Fixtures of the container tests: the engine (or a skip saying why there is none) and the
 images, built once per session from this repository (the layer cache makes a rebuild
-quick). ``AICC_SIM_REQUIRE_ENGINE=1`` (what CI sets) turns the skip into a failure."""
+quick). ``REQUIRE_CONTAINER_ENGINE=1`` (what CI sets) turns the skip into a failure."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from .docker_engine import ROOT, Engine, find_engine
 
 #: The images are built as docker-compose.example.yml says (so that its topology runs on them).
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.example.yml").read_text(encoding="utf-8"))
-REQUIRE_VAR = "AICC_SIM_REQUIRE_ENGINE"
+REQUIRE_VAR = "REQUIRE_CONTAINER_ENGINE"
 #: The reaper's image is on Docker Hub, which an offline engine cannot pull; every test
 #: removes its own containers anyway.
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
