@@ -118,7 +118,9 @@ class AiccClient:
         status, answer, _ = await self._post(
             "applyToken", f"{CCM}/applyToken", body, await self._auth_headers()
         )
-        if status == 403:  # the AccessToken expired early: get a new one, once
+        # the AccessToken expired early (403) or is not known (401: revoked, or a simulator
+        # reset between tests): get a new one, once
+        if status in (401, 403):
             self._access = None
             status, answer, _ = await self._post(
                 "applyToken", f"{CCM}/applyToken", body, await self._auth_headers()

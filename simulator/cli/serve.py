@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -112,6 +113,9 @@ def _handle(args: argparse.Namespace) -> int:
         asyncio.run(serve(config))
     finally:
         restore_logging()
+    # Everything is closed. Spare the interpreter's final garbage collections (0.2-0.5 s with
+    # aiohttp loaded), so that a container stops well within a second of SIGTERM.
+    gc.freeze()
     return 0
 
 

@@ -16,7 +16,7 @@ from simulator.core.journal import Journal
 from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.records import AttemptRecord
 from simulator.delivery.worker import Deliverer
-from simulator.server import admin, console, console_log, echo, routes
+from simulator.server import admin, config_admin, console, console_log, echo, routes
 from simulator.server.call_events import CallBook
 from simulator.server.click_to_call import CLICK_TO_CALL, ClickToCall
 from simulator.server.conversation import CONVERSATION, Conversation
@@ -169,6 +169,7 @@ def create_app(
     routes.install(app, tokens, store)
     app.add_routes(admin.routes)
     app.add_routes(fault_routes.routes)
+    app.add_routes(config_admin.routes)
     app.add_routes(echo.routes)
     console.setup(app)
 

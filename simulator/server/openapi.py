@@ -61,6 +61,9 @@ _ADMIN: list[tuple[str, str, str, str | None, str]] = [
     ("get", "/__admin/scenarios/{name}", "One scenario: vars, media, source", None, "200"),
     ("get", "/__admin/media", "Media files the scenarios serve", None, "200"),
     ("get", "/__admin/config", "Running configuration (secrets masked)", None, "200"),
+    # body: a list of partial config documents merged over the start-up configuration
+    ("put", "/__admin/config", "Run with configuration layers", None, "200"),
+    ("delete", "/__admin/config", "Run with the start-up configuration again", None, "200"),
     ("get", "/__admin/openapi.json", "This document", None, "200"),
     ("get", "/__admin/metrics", "Prometheus metrics", None, "200"),
     ("post", "/__admin/faults", "Put an inbound fault rule in force", "fault-rule", "201"),

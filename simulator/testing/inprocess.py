@@ -333,15 +333,6 @@ class InProcessSimulator(AdminClient):
         match = RequestMatch(predicate, **filters)
         return await self._await_in_loop(lambda: self._wait(match, since, timeout))
 
-    # -- the contract check ---------------------------------------------------------------
-    #: set by :meth:`expect_violations`: the fixture's contract check is off for this test
-    expecting_violations = False
-
-    def expect_violations(self) -> None:
-        """This test breaks the contract on purpose (a malformed request, a receiver that
-        refuses pushes): the ``aicc_sim`` fixture will not fail it. The marker
-        ``@pytest.mark.aicc_sim_expect_violations`` does the same for a test, class or module."""
-        self.expecting_violations = True
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:
