@@ -7,8 +7,10 @@ import asyncio
 import logging
 import os
 import signal
+import ssl
 from typing import Any
 
+from simulator.cli.tls_options import add_tls_arguments, listening_tls
 from simulator.config import Config, load_config
 
 __all__ = ["listening_lines", "register", "serve"]
@@ -27,17 +29,25 @@ def register(sub: Any) -> None:
     parser.add_argument("--config", metavar="FILE", help="YAML configuration file")
     parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to bind (default 8080; 0 = any free port)")
+    add_tls_arguments(parser)
     parser.set_defaults(handler=_handle)
 
 
 async def serve(
-    config: Config, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
+    config: Config,
+    *,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
+    tls: ssl.SSLContext | None = None,
+    tls_lines: tuple[str, ...] = (),
 ) -> None:
-    """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None)."""
+    """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None); ``tls`` serves
+    HTTPS (``tls_lines`` say how, after the URL line)."""
     from simulator.server import start_server
 
-    running = await start_server(config)
-    for line in listening_lines((running.host, running.port), running.url, config):
+    running = await start_server(config, tls=tls)
+    lines = listening_lines((running.host, running.port), running.url, config)
+    for line in [*lines[:1], *tls_lines, *lines[1:]]:
         print(line, flush=True)
     if stop is None:
         stop = asyncio.Event()
@@ -85,6 +95,7 @@ def _handle(args: argparse.Namespace) -> int:
         level=getattr(logging, config.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    tls, tls_lines = listening_tls(args, config.listen.host)
     # a port in use or an unusable scenario raises SimulatorError: main() answers 2
-    asyncio.run(serve(config))
+    asyncio.run(serve(config, tls=tls, tls_lines=tuple(tls_lines)))
     return 0
