@@ -9,7 +9,10 @@ the report."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -26,6 +29,7 @@ from conftest import (
     CHANNEL,
     PUSH_KEY,
     WAIT,
+    MakeSim,
     Sim,
     channel_doc,
     config_doc,
@@ -331,3 +335,87 @@ async def test_recorded_conversation_becomes_a_scenario_that_replays_the_same(
     assert report.outcome == "completed", report
     assert [_shape(m) for m in chain.integration.messages_to(USER)] == original
     assert all(chain.integration.verified)
+
+
+async def _start_proxy(settings: ProxySettings) -> RunningServer:
+    return await start_server(
+        Config(credentials=(), channels=(), listen=ListenConfig("127.0.0.1", 0)),
+        build=lambda _config, _url: create_proxy_app(settings),
+    )
+
+
+@dataclass
+class OAuthIntegration(Recorder):
+    """Accepts every push; the test reads the headers it got."""
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        await self.record(request)
+        return web.json_response({"resultCode": "0", "resultDesc": "success."})
+
+
+async def test_oauth_pushes_are_relayed_with_the_bearer_and_app_key(
+    make_sim: MakeSim, tmp_path: Path
+) -> None:
+    integration = OAuthIntegration()
+    async with serving(integration.handle) as url, AsyncExitStack() as stack:
+        integration.base_url = url
+        tenant = await make_sim(config_doc([channel_doc("echo")]))
+        proxy = await _start_proxy(
+            ProxySettings(
+                upstream=tenant.base_url,
+                channel=ChannelConfig(
+                    id="proxy", app_key=APP_KEY, access_key=APP_KEY, callback_url=integration.url
+                ),
+            )
+        )
+        stack.push_async_callback(proxy.stop)
+        tenant.app[CONFIG].current = parse_config(
+            config_doc([channel_doc(proxy.url + PUSH_PATH)]), "<tenant>"
+        )
+        customer = Sim(proxy.app, proxy.url, tenant.http).customer(USER)
+        await customer.connect()
+        await proxy.app[RECORDING].wait_for(lambda r: r.kind == "push", WAIT)
+        seen = integration.seen[0]
+        assert seen.path == "/aicc"
+        assert seen.headers["x-app-key"] == APP_KEY
+        assert seen.headers["Authorization"].startswith("Bearer ")
+        # a push without credentials is refused and reported, not relayed
+        async with tenant.http.post(
+            proxy.url + PUSH_PATH, json={"timestamp": 1, "messages": []}
+        ) as refused:
+            assert refused.status == 401
+        items = proxy.app[DRIFT].to_json()["items"]
+        assert [(i["side"], i["what"]) for i in items] == [("tenant", "push-auth")], items
+        assert len(integration.seen) == 1
+
+
+async def test_proxy_command_prints_the_drift_summary_at_exit(
+    make_sim: MakeSim, tmp_path: Path
+) -> None:
+    tenant = await make_sim(config_doc([channel_doc("echo")]))
+    journal = tmp_path / "rec.jsonl"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "simulator", "proxy", "--upstream", tenant.base_url,
+        "--callback", "http://127.0.0.1:9/aicc", "--port", "0", "--journal", str(journal),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        first = (await asyncio.wait_for(process.stdout.readline(), WAIT)).decode()
+        assert first.startswith("aicc-sim proxy: forwarding http://127.0.0.1:"), first
+        url = first.split("forwarding ")[1].split()[0]
+        customer = Sim(tenant.app, url, tenant.http).customer(USER)
+        await customer.login()
+        reply = await customer.send("CHATTY")
+        assert reply.status == 400
+    finally:
+        process.terminate()
+        out, err = await asyncio.wait_for(process.communicate(), WAIT)
+    text = out.decode()
+    assert process.returncode == 0, err.decode()
+    assert "aicc-sim proxy: 1 contract drift finding in" in text, text
+    assert f"integration request POST {CCM}/send /controlType" in text, text
+    assert APP_SECRET not in text + err.decode() and customer.token not in text
+    assert [e["path"] for _, e in read_jsonl(journal)][-1] == f"{CCM}/send"

@@ -120,8 +120,9 @@ class DriftReport:
         items = self.items()
         if not items:
             return [f"aicc-sim proxy: no contract drift in {self.checked} checked messages"]
+        findings = "finding" if len(items) == 1 else "findings"
         lines = [
-            f"aicc-sim proxy: {len(items)} contract drift findings in {self.checked} "
+            f"aicc-sim proxy: {len(items)} contract drift {findings} in {self.checked} "
             "checked messages:"
         ]
         for item in items:
