@@ -152,42 +152,19 @@ class _Proxy:
 
     async def forward(self, request: web.Request) -> web.StreamResponse:
         raw = await request.read()
-        endpoint = f"{request.method} {request.path}"
-        route = _ROUTES.get((request.method, request.path))
         started = self.clock.now()
         began = time.perf_counter()
-        # the integration's request against the contract
-        body: Any = None
-        if route is None:
-            self.drift.checked += 1
-            self.drift.add(
-                "integration",
-                "endpoint",
-                endpoint,
-                [Violation("", "not an endpoint of the contract")],
-                at=started,
-            )
-        elif route.method == "GET":
-            body = {name: request.query.getone(name) for name in request.query}
-            self._check("integration", "request", endpoint, route.request_schema, body)
-        else:
-            body, is_json = _json_or_none(raw)
-            if not is_json:
-                self.drift.checked += 1
-                self.drift.add(
-                    "integration", "request", endpoint,
-                    [Violation("", "body is not JSON")], at=started,
-                )  # fmt: skip
-            else:
-                self._check("integration", "request", endpoint, route.request_schema, body)
+        query = {name: request.query.getone(name) for name in request.query}
         headers = CIMultiDict(
             (name, value) for name, value in request.headers.items() if name.lower() not in _HOP
         )
         url = self.upstream + request.rel_url.raw_path_qs
         session = request.app[_SESSION]
+        method, path = request.method, request.path
+        loop = asyncio.get_running_loop()
         try:
             async with session.request(
-                request.method,
+                method,
                 url,
                 data=raw if raw else None,
                 headers=headers,
@@ -204,36 +181,80 @@ class _Proxy:
                 ]
         except (aiohttp.ClientError, TimeoutError, ssl.SSLError) as exc:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            _log.warning("proxy: %s to the tenant failed: %s", endpoint, mask_url(reason))
+            _log.warning("proxy: %s %s to the tenant failed: %s", method, path, mask_url(reason))
+            loop.call_soon(self._check_request, method, path, query, raw, started)
             return error_response(502, f"the tenant could not be reached: {mask_url(reason)}")
-        # the tenant's answer against the contract (an error status has no schema)
-        answer_body, answer_json = _json_or_none(answer_raw)
-        if route is not None and status == 200:
-            if answer_json:
-                self._check("tenant", "response", endpoint, route.response_schema, answer_body)
-            elif route.response_schema is not None:
-                self.drift.checked += 1
-                self.drift.add(
-                    "tenant", "response", endpoint,
-                    [Violation("", "answer is not JSON")], at=self.clock.now(),
-                )  # fmt: skip
-        self.journal.append(
-            ProxyRecord(
-                kind="call",
-                at=started,
-                method=request.method,
-                path=request.path,
-                status=status,
-                user=_user_of(body),
-                request=mask_document(body),
-                response=mask_document(answer_body),
-                latency_ms=round((time.perf_counter() - began) * 1000, 3),
-            )
+        latency = round((time.perf_counter() - began) * 1000, 3)
+        # checking and recording wait until the answer is on its way: they add no latency
+        loop.call_soon(
+            self._record_call, method, path, query, raw, started, status, answer_raw, latency
         )
         response = web.Response(status=status, body=answer_raw)
         for name, value in answer_headers:
             response.headers.add(name, value)
         return response
+
+    def _check_request(
+        self, method: str, path: str, query: dict[str, str], raw: bytes, at: int
+    ) -> Any:
+        """Check the integration's request against the contract; its JSON body (or query)."""
+        endpoint = f"{method} {path}"
+        route = _ROUTES.get((method, path))
+        if route is None:
+            self.drift.checked += 1
+            why = [Violation("", "not an endpoint of the contract")]
+            self.drift.add("integration", "endpoint", endpoint, why, at=at)
+            body, _ = _json_or_none(raw) if raw else (None, False)
+            return body
+        if method == "GET":
+            self._check("integration", "request", endpoint, route.request_schema, query)
+            return query
+        body, is_json = _json_or_none(raw)
+        if is_json:
+            self._check("integration", "request", endpoint, route.request_schema, body)
+        else:
+            self.drift.checked += 1
+            why = [Violation("", "body is not JSON")]
+            self.drift.add("integration", "request", endpoint, why, at=at)
+        return body
+
+    def _record_call(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str],
+        raw: bytes,
+        at: int,
+        status: int,
+        answer_raw: bytes,
+        latency: float,
+    ) -> None:
+        """Check both directions of one forwarded call and journal it."""
+        body = self._check_request(method, path, query, raw, at)
+        endpoint = f"{method} {path}"
+        route = _ROUTES.get((method, path))
+        answer_body, answer_json = _json_or_none(answer_raw)
+        # the tenant's answer against the contract (an error status has no schema)
+        if route is not None and status == 200 and route.response_schema is not None:
+            if answer_json:
+                self._check("tenant", "response", endpoint, route.response_schema, answer_body)
+            else:
+                self.drift.checked += 1
+                why = [Violation("", "answer is not JSON")]
+                self.drift.add("tenant", "response", endpoint, why, at=self.clock.now())
+        self.journal.append(
+            ProxyRecord(
+                kind="call",
+                at=at,
+                method=method,
+                path=path,
+                status=status,
+                user=_user_of(body),
+                request=mask_document(body),
+                response=mask_document(answer_body),
+                latency_ms=latency,
+            )
+        )
 
     # --- tenant → integration ---------------------------------------------------------
 
