@@ -95,9 +95,10 @@ def _openssl(*args: str) -> None:
         raise TLSSetupError(f"openssl {args[0]} failed: {done.stderr.strip()[-400:]}")
 
 
-def _san(hosts: tuple[str, ...]) -> str:
+def _san(hosts: tuple[str, ...], loopback: bool = True) -> str:
     names = []
-    for host in dict.fromkeys(("localhost", "127.0.0.1", "::1", *hosts)):
+    local = ("localhost", "127.0.0.1", "::1") if loopback else ()
+    for host in dict.fromkeys((*local, *hosts)):
         if not host or host in ("0.0.0.0", "::"):
             continue
         try:
@@ -109,6 +110,23 @@ def _san(hosts: tuple[str, ...]) -> str:
     return ",".join(names)
 
 
+_CA_CONFIG = """\
+[ca]
+default_ca = signer
+[signer]
+database = {index}
+new_certs_dir = {directory}
+serial = {serial}
+default_md = sha256
+policy = anything
+copy_extensions = none
+[anything]
+commonName = supplied
+[server]
+{extensions}
+"""
+
+
 def make_self_signed(
     ca_out: str | Path,
     *,
@@ -116,11 +134,15 @@ def make_self_signed(
     directory: str | Path | None = None,
     days: int = 30,
     name: str = "aicc-sim",
+    loopback: bool = True,
+    expired: bool = False,
 ) -> SelfSigned:
     """Make a CA and a server certificate it signs for ``localhost``, the loopback
     addresses and ``hosts``; write the CA certificate to ``ca_out`` (the file the
     integration trusts). The server's key and certificate go to ``directory`` (default: a
-    new private temporary directory)."""
+    new private temporary directory). ``loopback=False`` leaves localhost and the loopback
+    addresses out, ``expired=True`` makes a certificate valid only on 1 January 2020 (both
+    for the check-callback tests)."""
     where = Path(directory) if directory is not None else Path(tempfile.mkdtemp(prefix="aicc-tls-"))
     where.mkdir(parents=True, exist_ok=True)
     ca_key, ca_cert = where / f"{name}-ca.key", where / f"{name}-ca.pem"
@@ -137,15 +159,30 @@ def make_self_signed(
         "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
         "-keyout", str(key), "-out", str(csr), "-subj", f"/CN={hosts[0] if hosts else name}",
     )  # fmt: skip
-    ext.write_text(
-        f"subjectAltName={_san(hosts)}\nbasicConstraints=CA:FALSE\n"
-        "extendedKeyUsage=serverAuth,clientAuth\n",
-        encoding="ascii",
+    extensions = (
+        f"subjectAltName={_san(hosts, loopback)}\nbasicConstraints=CA:FALSE\n"
+        "extendedKeyUsage=serverAuth,clientAuth\n"
     )
-    signed = [
-        "x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key),
-        "-CAcreateserial", "-out", str(cert), "-extfile", str(ext),
-    ]  # fmt: skip
-    _openssl(*signed, "-days", str(days))
+    ext.write_text(extensions, encoding="ascii")
+    if expired:  # x509 -req has no start date before OpenSSL 3.4: the ca command has
+        index, serial, config = where / "index.txt", where / "serial", where / "ca.cnf"
+        index.write_text("", encoding="ascii")
+        serial.write_text("01\n", encoding="ascii")
+        config.write_text(
+            _CA_CONFIG.format(
+                index=index, directory=where, serial=serial, extensions=extensions
+            ),
+            encoding="ascii",
+        )
+        _openssl(
+            "ca", "-batch", "-config", str(config), "-cert", str(ca_cert), "-keyfile",
+            str(ca_key), "-in", str(csr), "-out", str(cert), "-startdate", "20200101000000Z",
+            "-enddate", "20200102000000Z", "-extensions", "server", "-notext",
+        )  # fmt: skip
+    else:
+        _openssl(
+            "x509", "-req", "-in", str(csr), "-CA", str(ca_cert), "-CAkey", str(ca_key),
+            "-CAcreateserial", "-out", str(cert), "-extfile", str(ext), "-days", str(days),
+        )  # fmt: skip
     Path(ca_out).write_bytes(ca_cert.read_bytes())
     return SelfSigned(str(ca_out), str(cert), str(key))
