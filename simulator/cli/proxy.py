@@ -11,11 +11,12 @@ import logging
 import os
 import signal
 import ssl
+from dataclasses import replace
 from typing import Any
 
 from simulator.cli.options import DEFAULT_APP_KEY, PUSH_KEY_VAR, callback_url, positive_float
 from simulator.cli.tls_options import add_tls_arguments, listening_tls
-from simulator.config import ChannelConfig, Config, ListenConfig
+from simulator.config import ChannelConfig, Config, ListenConfig, load_config
 from simulator.core.errors import SimulatorError
 from simulator.core.tls import client_context
 
@@ -36,12 +37,20 @@ def register(sub: Any) -> None:
                         help="the tenant's base URL, e.g. https://tenant.example.com")
     parser.add_argument("--upstream-ca", metavar="FILE",
                         help="PEM CA bundle the upstream is verified against (default: system)")
-    parser.add_argument("--callback", required=True, type=callback_url, metavar="URL",
-                        help="the integration's push receiver (pushes are relayed there)")
-    parser.add_argument("--push-mode", choices=("oauth", "signature"), default="oauth",
-                        help="how the tenant pushes and the integration is pushed to")
-    parser.add_argument("--app-key", default=DEFAULT_APP_KEY,
-                        help="x-app-key expected from the tenant and sent on (oauth mode)")
+    parser.add_argument("--callback", type=callback_url, metavar="URL",
+                        help="the integration's push receiver (pushes are relayed there; "
+                        "default: the --config channel's callback_url)")
+    parser.add_argument("--config", metavar="FILE",
+                        help="take the push side from a channel of this simulator config "
+                        "(push_mode, app_key, access_key, push_key, callback_url, ca_bundle, "
+                        "client_cert, client_key); options given override it")
+    parser.add_argument("--channel", metavar="ID", help="that channel's id (default: the first)")
+    parser.add_argument("--push-mode", choices=("oauth", "signature"),
+                        help="how the tenant pushes and the integration is pushed to "
+                        "(default oauth)")
+    parser.add_argument("--app-key",
+                        help=f"x-app-key expected from the tenant and sent on (oauth mode; "
+                        f"default {DEFAULT_APP_KEY})")
     parser.add_argument("--access-key", help="auth-v2 accessKey (signature mode; default "
                         "the app key)")
     parser.add_argument("--callback-ca", metavar="FILE",
@@ -60,24 +69,42 @@ def register(sub: Any) -> None:
     # the push key (signature mode) only from the environment: never on a command line
 
 
+def _channel(args: argparse.Namespace) -> ChannelConfig:
+    """The push side: the --config channel (if any), the options given laid over it."""
+    base = ChannelConfig(id="proxy", app_key=DEFAULT_APP_KEY, access_key=DEFAULT_APP_KEY)
+    if args.config:
+        config = load_config(args.config, environ=os.environ)
+        found = config.channel(args.channel) if args.channel else config.channels[0]
+        if found is None:
+            raise SimulatorError(f"{args.config}: no channel {args.channel!r}")
+        base = found
+    elif args.channel:
+        raise SimulatorError("--channel needs --config")
+    given: dict[str, Any] = {
+        "callback_url": args.callback,
+        "push_mode": args.push_mode,
+        "app_key": args.app_key,
+        "access_key": args.access_key or args.app_key,
+        "push_key": os.environ.get(PUSH_KEY_VAR),
+        "ca_bundle": args.callback_ca,
+        "client_cert": args.client_cert,
+        "client_key": args.client_key,
+    }
+    channel = replace(base, **{k: v for k, v in given.items() if v is not None})
+    if channel.uses_echo:
+        raise SimulatorError("--callback URL is needed (or a --config channel with a callback_url)")
+    if channel.push_mode == "signature" and not channel.push_key:
+        raise SimulatorError(
+            f"signature mode needs the push key in ${PUSH_KEY_VAR} (or the channel's push_key)"
+        )
+    return channel
+
+
 def _settings(args: argparse.Namespace) -> Any:
     from simulator.proxy import ProxySettings
 
-    push_key = os.environ.get(PUSH_KEY_VAR)
-    if args.push_mode == "signature" and not push_key:
-        raise SimulatorError(f"--push-mode signature needs the push key in ${PUSH_KEY_VAR}")
-    channel = ChannelConfig(
-        id="proxy",
-        app_key=args.app_key,
-        access_key=args.access_key or args.app_key,
-        push_mode=args.push_mode,
-        callback_url=args.callback,
-        push_key=push_key,
-        ca_bundle=args.callback_ca,
-        client_cert=args.client_cert,
-        client_key=args.client_key,
-    )
-    if args.callback.startswith("https://"):
+    channel = _channel(args)
+    if channel.callback_url.startswith("https://"):
         channel.client_tls()  # refuse unusable files now
     upstream_tls = (
         client_context(args.upstream_ca) if args.upstream.startswith("https://") else None
