@@ -13,9 +13,11 @@ path is forwarded."""
 from __future__ import annotations
 
 import asyncio
+import gzip
 import logging
 import ssl
 import time
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -104,6 +106,19 @@ def _json_or_none(raw: bytes) -> tuple[Any, bool]:
         return None, False
 
 
+def _decoded(raw: bytes, encoding: str) -> bytes:
+    """The answer's body as the contract sees it (a compressed answer is passed on as it
+    came; only the check reads it decompressed). Unknown encodings stay as they are."""
+    try:
+        if encoding in ("gzip", "x-gzip"):
+            return gzip.decompress(raw)
+        if encoding == "deflate":
+            return zlib.decompress(raw)
+    except (OSError, EOFError, zlib.error):
+        return raw
+    return raw
+
+
 def _user_of(body: Any) -> str | None:
     """The customer a call or push is about (``from`` of an uplink, ``to`` of a downlink)."""
     if isinstance(body, dict):
@@ -174,6 +189,7 @@ class _Proxy:
             ) as answer:
                 answer_raw = await answer.read()
                 status = answer.status
+                encoding = answer.headers.get("Content-Encoding", "").strip().lower()
                 answer_headers = [
                     (name, value)
                     for name, value in answer.headers.items()
@@ -187,7 +203,15 @@ class _Proxy:
         latency = round((time.perf_counter() - began) * 1000, 3)
         # checking and recording wait until the answer is on its way: they add no latency
         loop.call_soon(
-            self._record_call, method, path, query, raw, started, status, answer_raw, latency
+            self._record_call,
+            method,
+            path,
+            query,
+            raw,
+            started,
+            status,
+            _decoded(answer_raw, encoding),
+            latency,
         )
         response = web.Response(status=status, body=answer_raw)
         for name, value in answer_headers:
