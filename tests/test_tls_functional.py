@@ -10,6 +10,7 @@ import os
 import ssl
 import subprocess
 import sys
+import urllib.request
 import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -91,8 +92,6 @@ def test_serve_tls_self_signed_writes_a_ca_the_client_trusts(tmp_path: Path) -> 
         assert str(ca) in second, second
         url = first.split(" on ")[1].split()[0]
         trusted = client_context(str(ca))
-        import urllib.request
-
         with urllib.request.urlopen(f"{url}/__admin/health", context=trusted) as answer:
             assert answer.status == 200
         # the system trust store does not know the CA

@@ -416,7 +416,6 @@ def create_proxy_app(
     async def shut_down(app: web.Application) -> None:
         await deliverer.close()
         await app[_SESSION].close()
-        await asyncio.sleep(0)
         journal.close()
 
     app.on_startup.append(open_session)
