@@ -9,9 +9,11 @@ import json
 import logging
 import os
 import signal
+import ssl
 from dataclasses import replace
 from typing import Any
 
+from simulator.cli.tls_options import add_tls_arguments, listening_tls
 from simulator.config import Config, load_config
 from simulator.core.errors import SimulatorError, ValidationFailed
 from simulator.core.faults import parse_rule
@@ -49,17 +51,25 @@ def register(sub: Any) -> None:
         default="text",
         help="console lines as text (default) or one JSON object per line",
     )
+    add_tls_arguments(parser)
     parser.set_defaults(handler=_handle)
 
 
 async def serve(
-    config: Config, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
+    config: Config,
+    *,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
+    tls: ssl.SSLContext | None = None,
+    tls_lines: tuple[str, ...] = (),
 ) -> None:
-    """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None)."""
+    """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None); ``tls`` serves
+    HTTPS (``tls_lines`` say how, after the URL line)."""
     from simulator.server import start_server
 
-    running = await start_server(config)
-    for line in listening_lines((running.host, running.port), running.url, config):
+    running = await start_server(config, tls=tls)
+    lines = listening_lines((running.host, running.port), running.url, config)
+    for line in [*lines[:1], *tls_lines, *lines[1:]]:
         print(line, flush=True)
     if stop is None:
         stop = asyncio.Event()
@@ -108,9 +118,10 @@ def _handle(args: argparse.Namespace) -> int:
     config = replace(config, faults=config.faults + cli_faults(args.fault))
     restore_logging = console_log.configure(config.log_level, args.log_format)
     try:
-        # a port in use, an unusable scenario or a bad --fault raises SimulatorError: main()
-        # answers 2
-        asyncio.run(serve(config))
+        tls, tls_lines = listening_tls(args, config.listen.host)
+        # a port in use, an unusable scenario, unusable TLS files or a bad --fault raises
+        # SimulatorError: main() answers 2
+        asyncio.run(serve(config, tls=tls, tls_lines=tuple(tls_lines)))
     finally:
         restore_logging()
     # Everything is closed. Spare the interpreter's final garbage collections (0.2-0.5 s with

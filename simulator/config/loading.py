@@ -154,6 +154,9 @@ _PLAIN_CHANNEL_KEYS: Final = (
     "on_connect",
     "tips",
     "robot",
+    "ca_bundle",
+    "client_cert",
+    "client_key",
 )
 
 

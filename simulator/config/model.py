@@ -8,6 +8,7 @@ document; import the names from there.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -17,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from simulator.config.features import ClickToCallConfig, PhraseConfig, SatisfactionConfig
 from simulator.core.push import PushMode, PushTarget, RetryPolicy
+from simulator.core.tls import client_context
 
 __all__ = [
     "ECHO",
@@ -206,6 +208,12 @@ class ChannelConfig:
     satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)
     phrases: PhraseConfig = field(default_factory=PhraseConfig)
     click_to_call: ClickToCallConfig = field(default_factory=ClickToCallConfig)
+    ca_bundle: str | None = None
+    """PEM file of the CAs an ``https://`` callback is verified against (None: the system's)."""
+    client_cert: str | None = None
+    """PEM client certificate presented to an ``https://`` callback (two-way TLS)."""
+    client_key: str | None = None
+    """Its private key (None: the key is in ``client_cert``)."""
 
     @property
     def uses_echo(self) -> bool:
@@ -228,7 +236,12 @@ class ChannelConfig:
             bearer_token=bearer_token,
             push_key=self.push_key or "",
             access_key=self.access_key,
+            tls=self.client_tls() if base.startswith("https://") else None,
         )
+
+    def client_tls(self) -> ssl.SSLContext:
+        """The client context of pushes to an ``https://`` callback (made once per files)."""
+        return client_context(self.ca_bundle, self.client_cert, self.client_key)
 
     def to_document(self) -> dict[str, Any]:
         """The YAML/JSON form, every key explicit (``push_key`` only when set)."""
@@ -257,6 +270,9 @@ class ChannelConfig:
         }
         if self.push_key is not None:
             doc["push_key"] = self.push_key
+        for name in ("ca_bundle", "client_cert", "client_key"):
+            if getattr(self, name) is not None:
+                doc[name] = getattr(self, name)
         return doc
 
 

@@ -62,6 +62,9 @@ def create_app(
     ``clock`` is the one clock of every timing (default: real time); tests pass a
     :class:`~simulator.core.clock.VirtualClock`."""
     clock = clock or RealClock()
+    for channel in config.channels:  # an unusable CA bundle or client cert: refused at start
+        if channel.callback_url.startswith("https://"):
+            channel.client_tls()
     store = store or default_store()
     base = (base_url or f"http://{config.listen.host}:{config.listen.port}").rstrip("/")
     live = LiveConfig(config)
