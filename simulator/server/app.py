@@ -41,6 +41,9 @@ from simulator.server.satisfaction import SATISFACTION, Rating, Satisfaction
 from simulator.server.sessions import SESSIONS, SessionStore
 from simulator.server.token_store import TokenStore
 from simulator.server.tokens import TOKENS, Tokens
+from simulator.state.changes import Changes
+from simulator.state.persister import PERSISTER, state_middleware
+from simulator.state.startup import open_state
 
 __all__ = ["create_app"]
 
@@ -83,9 +86,19 @@ def create_app(
         metrics.delivery(record.verdict)
 
     library = ScenarioLibrary(config)
-    sessions = SessionStore(history_limit=lambda: live.current.history.max_per_user)
-    token_store = TokenStore(clock, is_live=sessions.is_live)
-    files = Files(live, FileStore(), base_url=base)
+    # state.path: the stores tell `changes` what to write; None (the default) costs nothing
+    changes = Changes() if config.state.path else None
+
+    def history_limit() -> int:
+        return live.current.history.max_per_user
+
+    sessions = SessionStore(
+        history_limit=history_limit, changed=None if changes is None else changes.customer
+    )
+    token_store = TokenStore(
+        clock, is_live=sessions.is_live, changed=None if changes is None else changes.token
+    )
+    files = Files(live, FileStore(changed=None if changes is None else changes.file), base_url=base)
     library.register_media(files.store)
     tokens = Tokens(live, token_store, sessions)
     poll = Poll(live, store, sessions, deliveries, clock)
@@ -109,11 +122,26 @@ def create_app(
     conversation = Conversation(
         live, sessions=sessions, library=library, runs=runs, idle=idle, poll=poll, clock=clock
     )
-    leave_messages = LeaveMessages(clock)
+    leave_messages = LeaveMessages(clock, left=None if changes is None else changes.leave)
     satisfaction = Satisfaction(live, journal=ratings, sessions=sessions, runs=runs, clock=clock)
     click_to_call = ClickToCall(
         live, book=calls, sessions=sessions, runs=runs, library=library, clock=clock
     )
+    persister = None
+    if changes is not None and config.state.path is not None:
+        persister = open_state(
+            config.state.path,
+            changes,
+            tokens=token_store,
+            sessions=sessions,
+            files=files.store,
+            leave_messages=leave_messages,
+            ratings=ratings,
+            deliveries=deliveries,
+            conversation=conversation,
+            history_limit=history_limit,
+            clock=clock,
+        )
     reset = Reset(
         (
             runs.clear,
@@ -129,11 +157,13 @@ def create_app(
             requests.clear,
             deliveries.clear,
             metrics.clear,
+            *(() if persister is None else (persister.clear,)),
         )
     )
 
     app = web.Application(
-        middlewares=[simulator_middleware],
+        # state_middleware inside: a failed write is answered as any internal fault
+        middlewares=[simulator_middleware, *(() if persister is None else (state_middleware,))],
         client_max_size=config.limits.max_body_bytes,
     )
     app[CONFIG] = live
@@ -174,4 +204,15 @@ def create_app(
         ratings.close()
 
     app.on_cleanup.append(shut_down)
+    if persister is not None:
+        app[PERSISTER] = persister
+
+        async def start_state(app: web.Application) -> None:
+            persister.start()
+
+        async def stop_state(app: web.Application) -> None:
+            await persister.close()  # after shut_down: what it ended is written too
+
+        app.on_startup.append(start_state)
+        app.on_cleanup.append(stop_state)
     return app

@@ -20,6 +20,7 @@ from simulator.core.validation import SchemaStore
 __all__ = [
     "BODY_TIMEOUT",
     "CLOCK",
+    "CUSTOMER",
     "ERROR_TEXTS",
     "MAX_JSON_DEPTH",
     "RAW_BODY",
@@ -68,6 +69,9 @@ BODY_TIMEOUT = web.AppKey("body_timeout", float)
 RAW_BODY: Any = _request_key("raw_body", bytes)
 #: request-scoped key under which handlers leave the caller's userId for the journal
 USER_ID: Any = _request_key("user_id", str)
+#: request-scoped key: the (channel id, userId) of the request's ccmessaging-token, whose
+#: session the request may change (``state.path`` writes it before the answer)
+CUSTOMER: Any = _request_key("customer", tuple)
 
 
 # built once: json.dumps/loads with options build a new encoder/decoder on every call
