@@ -84,7 +84,7 @@ async def test_a_restart_gives_back_the_session_its_history_queue_and_tokens(
     assert polled.json["downlinkMessages"] == queued
     reply = await customer.send("CHAT", "after the restart")
     assert reply.status == 200 and reply.json["resultCode"] == "0"
-    contents = [r["content"] for r in again.sessions.get(CHANNEL, "keep-1").history_records()]
+    contents = [r["content"] for r in after.history_records()]
     assert "before the restart" in contents and contents[-1] == "after the restart"
 
 
