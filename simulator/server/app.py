@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from simulator.config import Config
 from simulator.core.clock import Clock, RealClock
@@ -42,8 +43,6 @@ from simulator.server.sessions import SESSIONS, SessionStore
 from simulator.server.token_store import TokenStore
 from simulator.server.tokens import TOKENS, Tokens
 from simulator.state.changes import Changes
-from simulator.state.persister import PERSISTER, state_middleware
-from simulator.state.startup import open_state
 
 __all__ = ["create_app"]
 
@@ -129,6 +128,10 @@ def create_app(
     )
     persister = None
     if changes is not None and config.state.path is not None:
+        # imported here: simulator.state imports the server's stores (and nothing of it is
+        # loaded when state is in memory only)
+        from simulator.state.startup import open_state
+
         persister = open_state(
             config.state.path,
             changes,
@@ -161,9 +164,14 @@ def create_app(
         )
     )
 
+    middlewares: list[Middleware] = [simulator_middleware]
+    if persister is not None:
+        from simulator.state.persister import state_middleware
+
+        # inside simulator_middleware: a failed write is answered as any internal fault
+        middlewares.append(state_middleware)
     app = web.Application(
-        # state_middleware inside: a failed write is answered as any internal fault
-        middlewares=[simulator_middleware, *(() if persister is None else (state_middleware,))],
+        middlewares=middlewares,
         client_max_size=config.limits.max_body_bytes,
     )
     app[CONFIG] = live
@@ -205,6 +213,8 @@ def create_app(
 
     app.on_cleanup.append(shut_down)
     if persister is not None:
+        from simulator.state.persister import PERSISTER
+
         app[PERSISTER] = persister
 
         async def start_state(app: web.Application) -> None:

@@ -8,14 +8,14 @@ SQLite file (WAL mode) by one writer thread and put back when the simulator star
 - :mod:`~simulator.state.writer`: the writer thread, group commit.
 - :mod:`~simulator.state.persister`: snapshots of the changes for the writer, and the
   middleware that answers a request only once its changes are committed.
-- :mod:`~simulator.state.restore`: reading the file back into the stores.
+- :mod:`~simulator.state.restore`, :mod:`~simulator.state.startup`: reading the file back
+  into the stores when the app is built.
+
+
+Import the modules themselves: this package's ``__init__`` imports nothing, so that
+``server.app`` can import :mod:`~simulator.state.changes` without importing the server back.
 """
 
 from __future__ import annotations
 
-from simulator.state.changes import Changes
-from simulator.state.persister import Persister, state_middleware
-from simulator.state.restore import Restored, read_state
-from simulator.state.writer import Writer
-
-__all__ = ["Changes", "Persister", "Restored", "Writer", "read_state", "state_middleware"]
+__all__: list[str] = []

@@ -67,8 +67,15 @@ class SessionSnapshot:
 
 
 def encode(doc: object) -> bytes:
-    """Compact JSON (orjson; tuples become arrays)."""
-    return orjson.dumps(doc)
+    """Compact JSON (orjson; tuples become arrays, other mappings objects)."""
+    return orjson.dumps(doc, default=_plain)
+
+
+def _plain(value: object) -> object:
+    # orjson encodes dicts only; a read-only mapping (a message kept by reference) is one
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"{type(value).__name__} cannot be kept in the state file")
 
 
 def snapshot(session: Session) -> SessionSnapshot:
