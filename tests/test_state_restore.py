@@ -4,6 +4,7 @@ journaled), what a reset empties, and that the default keeps nothing and adds no
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -114,3 +115,15 @@ async def test_a_file_that_is_not_a_state_file_is_refused(tmp_path: Path) -> Non
     path.write_bytes(b"not a database at all, long enough to have a header" * 4)
     with pytest.raises(ConfigError, match="not a usable state file"):
         await start_server(parse_config(_doc(path), "<test>"))
+
+
+async def test_a_change_that_cannot_be_written_is_not_answered_200(
+    start: Start, tmp_path: Path
+) -> None:
+    folder = tmp_path / "gone"
+    folder.mkdir()
+    sim, _ = await start(_doc(folder / "state.sqlite"))
+    shutil.rmtree(folder)  # the writer opens the file at the first change: it cannot
+    reply = await sim.customer("lost-1").token_by_ak_sk()
+    assert reply.status == 500, reply.text
+    assert reply.json["errorCode"] == "500"

@@ -67,7 +67,13 @@ class Writer:
             self._started = False
 
     def _run(self) -> None:
-        conn = connect(self._path, check_same_thread=True)
+        conn: sqlite3.Connection | None = None
+        opened: BaseException | None = None
+        try:
+            conn = connect(self._path, check_same_thread=True)
+        except Exception as exc:  # the file went away since start-up: every write fails
+            opened = exc
+            log.error("state.path %s: cannot open: %s", self._path, exc)
         try:
             stop = False
             while not stop:
@@ -87,13 +93,21 @@ class Writer:
                     else:
                         group.append(more)
                 if group:
-                    self._commit(conn, group)
+                    self._commit(conn, group, opened)
         finally:
-            conn.close()
+            if conn is not None:
+                conn.close()
 
-    def _commit(self, conn: sqlite3.Connection, group: list[_Batch]) -> None:
-        error: BaseException | None = None
+    def _commit(
+        self,
+        conn: sqlite3.Connection | None,
+        group: list[_Batch],
+        opened: BaseException | None,
+    ) -> None:
+        error: BaseException | None = opened
         try:
+            if conn is None:
+                raise RuntimeError("state file not open")
             conn.execute("BEGIN")
             for batch in group:
                 for op in batch.ops:
@@ -102,10 +116,13 @@ class Writer:
             self.commits += 1
             self.batches += len(group)
         except Exception as exc:  # a full disk, a broken file: the waiting requests fail
-            error = exc
-            log.error("state.path %s: write failed: %s: %s", self._path, type(exc).__name__, exc)
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            error = error or exc
+            if conn is not None:
+                log.error(
+                    "state.path %s: write failed: %s: %s", self._path, type(exc).__name__, exc
+                )
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
         loop = self._loop
         if loop is None or loop.is_closed():
             return
