@@ -37,6 +37,7 @@ __all__ = [
     "ListenConfig",
     "PollConfig",
     "QueueInfo",
+    "StateConfig",
     "TimeoutScenarios",
     "TokenConfig",
     "Weekday",
@@ -339,6 +340,14 @@ class JournalConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StateConfig:
+    """Where conversations are kept across restarts: an SQLite file (``path``), or None for
+    in-memory only (the default; a restart forgets everything)."""
+
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class AdminConfig:
     """The ``/__admin`` API; ``token`` (when set) must come as ``Authorization: Bearer``."""
 
@@ -362,6 +371,7 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     delivery: RetryPolicy = field(default_factory=RetryPolicy)
     journal: JournalConfig = field(default_factory=JournalConfig)
+    state: StateConfig = field(default_factory=StateConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
     contract: ContractConfig = field(default_factory=ContractConfig)
     history: HistoryConfig = field(default_factory=HistoryConfig)
@@ -415,6 +425,7 @@ class Config:
             "limits": _fields(self.limits),
             "delivery": _fields(self.delivery),
             "journal": _fields(self.journal),
+            "state": _fields(self.state),
             "admin": _fields(self.admin),
             "contract": _fields(self.contract),
             "history": _fields(self.history),

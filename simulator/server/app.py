@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 from simulator.config import Config
 from simulator.core.clock import Clock, RealClock
@@ -43,6 +44,7 @@ from simulator.server.satisfaction import SATISFACTION, Rating, Satisfaction
 from simulator.server.sessions import SESSIONS, SessionStore
 from simulator.server.token_store import TokenStore
 from simulator.server.tokens import TOKENS, Tokens
+from simulator.state.changes import Changes
 
 __all__ = ["create_app"]
 
@@ -90,9 +92,19 @@ def create_app(
 
     faults = fault_store(config.faults, store, clock)
     library = ScenarioLibrary(config)
-    sessions = SessionStore(history_limit=lambda: live.current.history.max_per_user)
-    token_store = TokenStore(clock, is_live=sessions.is_live)
-    files = Files(live, FileStore(), base_url=base)
+    # state.path: the stores tell `changes` what to write; None (the default) costs nothing
+    changes = Changes() if config.state.path else None
+
+    def history_limit() -> int:
+        return live.current.history.max_per_user
+
+    sessions = SessionStore(
+        history_limit=history_limit, changed=None if changes is None else changes.customer
+    )
+    token_store = TokenStore(
+        clock, is_live=sessions.is_live, changed=None if changes is None else changes.token
+    )
+    files = Files(live, FileStore(changed=None if changes is None else changes.file), base_url=base)
     library.register_media(files.store)
     tokens = Tokens(live, token_store, sessions)
     poll = Poll(live, store, sessions, deliveries, clock)
@@ -117,11 +129,30 @@ def create_app(
     conversation = Conversation(
         live, sessions=sessions, library=library, runs=runs, idle=idle, poll=poll, clock=clock
     )
-    leave_messages = LeaveMessages(clock)
+    leave_messages = LeaveMessages(clock, left=None if changes is None else changes.leave)
     satisfaction = Satisfaction(live, journal=ratings, sessions=sessions, runs=runs, clock=clock)
     click_to_call = ClickToCall(
         live, book=calls, sessions=sessions, runs=runs, library=library, clock=clock
     )
+    persister = None
+    if changes is not None and config.state.path is not None:
+        # imported here: simulator.state imports the server's stores (and nothing of it is
+        # loaded when state is in memory only)
+        from simulator.state.startup import open_state
+
+        persister = open_state(
+            config.state.path,
+            changes,
+            tokens=token_store,
+            sessions=sessions,
+            files=files.store,
+            leave_messages=leave_messages,
+            ratings=ratings,
+            deliveries=deliveries,
+            conversation=conversation,
+            history_limit=history_limit,
+            clock=clock,
+        )
     reset = Reset(
         (
             runs.clear,
@@ -137,11 +168,18 @@ def create_app(
             requests.clear,
             deliveries.clear,
             metrics.clear,
+            *(() if persister is None else (persister.clear,)),
         )
     )
 
+    middlewares: list[Middleware] = [simulator_middleware]
+    if persister is not None:
+        from simulator.state.persister import state_middleware
+
+        # inside simulator_middleware: a failed write is answered as any internal fault
+        middlewares.append(state_middleware)
     app = web.Application(
-        middlewares=[simulator_middleware],
+        middlewares=middlewares,
         client_max_size=config.limits.max_body_bytes,
     )
     app[CONFIG] = live
@@ -185,4 +223,17 @@ def create_app(
         ratings.close()
 
     app.on_cleanup.append(shut_down)
+    if persister is not None:
+        from simulator.state.persister import PERSISTER
+
+        app[PERSISTER] = persister
+
+        async def start_state(app: web.Application) -> None:
+            persister.start()
+
+        async def stop_state(app: web.Application) -> None:
+            await persister.close()  # after shut_down: what it ended is written too
+
+        app.on_startup.append(start_state)
+        app.on_cleanup.append(stop_state)
     return app

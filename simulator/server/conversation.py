@@ -167,6 +167,7 @@ class Conversation:
     def end_session(self, session: Session, reason: str) -> None:
         """End ``session``: its idle timer, its run and its waiting polls go with it."""
         session.end(reason)
+        self._sessions.touch(session)
         self._idle.cancel((session.channel_id, session.user_id))
         self._runs.cancel(session)
         self._poll.wake(session)
@@ -184,6 +185,16 @@ class Conversation:
         key = (session.channel_id, session.user_id)
         if key not in self._idle:
             self._idle.arm(key, now + timeout * 1000, lambda: self._idle_expired(channel, session))
+
+    def resume_idle(self, session: Session) -> None:
+        """Arm the idle timer of a live session restored by ``state.path``, due
+        ``idle_timeout`` after its last uplink as before the restart (at once if past)."""
+        channel = self._live.current.channel(session.channel_id)
+        if channel is None or not channel.idle_timeout or channel.idle_timeout <= 0:
+            return
+        due = max(self._clock.now(), session.last_uplink + channel.idle_timeout * 1000)
+        key = (session.channel_id, session.user_id)
+        self._idle.arm(key, due, lambda: self._idle_expired(channel, session))
 
     def _idle_expired(self, channel: ChannelConfig, session: Session) -> None:
         if not session.active:

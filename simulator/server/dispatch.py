@@ -259,6 +259,8 @@ class Runs:
             if not session.active:
                 self._idle.cancel((session.channel_id, session.user_id))
                 self._poll.wake(session)
+        if session is not None:
+            self._sessions.touch(session)  # its poll queue, history or state (state.path)
 
     def _target(self, channel: ChannelConfig, override_url: str | None) -> PushTarget:
         if override_url is not None:

@@ -14,7 +14,7 @@ import binascii
 import mimetypes
 import uuid
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -103,8 +103,15 @@ class StoredFile:
 class FileStore:
     """Files by id, at most ``capacity_bytes`` in all; the oldest uploads go first."""
 
-    def __init__(self, capacity_bytes: int = 256 * 1024 * 1024) -> None:
+    def __init__(
+        self,
+        capacity_bytes: int = 256 * 1024 * 1024,
+        changed: Callable[[str], None] | None = None,
+    ) -> None:
+        """``changed(file id)``: told each file stored or dropped, for ``state.path``; None
+        costs nothing."""
         self._capacity = capacity_bytes
+        self._changed = changed
         self._size = 0
         self._files: OrderedDict[str, StoredFile] = OrderedDict()
 
@@ -123,9 +130,17 @@ class FileStore:
             self._size -= len(old.data)
         self._files[file_id] = StoredFile(file_type, data, owner)
         self._size += len(data)
+        if self._changed is not None:
+            self._changed(file_id)
         while self._size > self._capacity and len(self._files) > 1:
-            _, dropped = self._files.popitem(last=False)
+            dropped_id, dropped = self._files.popitem(last=False)
             self._size -= len(dropped.data)
+            if self._changed is not None:
+                self._changed(dropped_id)
+
+    def stored(self, file_id: str) -> StoredFile | None:
+        """The file stored under exactly ``file_id`` (no prefix rule)."""
+        return self._files.get(file_id)
 
     def get(self, file_id: str) -> StoredFile | None:
         """The file called ``file_id``; a ``local/`` prefix (reference §3.6) is ignored."""

@@ -20,6 +20,7 @@ from simulator.core.validation import SchemaStore
 __all__ = [
     "BODY_TIMEOUT",
     "CLOCK",
+    "CUSTOMER",
     "ERROR_TEXTS",
     "MAX_JSON_DEPTH",
     "RAW_BODY",
@@ -72,6 +73,9 @@ USER_ID: Any = _request_key("user_id", str)
 #: request-scoped key under which the router leaves a refusal it answered in the body with
 #: the vendor's code (contract.strict off): still a contract violation for the journal
 REFUSED: Any = _request_key("refused", ValidationFailed)
+#: request-scoped key: the (channel id, userId) of the request's ccmessaging-token, whose
+#: session the request may change (``state.path`` writes it before the answer)
+CUSTOMER: Any = _request_key("customer", tuple)
 
 
 # built once: json.dumps/loads with options build a new encoder/decoder on every call

@@ -4,7 +4,7 @@ for the admin API (the last 1000)."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -35,13 +35,23 @@ LEAVE_CODES = VendorCodes(
 class LeaveMessages:
     """The messages left, oldest first."""
 
-    def __init__(self, clock: Clock, capacity: int = 1000) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        capacity: int = 1000,
+        left: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        """``left(message)``: told each message kept, for ``state.path``."""
         self._clock = clock
+        self._left = left
         self.messages: deque[dict[str, Any]] = deque(maxlen=capacity)
 
     def leave(self, body: Mapping[str, Any]) -> Outcome:
         """Keep one message, stamped with when it came."""
-        self.messages.append({**body, "receivedAt": self._clock.now()})
+        message = {**body, "receivedAt": self._clock.now()}
+        self.messages.append(message)
+        if self._left is not None:
+            self._left(message)
         return LEAVE_OK
 
     def clear(self) -> None:

@@ -26,6 +26,7 @@ from simulator.server.files import (
 )
 from simulator.server.history import query_history
 from simulator.server.http import (
+    CUSTOMER,
     RAW_BODY,
     REFUSED,
     USER_ID,
@@ -179,6 +180,7 @@ def _bind(route: Route, tokens: Tokens, store: SchemaStore) -> Handler:
             return await answer(request, None, None)
         access, token, renewed = tokens.messaging(request)
         request[USER_ID] = token.user_id
+        request[CUSTOMER] = (token.channel_id, token.user_id)
         response = await answer(request, access, token)
         if renewed is not None:
             response.headers[TOKEN_HEADER] = renewed

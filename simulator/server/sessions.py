@@ -45,6 +45,13 @@ _history_ids = itertools.count(10_113_293_212_986_888)
 _call_numbers = itertools.count(16_806_492)
 
 
+def _number_on(top_record: int, top_call: int) -> None:
+    """Go on numbering history records and callIds above restored ones."""
+    global _history_ids, _call_numbers
+    _history_ids = itertools.count(max(next(_history_ids), top_record + 1))
+    _call_numbers = itertools.count(max(next(_call_numbers), top_call + 1))
+
+
 def _new_call_id(now_ms: int) -> str:
     """A callId shaped like the vendor's: epoch seconds, a dash, an 8-digit number."""
     return f"{now_ms // 1000}-{next(_call_numbers) % 100_000_000:08d}"
@@ -310,10 +317,16 @@ class SessionStore:
     ended sessions beyond ``capacity`` are forgotten with their history, oldest first."""
 
     def __init__(
-        self, capacity: int = 100_000, history_limit: Callable[[], int] = lambda: HISTORY_LIMIT
+        self,
+        capacity: int = 100_000,
+        history_limit: Callable[[], int] = lambda: HISTORY_LIMIT,
+        changed: Callable[[tuple[str, str]], None] | None = None,
     ) -> None:
-        """``history_limit()``: records kept per customer (``history.max_per_user``)."""
+        """``history_limit()``: records kept per customer (``history.max_per_user``).
+        ``changed((channel id, userId))``: told each customer whose session or history was
+        added, changed (:meth:`touch`) or forgotten, for ``state.path``; None costs nothing."""
         self._capacity = capacity
+        self._changed = changed
         self._history_limit = history_limit
         self._sessions: OrderedDict[tuple[str, str], Session] = OrderedDict()
         self._histories: dict[tuple[str, str], CustomerHistory] = {}
@@ -347,6 +360,8 @@ class SessionStore:
         self._sessions[key] = session
         if session.history is not self._histories.get(key):
             self._histories[key] = session.history
+        if self._changed is not None:
+            self._changed(key)
         if len(self._sessions) > self._capacity:
             for old_key, old in list(self._sessions.items()):
                 if len(self._sessions) <= self._capacity:
@@ -354,6 +369,29 @@ class SessionStore:
                 if not old.active:
                     del self._sessions[old_key]
                     self._histories.pop(old_key, None)
+                    if self._changed is not None:
+                        self._changed(old_key)
+
+    def touch(self, session: Session) -> None:
+        """Say that ``session`` (or its history, poll queue...) changed (for ``state.path``;
+        nothing when state is in memory only)."""
+        if self._changed is not None:
+            self._changed((session.channel_id, session.user_id))
+
+    def restore(self, sessions: Iterable[Session]) -> None:
+        """Put back sessions kept by ``state.path`` (oldest first, each with its customer's
+        history), before serving; later history records and callIds number on from theirs."""
+        top_record = top_call = 0
+        for session in sessions:
+            key = (session.channel_id, session.user_id)
+            self._sessions[key] = session
+            self._histories[key] = session.history
+            if session.history.entries:
+                top_record = max(top_record, session.history.entries[-1][0])
+            number = session.call_id.rpartition("-")[2]
+            if number.isdigit():
+                top_call = max(top_call, int(number))
+        _number_on(top_record, top_call)
 
     def by_user(self, user_id: str) -> list[Session]:
         """Every session of ``user_id``, on any channel."""
