@@ -1124,12 +1124,34 @@ def role_sim(args: argparse.Namespace) -> None:
 
     Conductor._wake = timed_wake  # type: ignore[method-assign]
 
+    # garbage-collector pauses (a full collection over 10,000 conversations' objects stops
+    # the loop, and every timer due meanwhile fires late): count and longest, per generation
+    import gc
+
+    pauses: dict[str, list[float]] = {"0": [0, 0.0, 0.0], "1": [0, 0.0, 0.0], "2": [0, 0.0, 0.0]}
+    gc_began = [0.0]
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            gc_began[0] = time.perf_counter()
+            return
+        took = (time.perf_counter() - gc_began[0]) * 1000
+        row = pauses[str(info["generation"])]
+        row[0] += 1
+        row[1] = max(row[1], took)
+        row[2] += took
+
+    gc.callbacks.append(on_gc)
+
     config = load_config(args.config, environ={}, overrides={})
 
     async def bench_stats(request: web.Request) -> web.Response:
         ordered = sorted(samples[: used[0]])
+        gc_pauses = {k: {"n": v[0], "max_ms": v[1], "total_ms": v[2]} for k, v in pauses.items()}
         if request.query.get("reset"):
             used[0] = 0
+            for row in pauses.values():
+                row[:] = [0, 0.0, 0.0]
         app = request.app
         return web.json_response(
             {
@@ -1140,6 +1162,7 @@ def role_sim(args: argparse.Namespace) -> None:
                     "p99": (_percentile(ordered, 99) or 0.0) * 1000,
                     "max": (ordered[-1] if ordered else 0.0) * 1000,
                 },
+                "gc_pauses": gc_pauses,
                 "sessions": len(app[SESSIONS]),
                 "active_runs": app[RUNS].conductor.active,
                 "pending_deliveries": app[DELIVERER].pending,

@@ -17,6 +17,7 @@ from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.records import AttemptRecord
 from simulator.delivery.worker import Deliverer
 from simulator.server import admin, console, echo, routes
+from simulator.server.admission import ADMISSION, Admission
 from simulator.server.call_events import CallBook
 from simulator.server.click_to_call import CLICK_TO_CALL, ClickToCall
 from simulator.server.conversation import CONVERSATION, Conversation
@@ -160,7 +161,8 @@ def create_app(
     app[PHRASES] = Phrases(live)
     app[CLICK_TO_CALL] = click_to_call
     app[RESET] = reset
-    routes.install(app, tokens, store)
+    gate = app[ADMISSION] = Admission()
+    routes.install(app, tokens, store, gate)
     app.add_routes(admin.routes)
     app.add_routes(echo.routes)
     console.setup(app)
@@ -168,6 +170,7 @@ def create_app(
     async def shut_down(app: web.Application) -> None:
         runs.conductor.cancel_all()
         idle.clear()
+        gate.close()
         await deliverer.close()
         requests.close()
         deliveries.close()
