@@ -1142,6 +1142,11 @@ def role_sim(args: argparse.Namespace) -> None:
         row[2] += took
 
     gc.callbacks.append(on_gc)
+    # as ``aicc-sim serve`` does (BENCH_GC_POLICY=0 measures without it, for the docs)
+    if os.environ.get("BENCH_GC_POLICY") != "0":
+        from simulator.server.gcpolicy import FreezeSurvivors
+
+        FreezeSurvivors().install()
 
     config = load_config(args.config, environ={}, overrides={})
 
@@ -1616,8 +1621,18 @@ def bench_capacity(opts: argparse.Namespace, work: Path, details: dict[str, Any]
         f"{best['send_p50_ms']:.1f}/{best['send_p99_ms']:.1f} ms, step lateness p50/p99 "
         f"{best['lateness_p50_ms']:.1f}/{best['lateness_p99_ms']:.1f} ms. Ramp: {ramp}",
     )
+    # robust under a noisy machine: the server's own CPU per customer (from /proc), scaled
+    # to one whole core; a ceiling, since latency rises before a core is full
+    per_core = best["customers"] / best["server_cpu"] if best["server_cpu"] > 0 else 0.0
     return [
         fig,
+        Figure(
+            "  customers per core of server CPU",
+            per_core,
+            "customers",
+            note="customers at the figure / the server's CPU share there: what one fully "
+            "busy core would hold at this CPU cost per customer (an upper bound)",
+        ),
         Figure("  server CPU at the figure", best["server_cpu"] * 100, "% of a core"),
         Figure("  server RSS at the figure", best["rss"] / KIB / KIB, "MiB"),
         Figure("  send p99 at the figure", best["send_p99_ms"], "ms"),

@@ -87,6 +87,11 @@ def _handle(args: argparse.Namespace) -> int:
         level=getattr(logging, config.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # short collector pauses, or scenario timers fire late behind them (gcpolicy.py); this
+    # process is the simulator's own, so its collector is ours to tune
+    from simulator.server.gcpolicy import FreezeSurvivors
+
+    FreezeSurvivors().install()
     # a port in use or an unusable scenario raises SimulatorError: main() answers 2
     asyncio.run(serve(config))
     return 0
