@@ -1142,11 +1142,6 @@ def role_sim(args: argparse.Namespace) -> None:
         row[2] += took
 
     gc.callbacks.append(on_gc)
-    # as ``aicc-sim serve`` does (BENCH_GC_POLICY=0 measures without it, for the docs)
-    if os.environ.get("BENCH_GC_POLICY") != "0":
-        from simulator.server.gcpolicy import FreezeSurvivors
-
-        FreezeSurvivors().install()
 
     config = load_config(args.config, environ={}, overrides={})
 
@@ -1188,6 +1183,11 @@ def role_sim(args: argparse.Namespace) -> None:
             clock=clock,
             prepare=add_stats,
         )
+        # as ``aicc-sim serve`` does (BENCH_GC_POLICY=0 measures without it, for the docs)
+        if os.environ.get("BENCH_GC_POLICY") != "0":
+            from simulator.server.gcpolicy import FreezeSurvivors
+
+            FreezeSurvivors().install()
         print(f"READY {running.port}", flush=True)
         try:
             await asyncio.Event().wait()

@@ -31,12 +31,25 @@ def register(sub: Any) -> None:
 
 
 async def serve(
-    config: Config, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
+    config: Config,
+    *,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
+    tune_gc: bool = False,
 ) -> None:
-    """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None)."""
+    """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None).
+
+    ``tune_gc``: this process is the simulator's own (the CLI), so its garbage collector is
+    ours to tune for short pauses (gcpolicy.py), once the app is built."""
     from simulator.server import start_server
 
     running = await start_server(config)
+    if tune_gc:
+        from simulator.server.gcpolicy import FreezeSurvivors
+
+        # scenario timers would fire late behind long pauses; a second after start, so that
+        # its one full collection does not delay the first answers
+        asyncio.get_running_loop().call_later(1.0, FreezeSurvivors().install)
     for line in listening_lines((running.host, running.port), running.url, config):
         print(line, flush=True)
     if stop is None:
@@ -87,11 +100,6 @@ def _handle(args: argparse.Namespace) -> int:
         level=getattr(logging, config.log_level.upper(), logging.INFO),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    # short collector pauses, or scenario timers fire late behind them (gcpolicy.py); this
-    # process is the simulator's own, so its collector is ours to tune
-    from simulator.server.gcpolicy import FreezeSurvivors
-
-    FreezeSurvivors().install()
     # a port in use or an unusable scenario raises SimulatorError: main() answers 2
-    asyncio.run(serve(config))
+    asyncio.run(serve(config, tune_gc=True))
     return 0

@@ -14,8 +14,8 @@ of *cycles* among frozen objects. To bound that, the survivors are thawed (``gc.
 once the frozen count has doubled since the last thaw, or every :data:`THAW_EVERY` full
 collections, and the next full collection walks everything once.
 
-Installed by ``aicc-sim serve`` (one process per simulator); never by an in-process
-simulator, whose host process owns its collector.
+Installed by ``aicc-sim serve`` a second after it started (one process per simulator);
+never by an in-process simulator, whose host process owns its collector.
 """
 
 from __future__ import annotations
