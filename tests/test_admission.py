@@ -1,13 +1,13 @@
-"""Timers first: the admission gate shuts while the event loop runs late and lets the waiting
-requests in, in arrival order, once its heartbeat is on time again; an idle gate stops
-ticking; closing it releases everyone."""
+"""Timers first: the admission gate shuts while the event loop runs late (and scenario runs
+are active) and lets every waiting request in, in arrival order, on the first short turn;
+without active runs it never shuts; an idle gate stops ticking; closing it releases everyone."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 
-from simulator.server.admission import BATCH, LATE_S, Admission
+from simulator.server.admission import LATE_S, Admission
 
 
 async def _until(condition: object, what: str) -> None:
@@ -19,11 +19,19 @@ async def _until(condition: object, what: str) -> None:
         await asyncio.sleep(0.001)
 
 
-async def test_a_late_loop_shuts_the_gate_and_an_on_time_beat_reopens_it() -> None:
+async def test_a_late_loop_shuts_the_gate_and_a_short_turn_reopens_it() -> None:
     gate = Admission()
     assert not gate.behind  # open until a heartbeat says otherwise
+    loop = asyncio.get_running_loop()
+    busy = [True]
+
+    def hog() -> None:  # every turn of the loop takes 2 x LATE_S while busy
+        if busy[0]:
+            time.sleep(LATE_S * 2)  # the late loop under test
+            loop.call_soon(hog)
+
+    loop.call_soon(hog)
     gate.arrived()
-    time.sleep(LATE_S * 5)  # noqa: ASYNC251 - blocks the loop on purpose: the beat fires late
     await _until(lambda: gate.behind, "the gate shuts after a late beat")
     assert gate.late_max > LATE_S
     admitted: list[int] = []
@@ -32,11 +40,15 @@ async def test_a_late_loop_shuts_the_gate_and_an_on_time_beat_reopens_it() -> No
         await gate.wait()
         admitted.append(n)
 
-    waiting = [asyncio.ensure_future(request(n)) for n in range(BATCH + 3)]
+    waiting = [asyncio.ensure_future(request(n)) for n in range(11)]
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert admitted == [] and gate.behind  # held while every turn is long
+    busy[0] = False
     await asyncio.wait_for(asyncio.gather(*waiting), 10)
-    assert admitted == list(range(BATCH + 3))  # first come, first in
-    assert gate.held == BATCH + 3
-    await _until(lambda: not gate.behind, "the gate reopens once nobody waits")
+    assert admitted == list(range(11))  # all of them on the first short turn, first come first in
+    assert gate.held == 11
+    assert not gate.behind
     gate.close()
 
 
@@ -56,3 +68,12 @@ async def test_closing_releases_every_waiting_request() -> None:
     gate.close()
     await asyncio.wait_for(waiter, 5)
     assert not gate.behind
+
+
+async def test_without_active_runs_a_late_loop_does_not_shut_the_gate() -> None:
+    gate = Admission(lambda: 0)
+    gate.arrived()
+    time.sleep(LATE_S * 5)  # noqa: ASYNC251 - blocks the loop on purpose: the beat fires late
+    await _until(lambda: gate.late_max > LATE_S, "the late beat was seen")
+    assert not gate.behind  # no scenario step to protect: inbound work is never held
+    gate.close()

@@ -8,29 +8,31 @@ agent's answer out of time.
 
 :class:`Admission` keeps a heartbeat timer (every :data:`BEAT_S` while requests arrive)
 and reads its lateness, which is exactly what any scenario timer due at that moment would
-suffer. While the heartbeat is later than :data:`LATE_S`, the loop is *behind*: an emulated
-request that arrives waits (before its body is read or validated) until the heartbeat is on
-time again, and then the waiting requests are let in at most :data:`BATCH` per beat. The
-timers' work always runs; inbound work is what waits. Under saturation the customers' calls
-take longer (their latency absorbs the backlog) while the scenario keeps its timing; without
-saturation the gate stays open and costs one attribute check per request.
+suffer. While the heartbeat is later than :data:`LATE_S` and scenario runs are active (no
+run, no step to protect), the loop is *behind*: an emulated request that arrives waits
+(before its body is read or validated). While requests wait, the heartbeat checks every
+turn (``call_soon``-like), and the first turn that is short again lets every waiting request
+in, first come first in: the loop is never left idle while work waits, so throughput is
+kept; what changes is that new work does not pile into a turn that is already late. The
+timers' work always runs; inbound work waits, so under saturation the customers' calls take
+a little longer while the scenario keeps its timing. An unsaturated simulator never holds a
+request and pays one method call and one attribute test per request.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 
 from aiohttp import web
 
-__all__ = ["ADMISSION", "BATCH", "BEAT_S", "LATE_S", "Admission"]
+__all__ = ["ADMISSION", "BEAT_S", "LATE_S", "Admission"]
 
 #: the heartbeat's period while requests arrive (seconds)
 BEAT_S = 0.005
 #: the heartbeat is late by more than this: the loop is behind, inbound work waits
 LATE_S = 0.010
-#: requests let in per on-time beat while some wait (so the backlog does not rush in at once)
-BATCH = 8
 #: beats without a request before the heartbeat stops (an idle simulator does not tick)
 _IDLE_BEATS = 200
 
@@ -38,9 +40,20 @@ _IDLE_BEATS = 200
 class Admission:
     """The gate in front of every emulated endpoint (see the module's docstring)."""
 
-    __slots__ = ("_beat", "_planned", "_quiet", "_waiting", "behind", "held", "late_max")
+    __slots__ = (
+        "_active",
+        "_beat",
+        "_planned",
+        "_quiet",
+        "_waiting",
+        "behind",
+        "held",
+        "late_max",
+    )
 
-    def __init__(self) -> None:
+    def __init__(self, active: Callable[[], int] = lambda: 1) -> None:
+        """``active``: how many scenario runs are running (the gate only closes for them)."""
+        self._active = active
         #: the loop is late: arriving requests wait in :meth:`wait`
         self.behind = False
         #: how many requests waited at the gate (metrics, tests)
@@ -72,20 +85,22 @@ class Admission:
         now = loop.time()
         late = now - self._planned
         self.late_max = max(self.late_max, late)
-        self.behind = late > LATE_S
-        if not self.behind:
-            for _ in range(min(BATCH, len(self._waiting))):
+        on_time = late <= LATE_S
+        if on_time:
+            self.behind = False
+            while self._waiting:  # everyone waiting, in arrival order
                 future = self._waiting.popleft()
                 if not future.done():
                     future.set_result(None)
-            # still waiting requests keep the gate shut for the newcomers (first come first)
-            self.behind = bool(self._waiting)
+        elif not self.behind and self._active():
+            self.behind = True
         self._quiet += 1
         if self._quiet > _IDLE_BEATS and not self._waiting:
             self._beat = None
             self.behind = False
             return
-        self._planned = now + BEAT_S
+        # while the gate is shut, look again on the next turn: a short turn opens it at once
+        self._planned = now + (0.0 if self.behind else BEAT_S)
         self._beat = loop.call_at(self._planned, self._tick)
 
     def close(self) -> None:

@@ -161,7 +161,7 @@ def create_app(
     app[PHRASES] = Phrases(live)
     app[CLICK_TO_CALL] = click_to_call
     app[RESET] = reset
-    gate = app[ADMISSION] = Admission()
+    gate = app[ADMISSION] = Admission(lambda: runs.conductor.active)
     routes.install(app, tokens, store, gate)
     app.add_routes(admin.routes)
     app.add_routes(echo.routes)
