@@ -11,8 +11,11 @@ survivors, to the permanent generation (``gc.freeze``), so the next full collect
 only what was created since. Objects freed by reference counting still go at once (the
 permanent generation does not keep anything alive); what the freeze delays is the collection
 of *cycles* among frozen objects. To bound that, the survivors are thawed (``gc.unfreeze``)
-once the frozen count has doubled since the last thaw, or every :data:`THAW_EVERY` full
-collections, and the next full collection walks everything once.
+every :data:`THAW_EVERY` full collections, and the next full collection walks everything
+once. (Python already spaces full collections by heap growth, 25 % each, so a growing heap
+thaws about every 6x of growth, a steady one rarely: cycles among survivors wait at most
+that long. A first version also thawed whenever the frozen count doubled: in the benchmark
+that brought back one full-length pause per doubling.)
 
 Installed by ``aicc-sim serve`` a second after it started (one process per simulator);
 never by an in-process simulator, whose host process owns its collector.
@@ -35,8 +38,6 @@ class FreezeSurvivors:
     def __init__(self) -> None:
         self._installed = False
         self._fulls = 0
-        #: frozen objects right after the last thaw's collection (or at install)
-        self._base = 0
         #: how many times the survivors were thawed (tests, diagnostics)
         self.thaws = 0
 
@@ -47,7 +48,6 @@ class FreezeSurvivors:
         self._installed = True
         gc.collect()
         gc.freeze()
-        self._base = gc.get_freeze_count()
         gc.callbacks.append(self._on_gc)
 
     def uninstall(self) -> None:
@@ -62,12 +62,10 @@ class FreezeSurvivors:
         if phase != "stop" or info["generation"] != 2:
             return
         self._fulls += 1
-        frozen = gc.get_freeze_count()
-        if self._fulls >= THAW_EVERY or frozen > 2 * max(self._base, 1):
+        if self._fulls >= THAW_EVERY:
             # the next full collection walks everything once: cycles among survivors go
             gc.unfreeze()
             self._fulls = 0
-            self._base = frozen
             self.thaws += 1
             return
         gc.freeze()
