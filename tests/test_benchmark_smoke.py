@@ -43,6 +43,12 @@ EXPECTED_FIGURES = {
     "  step lateness p99, 200 live + paced": "ms",
     "start-to-healthy (median of 2)": "s",
     "proxied send p50 (vs direct)": "ms",
+    "customers held (p99 send & step < 50 ms)": "customers",
+    "  customers per core of server CPU": "customers",
+    "  server CPU at the figure": "% of a core",
+    "  server RSS at the figure": "MiB",
+    "  send p99 at the figure": "ms",
+    "  step lateness p99 at the figure": "ms",
 }
 
 
@@ -81,6 +87,13 @@ def test_quick_run_measures_every_figure(tmp_path: Path) -> None:
     )
     assert details["conversations"]["stats_after"]["sessions"] == 201
     assert details["conversations"]["stats_after"]["pending_deliveries"] == 0
+    # the capacity ramp: every level's customers were live sessions and each sent CHATs
+    levels = details["capacity"]["levels"]
+    assert levels and levels[0]["customers"] == 4
+    for level in levels:
+        assert level["sessions"] >= level["customers"]
+        assert level["sends"] > 0 and level["polls"] > 0
+        assert level["steps"] > 0  # the connected scenario answered (timed READ/echo steps)
 
 
 @pytest.mark.parametrize(

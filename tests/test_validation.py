@@ -383,3 +383,14 @@ def test_cli_validate_reads_yaml_and_names_the_lines(
     broken.write_text("name: [unclosed\n")
     assert main(["validate", "--schema", "scenario", str(broken)]) == 1
     assert f"{broken}:" in capsys.readouterr().err
+
+
+def test_every_bundled_schema_passes_the_meta_check_the_default_store_skips() -> None:
+    # default_store() skips the pure-Python meta-validation at start-up (most of the
+    # simulator's start time); this is where the bundled schemas get it instead
+    from simulator.core.validation import _bundled_directory
+
+    store = default_store()
+    for name in store.names:
+        jsonschema.Draft202012Validator.check_schema(store.schema(name))
+    assert SchemaStore.from_directory(_bundled_directory()).names == store.names

@@ -62,12 +62,22 @@ async def serve(
     stop: asyncio.Event | None = None,
     tls: ssl.SSLContext | None = None,
     tls_lines: tuple[str, ...] = (),
+    tune_gc: bool = False,
 ) -> None:
     """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None); ``tls`` serves
-    HTTPS (``tls_lines`` say how, after the URL line)."""
+    HTTPS (``tls_lines`` say how, after the URL line).
+
+    ``tune_gc``: this process is the simulator's own (the CLI), so its garbage collector is
+    ours to tune for short pauses (gcpolicy.py), once the app is built."""
     from simulator.server import start_server
 
     running = await start_server(config, tls=tls)
+    if tune_gc:
+        from simulator.server.gcpolicy import FreezeSurvivors
+
+        # scenario timers would fire late behind long pauses; a second after start, so that
+        # its one full collection does not delay the first answers
+        asyncio.get_running_loop().call_later(1.0, FreezeSurvivors().install)
     lines = listening_lines((running.host, running.port), running.url, config)
     for line in [*lines[:1], *tls_lines, *lines[1:]]:
         print(line, flush=True)
@@ -121,7 +131,7 @@ def _handle(args: argparse.Namespace) -> int:
         tls, tls_lines = listening_tls(args, config.listen.host)
         # a port in use, an unusable scenario, unusable TLS files or a bad --fault raises
         # SimulatorError: main() answers 2
-        asyncio.run(serve(config, tls=tls, tls_lines=tuple(tls_lines)))
+        asyncio.run(serve(config, tls=tls, tls_lines=tuple(tls_lines), tune_gc=True))
     finally:
         restore_logging()
     # Everything is closed. Spare the interpreter's final garbage collections (0.2-0.5 s with

@@ -18,6 +18,7 @@ from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.records import AttemptRecord
 from simulator.delivery.worker import Deliverer
 from simulator.server import admin, config_admin, console, console_log, echo, routes
+from simulator.server.admission import ADMISSION, Admission
 from simulator.server.call_events import CallBook
 from simulator.server.click_to_call import CLICK_TO_CALL, ClickToCall
 from simulator.server.conversation import CONVERSATION, Conversation
@@ -207,7 +208,8 @@ def create_app(
     app[CLICK_TO_CALL] = click_to_call
     app[RESET] = reset
     app[FAULTS] = faults
-    routes.install(app, tokens, store)
+    gate = app[ADMISSION] = Admission(lambda: runs.conductor.active)
+    routes.install(app, tokens, store, gate)
     app.add_routes(admin.routes)
     app.add_routes(fault_routes.routes)
     app.add_routes(config_admin.routes)
@@ -217,6 +219,7 @@ def create_app(
     async def shut_down(app: web.Application) -> None:
         runs.conductor.cancel_all()
         idle.clear()
+        gate.close()
         await deliverer.close()
         requests.close()
         deliveries.close()

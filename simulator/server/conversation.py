@@ -184,7 +184,7 @@ class Conversation:
         session.last_uplink = now
         key = (session.channel_id, session.user_id)
         if key not in self._idle:
-            self._idle.arm(key, now + timeout * 1000, lambda: self._idle_expired(channel, session))
+            self._idle.arm(key, now + timeout * 1000, self._idle_expired, channel, session)
 
     def resume_idle(self, session: Session) -> None:
         """Arm the idle timer of a live session restored by ``state.path``, due
@@ -205,7 +205,7 @@ class Conversation:
         due = session.last_uplink + (channel.idle_timeout or 0) * 1000
         if due - self._clock.now() >= 1:  # the customer wrote since the timer was set
             key = (session.channel_id, session.user_id)
-            self._idle.arm(key, due, lambda: self._idle_expired(channel, session))
+            self._idle.arm(key, due, self._idle_expired, channel, session)
             return
         self._runs.cancel(session)
         name = channel.timeout_scenario

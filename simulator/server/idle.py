@@ -4,6 +4,7 @@ arms them; whoever ends a session (the customer, a pushed DISCONNECT) cancels th
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from simulator.core.clock import Clock, Timer
 
@@ -22,15 +23,16 @@ class IdleTimers:
     def __contains__(self, key: object) -> bool:
         return key in self._timers
 
-    def arm(self, key: Key, when_ms: float, callback: Callable[[], None]) -> None:
-        """Run ``callback`` at ``when_ms`` unless cancelled first (replaces a pending one)."""
+    def arm(self, key: Key, when_ms: float, callback: Callable[..., None], *args: Any) -> None:
+        """Run ``callback(*args)`` at ``when_ms`` unless cancelled first (replaces a pending
+        one). Arguments rather than closures: the caller's closure and this one's cost ~0.5 KiB
+        per live conversation together (function objects and cells), a tuple ~0.1 KiB."""
         self.cancel(key)
+        self._timers[key] = self._clock.call_at(when_ms, self._fire, key, callback, args)
 
-        def fire() -> None:
-            self._timers.pop(key, None)
-            callback()
-
-        self._timers[key] = self._clock.call_at(when_ms, fire)
+    def _fire(self, key: Key, callback: Callable[..., None], args: tuple[Any, ...]) -> None:
+        self._timers.pop(key, None)
+        callback(*args)
 
     def cancel(self, key: Key) -> None:
         """Forget the pending timer of ``key``, if any."""

@@ -13,6 +13,7 @@ from aiohttp.typedefs import Handler
 
 from simulator.core.errors import ValidationFailed
 from simulator.core.validation import SchemaStore
+from simulator.server.admission import Admission
 from simulator.server.click_to_call import call_events, check_support, create_call, drop_call
 from simulator.server.conversation import send, send_async
 from simulator.server.endpoint import Auth, Call, Route, VendorCodes
@@ -129,7 +130,7 @@ def row_of(request: web.Request) -> Route | None:
     return _ROWS.get((request.method, resource.canonical))
 
 
-def _bind(route: Route, tokens: Tokens, store: SchemaStore) -> Handler:
+def _bind(route: Route, tokens: Tokens, store: SchemaStore, gate: Admission) -> Handler:
     """The aiohttp handler of one row, built once when the app is made: credentials first,
     then the body (the query of a GET) against the request schema, then the row's handler.
     A renewed ccmessaging-token goes back in the response header. Where the row has
@@ -152,6 +153,10 @@ def _bind(route: Route, tokens: Tokens, store: SchemaStore) -> Handler:
     async def answer(
         request: web.Request, access: AccessToken | None, token: MessagingToken | None
     ) -> web.StreamResponse:
+        # timers first: while the loop runs late, inbound work waits (admission.py)
+        gate.arrived()
+        if gate.behind:
+            await gate.wait()
         if codes is None:
             return await handler(request, Call(await read(request), access, token))
         try:
@@ -215,10 +220,10 @@ def _in_body(
     return json_response(codes.answer(body, exc))
 
 
-def install(app: web.Application, tokens: Tokens, store: SchemaStore) -> None:
-    """Add every row of :data:`EMULATED` to ``app``'s router."""
+def install(app: web.Application, tokens: Tokens, store: SchemaStore, gate: Admission) -> None:
+    """Add every row of :data:`EMULATED` to ``app``'s router, each behind ``gate``."""
     for route in EMULATED:
-        app.router.add_route(route.method, route.path, _bind(route, tokens, store))
+        app.router.add_route(route.method, route.path, _bind(route, tokens, store, gate))
 
 
 def markdown_table(routes: tuple[Route, ...] = EMULATED) -> str:

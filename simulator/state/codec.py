@@ -7,7 +7,6 @@ in the writer thread."""
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -103,10 +102,10 @@ def decode_session(
     doc = orjson.loads(session_doc)
     hist = orjson.loads(history_doc)
     history = CustomerHistory(history_limit)
-    history.entries = deque(
+    history.entries = [
         (int(rid), message, bool(mine), int(ms), str(call))
         for rid, message, mine, ms, call in hist["entries"]
-    )
+    ]
     history.dropped = int(hist["dropped"])
     session = Session(
         channel_id,
@@ -119,7 +118,7 @@ def decode_session(
     for name in _FIELDS:
         setattr(session, name, doc[name])
     session.state = SessionState(doc["state"])
-    session.poll_queue = deque(doc["poll_queue"])
+    session.poll_queue = list(doc["poll_queue"])
     session.unread_ids = list(doc["unread_ids"])
     return session
 
