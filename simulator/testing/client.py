@@ -191,10 +191,18 @@ class AdminClient:
         user_id: str | None = None,
         since: int | None = None,
         limit: int | None = None,
+        include_echo: bool = False,
     ) -> list[dict[str, Any]]:
-        """The request journal, oldest first (``GET /__admin/requests`` filters)."""
+        """The request journal, oldest first (``GET /__admin/requests`` filters). The echo
+        receiver's own requests only with ``include_echo=True`` or a ``path`` naming them."""
         query = query_of(
-            path=path, method=method, status=status, userId=user_id, since=since, limit=limit
+            path=path,
+            method=method,
+            status=status,
+            userId=user_id,
+            since=since,
+            limit=limit,
+            includeEcho="true" if include_echo else None,
         )
         result: list[dict[str, Any]] = self._call("GET", "/requests", query=query)["requests"]
         return result
