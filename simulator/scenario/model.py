@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.core.push import AuthFault, SessionStateName
+from simulator.scenario.context import Uplink
 from simulator.scenario.templating import Template, Value
 
 __all__ = [
     "BUILTIN_VARIABLES",
+    "CustomerUplink",
     "Duration",
     "EndOp",
     "ExpectOp",
@@ -159,6 +161,16 @@ class EndOp:
     path: str
 
 
+@dataclass(frozen=True, slots=True)
+class CustomerUplink:
+    """One message of a scenario's ``customer:`` script: what ``aicc-sim replay`` sends as the
+    customer ``at`` seconds (scenario time) after the start. A served run ignores it: there
+    the customer is the integration."""
+
+    at: float
+    uplink: Uplink
+
+
 Op = PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp
 
 
@@ -180,6 +192,9 @@ class Scenario:
     #: where it was loaded from, and its YAML text (for ``scenarios show``)
     path: str
     source: str
+    #: the customer a replay plays when none is scripted on its command line (``customer:``),
+    #: in time order
+    customer: tuple[CustomerUplink, ...] = ()
 
     @property
     def variables(self) -> frozenset[str]:
