@@ -230,3 +230,4 @@ def test_the_engine_reports_an_expect_that_times_out() -> None:
     run.start(0.0)
     fed = run.feed(Uplink("CHAT", "TEXT", "x", "m"), 1.0)
     assert fed.timeouts == () and run.finished
+
