@@ -149,7 +149,7 @@ def test_blocks_are_found() -> None:
 
 
 def test_a_directive_block_is_read(tmp_path: Path) -> None:
-    document = tmp_path / "doc.md"
+    document = (tmp_path / "page").with_suffix(".md")  # a scratch page, not a citation
     document.write_text(
         "text\n\n<!-- not-run: a diagram -->\n\n```\nA -> B\n```\n\n  ```console\n  $ x\n  ```\n"
     )
@@ -188,6 +188,7 @@ class Served:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[Served]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AICC_SIM_")}
+    env["PYTHONPATH"] = str(ROOT)  # the code under test, not a stale installed copy
     process = subprocess.Popen(
         [str(BIN / "aicc-sim"), "serve", "--port", "0"],
         stdout=subprocess.PIPE,
