@@ -24,6 +24,10 @@ Four figures, each measured beside its baseline in the same run on the same mach
 4. Start-to-healthy of the ``aicc-sim serve`` console script (spawn to the first 200 from
    ``/__admin/health``, median of 5) against a bare aiohttp app's spawn-to-first-response.
    Bar: < 1 s.
+5. ``proxy``: the latency of one ``send`` through ``aicc-sim proxy`` (forwarded unchanged,
+   both directions checked against the contract, recorded) against the same send straight
+   to the same ``aicc-sim serve``, one request at a time on a kept-alive connection each,
+   interleaved, median of each. Bar: the proxy adds < 2 ms at the median.
 
 Every server, receiver and load generator runs in its own process (this file, re-invoked
 with ``--role``), so each side has its own core. The exit status is 0 when every figure was
@@ -37,6 +41,7 @@ import argparse
 import array
 import asyncio
 import contextlib
+import http.client
 import json
 import os
 import platform
@@ -1318,11 +1323,109 @@ ROLES: dict[str, Callable[[argparse.Namespace], None]] = {
 # Main
 # --------------------------------------------------------------------------------------------
 
+# --------------------------------------------------------------------------------------------
+# Proxy (figure 5)
+# --------------------------------------------------------------------------------------------
+
+PROXY_READY = r"aicc-sim proxy: forwarding http://[^:]+:(\d+)"
+
+
+def _timed_sends(
+    connections: dict[str, http.client.HTTPConnection],
+    headers: dict[str, str],
+    body: bytes,
+    count: int,
+) -> dict[str, list[float]]:
+    """``count`` sends on each connection, interleaved; each one's latency in ms."""
+    latencies: dict[str, list[float]] = {name: [] for name in connections}
+    for _ in range(count):
+        for name, connection in connections.items():
+            began = time.perf_counter()
+            connection.request("POST", SEND_PATH, body=body, headers=headers)
+            response = connection.getresponse()
+            answer = response.read()
+            latencies[name].append((time.perf_counter() - began) * 1000)
+            if response.status != 200 or OK_MARK not in answer:
+                raise BenchError(f"{name} send answered {response.status}: {answer[:200]!r}")
+    return latencies
+
+
+def bench_proxy(opts: argparse.Namespace, work: Path, details: dict[str, Any]) -> list[Figure]:
+    """One send through ``aicc-sim proxy`` vs the same send straight to the simulator."""
+    samples = 200 if opts.quick else 2000
+    user = "bench-proxied"
+    config = write_config(work / "proxy.yaml", "http://127.0.0.1:9/unused", None)
+    with contextlib.ExitStack() as stack:
+        sim = stack.enter_context(
+            started(
+                [*aicc_sim_command(), "serve", "--config", str(config)], work, "sim-proxy",
+                SIM_READY,
+            )
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{sim.port}"
+        proxy = stack.enter_context(
+            started(
+                [*aicc_sim_command(), "proxy", "--upstream", base, "--callback",
+                 "http://127.0.0.1:9/unused", "--port", "0"],
+                work, "proxy", PROXY_READY,
+            )
+        )  # fmt: skip
+        headers = {**open_session(base, user), "Content-Type": "application/json"}
+        body = json.dumps(
+            uplink(user, "CHAT", content="Hello, I would like to ask about my order."),
+            separators=(",", ":"),
+        ).encode()
+        connections = {
+            "direct": http.client.HTTPConnection("127.0.0.1", sim.port, timeout=30),
+            "proxied": http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=30),
+        }
+        try:
+            _timed_sends(connections, headers, body, 20 if opts.quick else 200)  # warm-up
+            latencies = _timed_sends(connections, headers, body, samples)
+        finally:
+            for connection in connections.values():
+                connection.close()
+        drift = http_json(f"http://127.0.0.1:{proxy.port}/__admin/drift")[1]
+    direct = statistics.median(latencies["direct"])
+    proxied = statistics.median(latencies["proxied"])
+    added = proxied - direct
+    details["proxy"] = {
+        "samples": samples,
+        "direct_median_ms": direct,
+        "proxied_median_ms": proxied,
+        "added_median_ms": added,
+        "drift_findings": drift["findings"],
+        "checked": drift["checked"],
+    }
+    if drift["findings"]:
+        raise BenchError(f"the proxy found drift in valid sends: {drift['items'][:3]}")
+    print(
+        f"bench: proxy: direct send median {direct:.3f} ms, proxied {proxied:.3f} ms, "
+        f"added {added:+.3f} ms",
+        file=sys.stderr,
+    )
+    return [
+        Figure(
+            "proxied send p50 (vs direct)",
+            proxied,
+            "ms",
+            direct,
+            "direct send",
+            "< +2 ms",
+            passed=added < 2.0,
+            note=f"{samples} sends each, interleaved, one at a time on a kept-alive "
+            f"connection: direct {direct:.3f} ms, proxied {proxied:.3f} ms, added "
+            f"{added:+.3f} ms at the median",
+        )
+    ]
+
+
 BENCHES: dict[str, Callable[[argparse.Namespace, Path, dict[str, Any]], list[Figure]]] = {
     "send": bench_send,
     "push": bench_push,
     "conversations": bench_conversations,
     "startup": bench_startup,
+    "proxy": bench_proxy,
 }
 
 

@@ -8,6 +8,7 @@ richer receiver in ``conftest.py``.
 from __future__ import annotations
 
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -73,17 +74,19 @@ class Recorder:
 @asynccontextmanager
 async def serving(
     handler: Callable[[web.Request], Awaitable[web.StreamResponse]],
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[str]:
     """Serve ``handler`` for every method and path on 127.0.0.1, port 0; yields the base
-    URL (``http://127.0.0.1:PORT``)."""
+    URL (``http://127.0.0.1:PORT``, ``https://`` with ``tls``)."""
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", handler)
     runner = web.AppRunner(app, shutdown_timeout=0.5)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
         await site.start()
-        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+        scheme = "https" if tls is not None else "http"
+        yield f"{scheme}://127.0.0.1:{runner.addresses[0][1]}"
     finally:
         await runner.cleanup()
 

@@ -125,3 +125,33 @@ def test_openapi_documents_exactly_the_route_table() -> None:
             body = document["paths"][route.path]["post"]["requestBody"]
             schema = body["content"]["application/json"]["schema"]["$ref"]
             assert schema.endswith("/" + route.request_schema)
+
+
+def test_openapi_documents_the_fault_routes_and_no_missing_admin_route() -> None:
+    from simulator.config import load_config
+    from simulator.server.app import create_app
+
+    app = create_app(load_config(None, environ={}))
+    registered = {
+        (route.method, route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None
+        and route.resource.canonical.startswith("/__admin")
+        and route.method != "HEAD"
+    }
+    document = openapi_document(default_store())
+    documented = {
+        (method.upper(), path)
+        for path, operations in document["paths"].items()
+        if path.startswith("/__admin")
+        for method in operations
+    }
+    faults = {route for route in registered if route[1].startswith("/__admin/faults")}
+    assert faults == {
+        ("POST", "/__admin/faults"),
+        ("GET", "/__admin/faults"),
+        ("DELETE", "/__admin/faults"),
+        ("DELETE", "/__admin/faults/{id}"),
+    }
+    assert faults <= documented  # the fault rules' routes are in the document
+    assert documented <= registered  # and the document promises no route that is not there

@@ -42,6 +42,7 @@ EXPECTED_FIGURES = {
     "  step lateness p50, 200 live + paced": "ms",
     "  step lateness p99, 200 live + paced": "ms",
     "start-to-healthy (median of 2)": "s",
+    "proxied send p50 (vs direct)": "ms",
 }
 
 

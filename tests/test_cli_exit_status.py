@@ -119,6 +119,7 @@ def test_serve_prints_the_address_it_bound_and_a_url_that_reaches_it(tmp_path: P
         assert process.stdout is not None
         first = process.stdout.readline()  # blocks until serve prints: no sleep needed
         second = process.stdout.readline()
+        third = process.stdout.readline()
         assert second.startswith("aicc-sim: listening on 0.0.0.0:"), second
         assert "(every interface)" in second
         port = int(second.split("0.0.0.0:")[1].split()[0])
@@ -127,6 +128,7 @@ def test_serve_prints_the_address_it_bound_and_a_url_that_reaches_it(tmp_path: P
         assert (
             first == f"aicc-sim: serving the emulated AICC on {url} (admin: {url}/__admin/health)\n"
         )
+        assert third == f"aicc-sim: web console: {url}/__admin/ui/\n"
         assert AdminClient(url).health()["status"] == "ok"
     finally:
         process.terminate()

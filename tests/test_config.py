@@ -25,7 +25,7 @@ from simulator.config import (
 from simulator.config.sources import read_config_yaml
 from simulator.core.errors import ConfigError
 from simulator.core.push import RetryPolicy
-from simulator.core.validation import SchemaStore
+from simulator.core.validation import SchemaStore, default_store
 
 PUSH_KEY = "A" * 20 + "b" * 20 + "123"  # 43 of [A-Za-z0-9]
 SECRET = "s3cr3t-app-secret-value"
@@ -156,7 +156,9 @@ def test_schema_default_annotations_match_the_code() -> None:
 
 def test_embedded_default_is_valid_for_both_engines() -> None:
     document = yaml.safe_load(embedded_default_text())
-    store = SchemaStore({"config": config_schema()})
+    # with the schema its faults: items refer to
+    fault_rule = default_store().schema("fault-rule")
+    store = SchemaStore({"config": config_schema(), "fault-rule": fault_rule})
     assert store.is_valid("config", document)
     assert store.violations("config", document) == []
     assert not store.is_valid("config", {**document, "extra": 1})
@@ -1106,3 +1108,27 @@ def test_working_hours_rejects_unknown_zone() -> None:
     with pytest.raises(ValueError, match="unknown time zone"):
         WorkingHours("Nowhere/Land")
     assert WorkingHours("Europe/Paris").is_open(datetime.now(UTC))
+
+
+def test_contract_and_history_blocks_default_and_override() -> None:
+    config = load_config(None, environ={})
+    assert config.contract.strict is False
+    assert config.contract.wrong_credentials_status == 403
+    assert config.history.max_per_user == 200
+    changed = load_config(
+        None,
+        environ={
+            "AICC_SIM_CONTRACT__STRICT": "true",
+            "AICC_SIM_CONTRACT__WRONG_CREDENTIALS_STATUS": "401",
+            "AICC_SIM_CONTRACT__TENANT_ID": "000123",  # a string setting stays a string
+            "AICC_SIM_HISTORY__MAX_PER_USER": "5",
+        },
+    )
+    assert changed.contract.strict is True
+    assert changed.contract.wrong_credentials_status == 401
+    assert changed.contract.tenant_id == "000123"
+    assert changed.history.max_per_user == 5
+    with pytest.raises(ConfigError) as refused:
+        load_config(None, environ={"AICC_SIM_CONTRACT__WRONG_CREDENTIALS_STATUS": "402"})
+    assert "AICC_SIM_CONTRACT__WRONG_CREDENTIALS_STATUS" in str(refused.value)
+    assert "/contract/wrong_credentials_status" in str(refused.value)

@@ -1,8 +1,9 @@
 """The sidecar files: Dockerfile, .dockerignore, docker-compose.example.yml.
 
-There is no Docker engine here, so the image is tested by its parts: the Dockerfile is parsed
-and its real CMD is run, with its ENV, as a subprocess in an empty working directory with a
-bare environment (as in the image), and its real HEALTHCHECK command is run against it. The
+These run without a Docker engine, so the image is also tested by its parts here: the
+Dockerfile is parsed and its real CMD is run, with its ENV, as a subprocess in an empty
+working directory with a bare environment (as in the image), and its real HEALTHCHECK command
+is run against it. tests/container builds and runs the image itself when an engine answers. The
 compose file is validated against the Compose Specification's JSON schema (shipped inside
 the ``check-jsonschema`` package) and checked for what the sidecar needs.
 """
@@ -26,12 +27,13 @@ import jsonschema
 import pytest
 import yaml
 
-from simulator.cli.healthcheck import health_url
 from simulator.config import load_config
+from simulator.healthcheck import health_url
 from simulator.testing.client import AdminClient
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCKERFILE = ROOT / "Dockerfile"
+EXAMPLE_DOCKERFILE = ROOT / "examples" / "webchat_backend" / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
 COMPOSE = ROOT / "docker-compose.example.yml"
 VENV_BIN = Path(sys.executable).parent
@@ -144,11 +146,12 @@ def test_it_binds_every_interface_by_env_and_exposes_the_port(dockerfile: Docker
 def test_the_command_is_the_serve_sub_command(dockerfile: Dockerfile) -> None:
     assert dockerfile.cmd() == ["aicc-sim", "serve"]
     options, argv = dockerfile.healthcheck()
-    assert argv[:3] == ["python", "-m", "simulator.cli.healthcheck"]
+    assert argv[:3] == ["python", "-m", "simulator.healthcheck"]
     assert any(option.startswith("--interval=") for option in options)
 
 
-def test_dockerignore_lets_in_exactly_what_the_build_copies(dockerfile: Dockerfile) -> None:
+def test_dockerignore_lets_in_exactly_what_the_builds_copy(dockerfile: Dockerfile) -> None:
+    example = Dockerfile.parse(EXAMPLE_DOCKERFILE.read_text(encoding="utf-8"))
     patterns = [
         line.strip()
         for line in DOCKERIGNORE.read_text(encoding="utf-8").splitlines()
@@ -156,7 +159,8 @@ def test_dockerignore_lets_in_exactly_what_the_build_copies(dockerfile: Dockerfi
     ]
     assert patterns[0] == "**", "exclude everything, then let in what the build needs"
     let_in = {p[1:].rstrip("/") for p in patterns if p.startswith("!")}
-    copied = {src for copy in dockerfile.all("COPY") for src in shlex.split(copy)[:-1]}
+    copies = [*dockerfile.all("COPY"), *example.all("COPY")]
+    copied = {src for copy in copies for src in shlex.split(copy)[:-1]}
     assert copied == let_in
     for source in copied:
         assert (ROOT / source).exists(), source
@@ -289,6 +293,10 @@ def test_the_integration_waits_for_a_healthy_simulator(
     # the compose healthcheck is the image's own probe
     assert sim["healthcheck"]["test"] == ["CMD", *dockerfile.healthcheck()[1]]
     assert sim["build"] == "."
+    # the integration is its own image, with its own health check
+    assert webchat["build"] == {"context": ".", "dockerfile": "examples/webchat_backend/Dockerfile"}
+    example = Dockerfile.parse(EXAMPLE_DOCKERFILE.read_text(encoding="utf-8"))
+    assert example.healthcheck()[1][:2] == ["python", "-c"]
 
 
 def test_the_simulator_settings_in_compose_are_accepted_by_the_config(
@@ -324,5 +332,7 @@ def test_the_example_backend_accepts_its_compose_settings(compose: dict[str, Any
         {k: str(v) for k, v in webchat["environment"].items()}
     )
     assert (settings.host, settings.port) == ("0.0.0.0", 9000)
-    assert webchat["command"] == ["python", "-m", "webchat_backend"]
-    assert "./examples:/srv:ro" in webchat["volumes"] and webchat["working_dir"] == "/srv"
+    example = Dockerfile.parse(EXAMPLE_DOCKERFILE.read_text(encoding="utf-8"))
+    assert example.cmd() == ["python", "-m", "webchat_backend"]
+    assert "examples/webchat_backend /srv/webchat_backend" in example.all("COPY")
+    assert example.last("WORKDIR") == "/srv"

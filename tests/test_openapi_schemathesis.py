@@ -12,6 +12,7 @@ server's robustness.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from aiohttp import web
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -64,6 +66,11 @@ class _LiveSimulator:
         self._running = await start_server(config)
         return self._running.url
 
+    @property
+    def app(self) -> web.Application:
+        assert self._running is not None
+        return self._running.app
+
     def start(self) -> None:
         self.thread.start()
         self.base_url = asyncio.run_coroutine_threadsafe(self._start(), self.loop).result(10)
@@ -76,14 +83,34 @@ class _LiveSimulator:
         self.loop.close()
 
 
+class _ServerLog(logging.Handler):
+    """Every log record of the simulator while it is fuzzed: none may carry a traceback or
+    say it failed (an internal fault is logged at ERROR, an unexpected exception with its
+    exc_info)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.bad: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info or record.levelno >= logging.ERROR:
+            self.bad.append(f"{record.levelname} {record.name}: {record.getMessage()}")
+
+
+SERVER_LOG = _ServerLog()
+
+
 @pytest.fixture(scope="module")
 def live_simulator() -> Iterator[_LiveSimulator]:
     simulator = _LiveSimulator()
+    root = logging.getLogger()
+    root.addHandler(SERVER_LOG)
     simulator.start()
     try:
         yield simulator
     finally:
         simulator.stop()
+        root.removeHandler(SERVER_LOG)
 
 
 @pytest.fixture(scope="module")
@@ -144,6 +171,9 @@ def _aim_at_the_fuzz_user(case: Any) -> None:
 def test_no_operation_answers_5xx(
     case: Any, live_simulator: _LiveSimulator, http: requests.Session
 ) -> None:
+    # a fuzzed fault rule may rightly make every later call answer 503 or hang up: each
+    # case starts without rules
+    http.delete(f"{live_simulator.base_url}/__admin/faults", timeout=10).raise_for_status()
     headers = _credentials(http, live_simulator.base_url)
     _aim_at_the_fuzz_user(case)
     response = case.call(base_url=live_simulator.base_url, session=http, headers=headers)
@@ -172,13 +202,47 @@ def test_the_fuzzed_document_is_the_live_one(live_simulator: _LiveSimulator) -> 
         assert f"/apiaccess/ccmessaging/{name}" in paths
     assert "/apigovernance/api/oauth/tokenByAkSk" in paths
     assert "/__admin/scenarios/{name}/runs" in paths
+    # the admin listings' filters are described, so they are fuzzed too
+    query = {
+        p["name"] for p in document["paths"]["/__admin/requests"]["get"]["parameters"]
+    }
+    assert {"path", "method", "userId", "status", "since", "limit"} <= query
 
 
-def test_the_fuzzing_reached_the_server() -> None:
+def test_every_admin_route_is_in_the_document(live_simulator: _LiveSimulator) -> None:
+    """The admin routes the app serves and the ones the document describes are the same
+    (but the web console's page and its never-ending event stream, which are no API calls
+    and cannot be fuzzed)."""
+    app = live_simulator.app
+    served = {
+        (route.method.lower(), route.resource.canonical)
+        for route in app.router.routes()
+        if route.resource is not None
+        and route.resource.canonical.startswith("/__admin")
+        and not route.resource.canonical.startswith(("/__admin/ui", "/__admin/stream"))
+        and route.method != "HEAD"
+    }
+    documented = {
+        (method, path)
+        for path, operations in DOCUMENT["paths"].items()
+        if path.startswith("/__admin")
+        for method in operations
+    }
+    assert served == documented
+
+
+def test_the_fuzzing_reached_the_server(capsys: pytest.CaptureFixture[str]) -> None:
     """Runs after the fuzz test (file order): every operation was called, and generated
-    bodies got past auth into validation and the service (both 2xx and 4xx answers)."""
+    bodies got past auth into validation and the service (both 2xx and 4xx answers); the
+    server logged no traceback and no error while it was fuzzed."""
     if not SEEN:
         pytest.skip("the fuzz test did not run in this session (deselected)")
+    with capsys.disabled():
+        print(
+            f"\nschemathesis: {sum(SEEN.values())} requests over {len({op for op, _ in SEEN})}"
+            f" operations; statuses {dict(sorted(Counter(s for _, s in SEEN.elements()).items()))}"
+        )
+    assert not SERVER_LOG.bad, "\n".join(SERVER_LOG.bad[:20])
     operations = {op for op, _ in SEEN}
     expected = {f"{m.upper()} {p}" for p, ops in DOCUMENT["paths"].items() for m in ops}
     assert expected <= operations  # schemathesis also tries methods a path lacks (405)

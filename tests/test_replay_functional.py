@@ -153,6 +153,16 @@ EXPECTED_PUSHES: dict[str, list[Kind]] = {
     ],
     "timeout-async-off": [("DISCONNECT", None, "SYSTEM", None)],
     "timeout-async-on": [("DISCONNECT", "TEXT", "SYSTEM", "{TIPS}")],
+    # click-to-call events are not pushed (getClickToCallEvents answers them)
+    "call-connected": [],
+    "call-queue-timeout": [],
+    "call-failed": [],
+    "rated-conversation": [
+        QUEUING,
+        CONNECTED,
+        ("CHAT", "TEXT", "AGENT", GREETING),
+        ("DISCONNECT", None, "AGENT", None),
+    ],
 }
 
 #: built-ins that push exactly one vendor-sample message

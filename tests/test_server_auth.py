@@ -19,7 +19,7 @@ from conftest import (
 
 from simulator.core.clock import VirtualClock
 from simulator.server.http import ERROR_TEXTS
-from simulator.server.tokens import EXPIRED_TOKEN_TEXT, TOKENS
+from simulator.server.tokens import EXPIRED_TOKEN_TEXT, TOKENS, WRONG_CREDENTIALS_403
 
 APPLY_BODY = {
     "userId": "auth-user",
@@ -42,6 +42,24 @@ async def clocked(make_sim: MakeSim, receiver: RecordingReceiver) -> Sim:
 
 
 @pytest.mark.parametrize(
+    ("app_key", "app_secret"), [(APP_KEY, "wrong-secret"), ("unknown-key", APP_SECRET)]
+)
+async def test_token_by_ak_sk_refuses_a_wrong_pair_403_as_the_live_gateway(
+    sim: Sim, app_key: str, app_secret: str
+) -> None:
+    # an integrator saw HTTP 403 from the live gateway (aicc-web-channel-more.md, evidence)
+    reply = await sim.request(
+        "POST", TOKEN_PATH, json_body={"app_key": app_key, "app_secret": app_secret}
+    )
+    assert reply.status == 403, reply.text
+    assert reply.json["errorCode"] == "0"  # the gateway's 403 shape (reference §1.2)
+    assert reply.json["exceptionInfo"] == WRONG_CREDENTIALS_403
+    assert reply.json["detail"] == "app_key or app_secret is wrong"
+    assert "AccessToken" not in reply.json
+    assert app_secret not in reply.text
+
+
+@pytest.mark.parametrize(
     ("app_key", "app_secret", "status"),
     [
         (APP_KEY, "wrong-secret", 401),
@@ -49,9 +67,12 @@ async def clocked(make_sim: MakeSim, receiver: RecordingReceiver) -> Sim:
         ("", "", 400),  # empty strings break the schema before the pair is looked up
     ],
 )
-async def test_token_by_ak_sk_refuses_a_wrong_pair(
-    sim: Sim, app_key: str, app_secret: str, status: int
+async def test_token_by_ak_sk_refuses_a_wrong_pair_401_when_configured(
+    make_sim: MakeSim, receiver: RecordingReceiver, app_key: str, app_secret: str, status: int
 ) -> None:
+    sim = await make_sim(
+        config_doc([channel_doc(receiver.url)], contract={"wrong_credentials_status": 401})
+    )
     reply = await sim.request(
         "POST", TOKEN_PATH, json_body={"app_key": app_key, "app_secret": app_secret}
     )

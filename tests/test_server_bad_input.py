@@ -102,13 +102,6 @@ async def test_wrong_types_list_every_violation(small: Sim, customer: Customer) 
     [
         (TOKEN_PATH, {"app_key": 1}, {"", "/app_key"}),
         (f"{CCM}/applyToken", {"userId": "x" * 33, "locale": 5}, {"", "/userId", "/locale"}),
-        (
-            f"{CCM}/queryQueueInfo",
-            {"userId": "", "channelConfigId": 1, "channel": "SMS"},
-            {"/userId", "/channelConfigId", "/channel"},
-        ),
-        (f"{CCM}/uploadFileStream", {"fileType": "exe", "channel": "WEB"}, {"", "/fileType"}),
-        (f"{CCM}/doLeaveMessage", {"callId": 7}, {"", "/callId"}),
     ],
 )
 async def test_each_endpoint_lists_all_violations(
@@ -120,6 +113,88 @@ async def test_each_endpoint_lists_all_violations(
     found = {v["pointer"] for v in reply.json["violations"]}
     assert pointers <= found, reply.text
     assert len(reply.json["violations"]) >= len(pointers)
+
+
+#: endpoints whose pages document a code for bad parameters: (path, body, pointers, the
+#: body's code member, the code); answered in the body unless contract.strict
+VENDOR_CODE_CASES = [
+    (
+        f"{CCM}/queryQueueInfo",
+        {"userId": "", "channelConfigId": 1, "channel": "SMS"},
+        {"/userId", "/channelConfigId", "/channel"},
+        "resultCode",
+        "1",
+    ),
+    (
+        f"{CCM}/uploadFileStream",
+        {"fileType": "exe", "channel": "WEB"},
+        {"", "/fileType"},
+        "returnCode",
+        "2",
+    ),
+    (f"{CCM}/doLeaveMessage", {"callId": 7}, {"", "/callId"}, "resultCode", "2"),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "pointers", "member", "code"), VENDOR_CODE_CASES)
+async def test_vendor_code_endpoints_answer_in_the_body_with_every_violation(
+    small: Sim,
+    customer: Customer,
+    path: str,
+    body: dict[str, Any],
+    pointers: set[str],
+    member: str,
+    code: str,
+) -> None:
+    reply = await small.request("POST", path, json_body=body, headers=customer.headers())
+    assert reply.status == 200, reply.text
+    assert reply.json[member] == code, reply.text
+    assert reply.json["resultDesc"]
+    found = {v["pointer"] for v in reply.json["violations"]}
+    assert pointers <= found, reply.text
+    assert len(reply.json["violations"]) >= len(pointers)
+
+
+@pytest.fixture
+async def strict(make_sim: MakeSim, receiver: RecordingReceiver) -> Sim:
+    """The ``small`` simulator with ``contract.strict: true``."""
+    return await make_sim(
+        config_doc(
+            [channel_doc(receiver.url)],
+            limits={"max_body_bytes": 8192, "max_file_bytes": 1024},
+            contract={"strict": True},
+        )
+    )
+
+
+@pytest.mark.parametrize(("path", "body", "pointers", "member", "code"), VENDOR_CODE_CASES)
+async def test_strict_contract_keeps_the_400_listing_every_violation(
+    strict: Sim,
+    path: str,
+    body: dict[str, Any],
+    pointers: set[str],
+    member: str,
+    code: str,
+) -> None:
+    customer = strict.customer("bad-input")
+    await customer.login()
+    reply = await strict.request("POST", path, json_body=body, headers=customer.headers())
+    assert reply.status == 400, reply.text
+    assert member not in reply.json
+    found = {v["pointer"] for v in reply.json["violations"]}
+    assert pointers <= found, reply.text
+    assert len(reply.json["violations"]) >= len(pointers)
+
+
+@pytest.mark.parametrize("path", [p for p, *_ in VENDOR_CODE_CASES])
+async def test_unparseable_body_stays_400_on_vendor_code_endpoints(
+    small: Sim, customer: Customer, path: str
+) -> None:
+    # the gateway cannot read it at all: no vendor code can describe it
+    headers = {**customer.headers(), "Content-Type": "application/json"}
+    reply = await small.request("POST", path, data=b"{oops", headers=headers)
+    assert reply.status == 400, reply.text
+    assert reply.json["violations"][0]["pointer"] == ""
 
 
 async def test_oversize_body_is_413(small: Sim, customer: Customer) -> None:

@@ -112,7 +112,10 @@ def test_a_kept_alive_connection_gets_the_deadline_for_each_head(sim: InProcessS
         assert _closed_by_server(conn)
 
 
-def test_a_slow_body_is_408_in_the_json_shape(sim: InProcessSimulator) -> None:
+@pytest.mark.parametrize("with_rule", [False, True], ids=["no-rule", "with-a-fault-rule"])
+def test_a_slow_body_is_408_in_the_json_shape(sim: InProcessSimulator, with_rule: bool) -> None:
+    if with_rule:  # the fault path reads the body too: under the same deadline
+        sim.add_fault(endpoint="tokenByAkSk", delay_ms=1)
     with socket.create_connection(_address(sim)) as conn:
         conn.sendall(
             b"POST /apigovernance/api/oauth/tokenByAkSk HTTP/1.1\r\nHost: x\r\n"
@@ -150,3 +153,34 @@ def test_malformed_http_gets_json_and_one_log_line(
     refused = [r for r in caplog.records if "malformed HTTP" in r.getMessage()]
     assert len(refused) == 1 and refused[0].exc_info is None
     assert sim.health()["status"] == "ok"
+
+
+def test_a_slow_body_to_a_console_action_is_408_too(sim: InProcessSimulator) -> None:
+    with socket.create_connection(_address(sim)) as conn:
+        conn.sendall(
+            b"POST /__admin/sessions/nobody/events/queuing HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"channelId\""
+        )
+        status, body = _answer(conn)
+    assert status == 408
+    assert "limits.body_timeout" in str(body["detail"])
+
+
+def test_the_console_stream_outlives_the_head_deadline(sim: InProcessSimulator) -> None:
+    # the head deadline is for heads only: a live stream stays open while it streams
+    with socket.create_connection(_address(sim)) as conn:
+        conn.settimeout(WAIT)
+        conn.sendall(b"GET /__admin/stream HTTP/1.1\r\nHost: x\r\n\r\n")
+        data = b""
+        while b"event: hello" not in data:
+            chunk = conn.recv(65536)
+            assert chunk, f"closed: {data!r}"
+            data += chunk
+        opened = time.monotonic()
+        # the stream's own heartbeat comes seconds after the deadline would have struck
+        while b": ping" not in data:
+            chunk = conn.recv(65536)
+            assert chunk, f"closed after {time.monotonic() - opened:.1f} s: {data!r}"
+            data += chunk
+        assert time.monotonic() - opened > HEAD_TIMEOUT
+    assert _metric(sim, "aicc_sim_slow_connections_closed_total") == 0

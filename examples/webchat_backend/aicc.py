@@ -1,7 +1,8 @@
 """The backend's AICC client: AccessToken, ccmessaging-token per customer, send.
 
 Reference call sequence (AICC web channel, push mode): tokenByAkSk → applyToken (per
-customer) → send CONNECT → send CHAT / READ … → send DISCONNECT; AICC pushes its downlink
+customer) → send CONNECT → send CHAT / READ … (queryPhraseByKeyword for suggestions) →
+getsatisfactionsurveymode → saveSatisfaction → send DISCONNECT; AICC pushes its downlink
 messages to our callback URL meanwhile (see :mod:`webchat_backend.receiver`).
 """
 
@@ -117,7 +118,9 @@ class AiccClient:
         status, answer, _ = await self._post(
             "applyToken", f"{CCM}/applyToken", body, await self._auth_headers()
         )
-        if status == 403:  # the AccessToken expired early: get a new one, once
+        # the AccessToken expired early (403) or is not known (401: revoked, or a simulator
+        # reset between tests): get a new one, once
+        if status in (401, 403):
             self._access = None
             status, answer, _ = await self._post(
                 "applyToken", f"{CCM}/applyToken", body, await self._auth_headers()
@@ -157,10 +160,19 @@ class AiccClient:
         }
         if message_id is not None:
             body["messageId"] = message_id
+        answer = await self.call(customer_id, user_name, "send", body)
+        return SendResult(str(answer.get("resultCode")), str(answer.get("resultDesc", "")))
+
+    async def call(
+        self, customer_id: str, user_name: str, name: str, body: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """``POST /apiaccess/ccmessaging/{name}`` for a customer, with the session headers:
+        send, and the survey calls (getsatisfactionsurveymode, saveSatisfaction,
+        queryPhraseByKeyword). Retries once with a new token after a 401 or 403."""
         for attempt in (1, 2):
             headers = await self._auth_headers()
             headers[MESSAGING_TOKEN] = await self.messaging_token(customer_id, user_name)
-            status, answer, answer_headers = await self._post("send", f"{CCM}/send", body, headers)
+            status, answer, answer_headers = await self._post(name, f"{CCM}/{name}", body, headers)
             renewed = answer_headers.get(MESSAGING_TOKEN)
             if renewed:  # AICC renews an expired token mid-session in a response header
                 self._messaging[customer_id] = renewed
@@ -172,8 +184,8 @@ class AiccClient:
                 continue
             break
         if status != 200 or not isinstance(answer, dict):
-            raise AiccApiError("send", status, answer)
-        return SendResult(str(answer.get("resultCode")), str(answer.get("resultDesc", "")))
+            raise AiccApiError(name, status, answer)
+        return answer
 
     # -- HTTP -----------------------------------------------------------------------------
     async def _post(

@@ -4,6 +4,9 @@ Widget API (what a browser calls; JSON):
 
 - ``POST /chat/{customerId}/connect`` ``{"name"?}``: applyToken + send CONNECT
 - ``POST /chat/{customerId}/messages`` ``{"text", "messageId"?}``: send CHAT
+- ``GET /chat/{customerId}/suggestions?q=&locale=``: queryPhraseByKeyword
+- ``GET /chat/{customerId}/survey?language=``: getsatisfactionsurveymode
+- ``POST /chat/{customerId}/rating`` ``{"evaluation", "comment"?}``: saveSatisfaction
 - ``POST /chat/{customerId}/disconnect``: send DISCONNECT
 - ``GET /chat/{customerId}``: the conversation (state, agent messages, read receipts)
 
@@ -104,6 +107,67 @@ async def chat(request: web.Request) -> web.Response:
     if result.ok:
         conversation.sent.append(CustomerMessage(message_id, text))
     return _answer(result, messageId=message_id)
+
+
+def _open(request: web.Request) -> tuple[str, str]:
+    """The customer id and name of an existing conversation (404 otherwise)."""
+    customer = request.match_info["customer"]
+    conversation = request.app[STORE].get(customer)
+    if conversation is None:
+        raise web.HTTPNotFound(
+            text=json.dumps({"error": "no conversation"}), content_type="application/json"
+        )
+    return customer, conversation.user_name
+
+
+@routes.get("/chat/{customer}/suggestions")
+async def suggestions(request: web.Request) -> web.Response:
+    """FAQ questions for what the customer is typing (queryPhraseByKeyword)."""
+    customer, name = _open(request)
+    body = {
+        "strContent": request.query.get("q", ""),
+        "locale": request.query.get("locale", "en"),
+        "channel": "WEB",
+    }
+    answer = await request.app[AICC_CLIENT].call(customer, name, "queryPhraseByKeyword", body)
+    # the API reference names the list "question", the developer guide "phrases"
+    found = answer.get("question") or answer.get("phrases") or []
+    return web.json_response({"resultCode": answer.get("resultCode"), "suggestions": found})
+
+
+@routes.get("/chat/{customer}/survey")
+async def survey(request: web.Request) -> web.Response:
+    """The satisfaction survey to show after the chat (getsatisfactionsurveymode)."""
+    customer, name = _open(request)
+    body = {"language": request.query.get("language", "")}
+    answer = await request.app[AICC_CLIENT].call(customer, name, "getsatisfactionsurveymode", body)
+    return web.json_response(answer)
+
+
+@routes.post("/chat/{customer}/rating")
+async def rating(request: web.Request) -> web.Response:
+    """The customer's rating of the agent chat (saveSatisfaction), before DISCONNECT."""
+    customer, name = _open(request)
+    body = await _body(request)
+    evaluation = str(body.get("evaluation", ""))
+    if evaluation not in ("1", "2", "3", "4", "5"):
+        return web.json_response({"error": "evaluation must be 1 to 5"}, status=400)
+    settings = request.app[SETTINGS]
+    answer = await request.app[AICC_CLIENT].call(
+        customer,
+        name,
+        "saveSatisfaction",
+        {
+            "channel": "WEB",
+            "userId": customer,
+            "evaluation": evaluation,
+            "comment": str(body.get("comment", ""))[:511],
+            "channelConfigId": settings.channel_id,
+        },
+    )
+    # the table answers resultCode, the vendor's example returnCode
+    code = answer.get("resultCode", answer.get("returnCode"))
+    return web.json_response({"resultCode": code, "resultDesc": answer.get("resultDesc")})
 
 
 @routes.post("/chat/{customer}/disconnect")

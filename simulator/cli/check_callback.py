@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,8 +25,10 @@ from simulator.cli.options import (
     describe_auth,
     positive_float,
 )
+from simulator.core.tls import client_context
 from simulator.core.validation import default_store
 from simulator.delivery.conformance import CaseResult, SuiteReport, build_cases, run_suite
+from simulator.delivery.tls_probe import TLSCase, probe_tls
 
 __all__ = ["format_result", "format_summary", "junit_cases", "register"]
 
@@ -69,7 +72,34 @@ def register(sub: Any) -> None:
         "--junit", metavar="FILE", help="also write a JUnit XML report, one testcase per case"
     )
     add_auth_options(parser)
+    tls = parser.add_argument_group("https receivers (TLS cases run first)")
+    tls.add_argument("--ca-bundle", metavar="FILE",
+                     help="PEM CAs the receiver is verified against (default: the system's)")
+    tls.add_argument("--client-cert", metavar="FILE",
+                     help="client certificate to present (two-way TLS)")
+    tls.add_argument("--client-key", metavar="FILE", help="its private key")
     parser.set_defaults(handler=_handle)
+
+
+def format_tls(case: TLSCase) -> str:
+    """One line per TLS case, as :func:`format_result`."""
+    mark = "SKIP" if case.passed is None else ("PASS" if case.passed else "FAIL")
+    return f"{mark}  {case.name:<24} {'TLS':<20}      - ms  {case.reason}"
+
+
+def tls_junit_cases(cases: list[TLSCase]) -> list[JUnitCase]:
+    """One testcase per TLS case (classname ``aicc-sim.check-callback.tls``)."""
+    return [
+        JUnitCase(
+            name=case.name,
+            classname="aicc-sim.check-callback.tls",
+            seconds=0.0,
+            failure=case.reason if case.passed is False else None,
+            skipped=case.reason if case.passed is None else None,
+            details=f"{case.title}\n{case.reason}",
+        )
+        for case in cases
+    ]
 
 
 def format_result(result: CaseResult) -> str:
@@ -163,10 +193,31 @@ def _handle(args: argparse.Namespace) -> int:
     if args.junit:
         check_writable(args.junit)  # before anything is sent: a lost report is a lost run
     settings = auth_settings(args, args.url)
+    tls_cases: list[TLSCase] = []
+    if settings.target.url.startswith("https://"):
+        tls = client_context(args.ca_bundle, args.client_cert, args.client_key)
+        settings = replace(settings, target=replace(settings.target, tls=tls))
     started = datetime.now(UTC).isoformat(timespec="seconds")
     print(f"check-callback {settings.target.url}")
     print(f"  {describe_auth(settings)}", flush=True)
+    if settings.target.tls is not None:
+        tls_cases = asyncio.run(
+            probe_tls(
+                settings.target.url,
+                ca_bundle=args.ca_bundle,
+                client_cert=args.client_cert,
+                client_key=args.client_key,
+                timeout=args.timeout,
+            )
+        )
+        for case in tls_cases:
+            print(format_tls(case), flush=True)
     report = asyncio.run(_run(settings, args))
+    tls_failed = [case for case in tls_cases if case.passed is False]
+    if tls_cases:
+        ran = [case for case in tls_cases if case.passed is not None]
+        print(f"TLS: {len(ran) - len(tls_failed)}/{len(ran)} passed"
+              + "".join(f"\n  failed: {c.name}: {c.reason}" for c in tls_failed))
     print(format_summary(report))
     if hint := _auth_hint(report):
         print(f"hint: {hint}")
@@ -176,8 +227,8 @@ def _handle(args: argparse.Namespace) -> int:
         write_junit(
             args.junit,
             "check-callback",
-            junit_cases(report),
+            tls_junit_cases(tls_cases) + junit_cases(report),
             timestamp=started,
             properties={"url": settings.target.url, "mode": settings.target.mode},
         )
-    return 0 if report.passed else 1
+    return 0 if report.passed and not tls_failed else 1

@@ -14,13 +14,13 @@ import sys
 from collections.abc import Sequence
 
 from simulator import __version__
-from simulator.cli import check_callback, replay, scenarios, serve, validate
+from simulator.cli import check_callback, proxy, record, replay, scenarios, serve, validate
 from simulator.cli.status import CANNOT_RUN, CLOSED_PIPE
 from simulator.core.errors import SimulatorError
 
 __all__ = ["build_parser", "main", "run"]
 
-_COMMANDS = (serve, replay, validate, check_callback, scenarios)
+_COMMANDS = (serve, replay, validate, check_callback, scenarios, proxy, record)
 
 
 def build_parser() -> argparse.ArgumentParser:

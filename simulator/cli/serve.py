@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
 import logging
 import os
 import signal
+import ssl
+from dataclasses import replace
 from typing import Any
 
+from simulator.cli.tls_options import add_tls_arguments, listening_tls
 from simulator.config import Config, load_config
+from simulator.core.errors import SimulatorError, ValidationFailed
+from simulator.core.faults import parse_rule
+from simulator.core.validation import default_store
+from simulator.server import console_log
 
-__all__ = ["listening_lines", "register", "serve"]
+__all__ = ["cli_faults", "listening_lines", "register", "serve"]
 
 log = logging.getLogger("simulator")
 
@@ -27,17 +36,40 @@ def register(sub: Any) -> None:
     parser.add_argument("--config", metavar="FILE", help="YAML configuration file")
     parser.add_argument("--host", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to bind (default 8080; 0 = any free port)")
+    parser.add_argument(
+        "--fault",
+        metavar="JSON",
+        action="append",
+        default=[],
+        help="an inbound fault rule in force from start-up, as POST /__admin/faults takes it "
+        "(repeatable; added after the config file's faults:), e.g. "
+        '\'{"match": {"endpoint": "send"}, "action": {"status": 503}, "times": 2}\'',
+    )
+    parser.add_argument(
+        "--log-format",
+        choices=("text", "json"),
+        default="text",
+        help="console lines as text (default) or one JSON object per line",
+    )
+    add_tls_arguments(parser)
     parser.set_defaults(handler=_handle)
 
 
 async def serve(
-    config: Config, *, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None
+    config: Config,
+    *,
+    ready: asyncio.Event | None = None,
+    stop: asyncio.Event | None = None,
+    tls: ssl.SSLContext | None = None,
+    tls_lines: tuple[str, ...] = (),
 ) -> None:
-    """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None)."""
+    """Run until ``stop`` is set (or SIGINT/SIGTERM when ``stop`` is None); ``tls`` serves
+    HTTPS (``tls_lines`` say how, after the URL line)."""
     from simulator.server import start_server
 
-    running = await start_server(config)
-    for line in listening_lines((running.host, running.port), running.url, config):
+    running = await start_server(config, tls=tls)
+    lines = listening_lines((running.host, running.port), running.url, config)
+    for line in [*lines[:1], *tls_lines, *lines[1:]]:
         print(line, flush=True)
     if stop is None:
         stop = asyncio.Event()
@@ -54,8 +86,9 @@ async def serve(
 
 def listening_lines(bound: Any, base_url: str, config: Config) -> list[str]:
     """What ``serve`` prints once it listens: a URL that reaches it, the address the socket
-    really bound (a wildcard shown as such, port 0 as the port it got), and each channel's
-    delivery. ``bound`` is the socket address (``runner.addresses[0]``)."""
+    really bound (a wildcard shown as such, port 0 as the port it got), the web console's
+    address, and each channel's delivery. ``bound`` is the socket address
+    (``runner.addresses[0]``)."""
     host, port = bound[0], bound[1]
     shown = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     if host in ("0.0.0.0", "::"):
@@ -64,6 +97,7 @@ def listening_lines(bound: Any, base_url: str, config: Config) -> list[str]:
     lines = [
         f"aicc-sim: serving the emulated AICC on {base_url} (admin: {base_url}/__admin/health)",
         f"aicc-sim: listening on {shown}",
+        f"aicc-sim: web console: {base_url}/__admin/ui/",
     ]
     for channel in config.channels:
         where = channel.callback_url or "echo"
@@ -81,10 +115,35 @@ def _handle(args: argparse.Namespace) -> int:
     if args.port is not None:
         overrides["listen.port"] = args.port
     config = load_config(args.config, environ=os.environ, overrides=overrides)
-    logging.basicConfig(
-        level=getattr(logging, config.log_level.upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # a port in use or an unusable scenario raises SimulatorError: main() answers 2
-    asyncio.run(serve(config))
+    config = replace(config, faults=config.faults + cli_faults(args.fault))
+    restore_logging = console_log.configure(config.log_level, args.log_format)
+    try:
+        tls, tls_lines = listening_tls(args, config.listen.host)
+        # a port in use, an unusable scenario, unusable TLS files or a bad --fault raises
+        # SimulatorError: main() answers 2
+        asyncio.run(serve(config, tls=tls, tls_lines=tuple(tls_lines)))
+    finally:
+        restore_logging()
+    # Everything is closed. Spare the interpreter's final garbage collections (0.2-0.5 s with
+    # aiohttp loaded), so that a container stops well within a second of SIGTERM.
+    gc.freeze()
     return 0
+
+
+def cli_faults(given: list[str]) -> tuple[dict[str, Any], ...]:
+    """The ``--fault`` rules, each checked as ``POST /__admin/faults`` checks it; a bad one
+    is a :class:`SimulatorError` naming the flag, its position and the pointer of the
+    mistake."""
+    rules: list[dict[str, Any]] = []
+    for number, text in enumerate(given, 1):
+        try:
+            document = json.loads(text)
+        except ValueError as exc:
+            raise SimulatorError(f"--fault #{number}: not JSON: {exc}") from None
+        try:
+            parse_rule(document, default_store())
+        except ValidationFailed as exc:
+            problems = "; ".join(str(v) for v in exc.violations)
+            raise SimulatorError(f"--fault #{number}: {problems}") from None
+        rules.append(document)
+    return tuple(rules)

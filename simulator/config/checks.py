@@ -15,10 +15,13 @@ from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
 import jsonschema
+import referencing
+import referencing.jsonschema
 from jsonschema.exceptions import ValidationError
 
 from simulator.config.model import ECHO, LimitsConfig, TokenConfig, host_allowed, resolve_timezone
 from simulator.core.errors import Violation
+from simulator.core.faults.model import semantic_violations
 from simulator.core.netloc import callback_url_problem
 from simulator.core.validation import pointer_of
 
@@ -39,8 +42,23 @@ def _validator() -> jsonschema.Draft202012Validator:
     # keeps load_config cheap (the healthcheck runs it on every probe): compiling this one
     # schema takes a fifth of the time of compiling the whole store.
     return jsonschema.Draft202012Validator(
-        config_schema(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        config_schema(),
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+        registry=_referenced(),
     )
+
+
+def _referenced() -> referencing.Registry[Any]:
+    """The schemas config.schema.json refers to (``faults`` items are fault rules)."""
+    text = (resources.files("simulator.core") / "schemas" / "fault-rule.schema.json").read_text(
+        "utf-8"
+    )
+    schema = json.loads(text)
+    resource: referencing.Resource[Any] = referencing.jsonschema.DRAFT202012.create_resource(schema)
+    registry: referencing.Registry[Any] = referencing.Registry().with_resource(
+        schema["$id"], resource
+    )
+    return registry
 
 
 _SECRET_KEYS = frozenset({"app_secret", "push_key"})
@@ -256,6 +274,8 @@ def _semantic_violations(doc: Mapping[str, Any]) -> list[Violation]:
         found.extend(_channel_violations(channel, index, allowed))
     found.extend(_token_violations(doc.get("tokens", {})))
     found.extend(_limit_violations(doc.get("limits", {})))
+    for index, rule in enumerate(doc.get("faults", ())):
+        found.extend(semantic_violations(rule, f"/faults/{index}"))
     return found
 
 

@@ -23,6 +23,7 @@ from importlib import resources
 from typing import Any, Final
 
 from simulator.config.checks import config_schema, violations
+from simulator.config.features import ClickToCallConfig, PhraseConfig, SatisfactionConfig
 from simulator.config.model import (
     ECHO,
     EMBEDDED_SOURCE,
@@ -30,13 +31,16 @@ from simulator.config.model import (
     AdminConfig,
     ChannelConfig,
     Config,
+    ContractConfig,
     Credential,
     Delivery,
+    HistoryConfig,
     JournalConfig,
     LimitsConfig,
     ListenConfig,
     PollConfig,
     QueueInfo,
+    StateConfig,
     TimeoutScenarios,
     TokenConfig,
     Weekday,
@@ -63,13 +67,16 @@ __all__ = [
     "AdminConfig",
     "ChannelConfig",
     "Config",
+    "ContractConfig",
     "Credential",
     "Delivery",
+    "HistoryConfig",
     "JournalConfig",
     "LimitsConfig",
     "ListenConfig",
     "PollConfig",
     "QueueInfo",
+    "StateConfig",
     "TimeoutScenarios",
     "TokenConfig",
     "Weekday",
@@ -103,10 +110,14 @@ def _build(doc: Mapping[str, Any], source: str) -> Config:
         limits=LimitsConfig(**doc.get("limits", {})),
         delivery=_build_retry(doc.get("delivery", {})),
         journal=JournalConfig(**doc.get("journal", {})),
+        state=StateConfig(**doc.get("state", {})),
         admin=AdminConfig(**doc.get("admin", {})),
+        contract=ContractConfig(**doc.get("contract", {})),
+        history=HistoryConfig(**doc.get("history", {})),
         callback_allowlist=None if allowlist is None else tuple(allowlist),
         scenario_dirs=tuple(doc.get("scenario_dirs", ())),
         log_level=doc.get("log_level", "info").lower(),
+        faults=tuple(doc.get("faults", ())),
         source=source,
     )
 
@@ -146,6 +157,9 @@ _PLAIN_CHANNEL_KEYS: Final = (
     "on_connect",
     "tips",
     "robot",
+    "ca_bundle",
+    "client_cert",
+    "client_key",
 )
 
 
@@ -163,6 +177,12 @@ def _build_channel(c: Mapping[str, Any], first_app_key: str) -> ChannelConfig:
         given["working_hours"] = _build_hours(c["working_hours"])
     if "queue" in c:
         given["queue"] = QueueInfo(**c["queue"])
+    if "satisfaction" in c:
+        given["satisfaction"] = SatisfactionConfig.from_document(c["satisfaction"])
+    if "phrases" in c:
+        given["phrases"] = PhraseConfig.from_document(c["phrases"])
+    if "click_to_call" in c:
+        given["click_to_call"] = ClickToCallConfig.from_document(c["click_to_call"])
     return ChannelConfig(
         id=c["id"], app_key=app_key, access_key=c.get("access_key", app_key), **given
     )

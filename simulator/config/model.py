@@ -8,6 +8,7 @@ document; import the names from there.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
@@ -15,7 +16,9 @@ from typing import Any, Final, Literal, get_args
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from simulator.config.features import ClickToCallConfig, PhraseConfig, SatisfactionConfig
 from simulator.core.push import PushMode, PushTarget, RetryPolicy
+from simulator.core.tls import client_context
 
 __all__ = [
     "ECHO",
@@ -25,13 +28,16 @@ __all__ = [
     "AdminConfig",
     "ChannelConfig",
     "Config",
+    "ContractConfig",
     "Credential",
     "Delivery",
+    "HistoryConfig",
     "JournalConfig",
     "LimitsConfig",
     "ListenConfig",
     "PollConfig",
     "QueueInfo",
+    "StateConfig",
     "TimeoutScenarios",
     "TokenConfig",
     "Weekday",
@@ -199,6 +205,16 @@ class ChannelConfig:
     robot: bool = False
     queue: QueueInfo = field(default_factory=QueueInfo)
     speed: float = 1.0
+    # the customer-side extras (simulator.config.features)
+    satisfaction: SatisfactionConfig = field(default_factory=SatisfactionConfig)
+    phrases: PhraseConfig = field(default_factory=PhraseConfig)
+    click_to_call: ClickToCallConfig = field(default_factory=ClickToCallConfig)
+    ca_bundle: str | None = None
+    """PEM file of the CAs an ``https://`` callback is verified against (None: the system's)."""
+    client_cert: str | None = None
+    """PEM client certificate presented to an ``https://`` callback (two-way TLS)."""
+    client_key: str | None = None
+    """Its private key (None: the key is in ``client_cert``)."""
 
     @property
     def uses_echo(self) -> bool:
@@ -221,7 +237,12 @@ class ChannelConfig:
             bearer_token=bearer_token,
             push_key=self.push_key or "",
             access_key=self.access_key,
+            tls=self.client_tls() if base.startswith("https://") else None,
         )
+
+    def client_tls(self) -> ssl.SSLContext:
+        """The client context of pushes to an ``https://`` callback (made once per files)."""
+        return client_context(self.ca_bundle, self.client_cert, self.client_key)
 
     def to_document(self) -> dict[str, Any]:
         """The YAML/JSON form, every key explicit (``push_key`` only when set)."""
@@ -244,9 +265,15 @@ class ChannelConfig:
             "robot": self.robot,
             "queue": _fields(self.queue),
             "speed": self.speed,
+            "satisfaction": self.satisfaction.to_document(),
+            "phrases": self.phrases.to_document(),
+            "click_to_call": self.click_to_call.to_document(),
         }
         if self.push_key is not None:
             doc["push_key"] = self.push_key
+        for name in ("ca_bundle", "client_cert", "client_key"):
+            if getattr(self, name) is not None:
+                doc[name] = getattr(self, name)
         return doc
 
 
@@ -279,10 +306,44 @@ class LimitsConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ContractConfig:
+    """Where the vendor's pages and live tenants disagree: how the simulator answers.
+
+    ``strict`` keeps the simulator's strict HTTP 400 (with every violation) for a request
+    that breaks its schema on the endpoints where the vendor documents a code in the body
+    (downloadFileStream, uploadFileStream, queryQueueInfo, doLeaveMessage); off, those
+    answer 200 with the vendor's code and the simulator's ``violations`` beside it.
+    ``wrong_credentials_status`` is the status of a wrong app_key/app_secret on
+    tokenByAkSk (403 as a live gateway answered, 401 as the simulator did before).
+    ``tenant_id`` and ``map_service`` are claims of the ccmessaging-token."""
+
+    strict: bool = False
+    wrong_credentials_status: int = 403
+    tenant_id: str = "202105280000000000"
+    map_service: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryConfig:
+    """queryHistoryChatMessage: the records kept per customer (channel and userId), across
+    their sessions; past ``max_per_user`` the oldest are dropped and counted."""
+
+    max_per_user: int = 200
+
+
+@dataclass(frozen=True, slots=True)
 class JournalConfig:
     """The in-memory journal's cap and its optional JSON Lines file."""
 
     capacity: int = 10_000
+    path: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StateConfig:
+    """Where conversations are kept across restarts: an SQLite file (``path``), or None for
+    in-memory only (the default; a restart forgets everything)."""
+
     path: str | None = None
 
 
@@ -310,10 +371,15 @@ class Config:
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     delivery: RetryPolicy = field(default_factory=RetryPolicy)
     journal: JournalConfig = field(default_factory=JournalConfig)
+    state: StateConfig = field(default_factory=StateConfig)
     admin: AdminConfig = field(default_factory=AdminConfig)
+    contract: ContractConfig = field(default_factory=ContractConfig)
+    history: HistoryConfig = field(default_factory=HistoryConfig)
     callback_allowlist: tuple[str, ...] | None = None
     scenario_dirs: tuple[str, ...] = ()
     log_level: str = "info"
+    #: inbound fault rules in force from start-up (``fault-rule`` documents)
+    faults: tuple[Mapping[str, Any], ...] = ()
     source: str = field(default=EMBEDDED_SOURCE, compare=False)
     """Where it came from: the file path or :data:`EMBEDDED_SOURCE`."""
     # Looked up on every send and push: dicts built once (the first of a repeated id wins,
@@ -359,12 +425,16 @@ class Config:
             "limits": _fields(self.limits),
             "delivery": _fields(self.delivery),
             "journal": _fields(self.journal),
+            "state": _fields(self.state),
             "admin": _fields(self.admin),
+            "contract": _fields(self.contract),
+            "history": _fields(self.history),
             "callback_allowlist": None
             if self.callback_allowlist is None
             else list(self.callback_allowlist),
             "scenario_dirs": list(self.scenario_dirs),
             "log_level": self.log_level,
+            "faults": [dict(f) for f in self.faults],
         }
 
     def redacted(self) -> dict[str, Any]:

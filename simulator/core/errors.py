@@ -14,6 +14,7 @@ __all__ = [
     "ConfigError",
     "DeliveryError",
     "FileError",
+    "IdentityMismatch",
     "NotFound",
     "ScenarioError",
     "SignatureError",
@@ -57,6 +58,12 @@ class ValidationFailed(SimulatorError):
         self.violations = violations
         listed = "; ".join(str(v) for v in violations)
         super().__init__(f"{schema}: {listed}")
+
+
+class IdentityMismatch(ValidationFailed):
+    """A call that names another customer (userId, channel) than its ccmessaging-token's:
+    a 400 like any violation, or the vendor's token-error code where the endpoint's page
+    documents one (queryQueueInfo ``3``, doLeaveMessage ``3``)."""
 
 
 class FileError(SimulatorError):

@@ -6,6 +6,7 @@ worker turns them into HTTP attempts described by :class:`AttemptRecord`.
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -66,6 +67,9 @@ class PlannedPush:
     #: the session state the push leads to, as the scenario step says (``queuing``,
     #: ``agent``, ``robot``, ``ended``); None: inferred from the messages (the fallback)
     state: SessionStateName | None = None
+    #: a click-to-call event (``{"event": "connected", ...}``) instead of messages: it goes
+    #: to getClickToCallEvents, not to the push receiver or the poll queue
+    call_event: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +88,9 @@ class PushTarget:
     """Signature mode: the 43-character message push key (HMAC secret)."""
     access_key: str = ""
     """Signature mode: the ``{accessKey}`` part of the auth-v2 header."""
+    tls: ssl.SSLContext | None = field(default=None, compare=False, repr=False)
+    """For an ``https://`` URL: the client context (CA bundle, client certificate);
+    None = the system's trust store, no client certificate."""
 
     @staticmethod
     def webhook_url(callback_url: str, mode: PushMode) -> str:

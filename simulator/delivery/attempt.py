@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import ssl
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -152,6 +153,7 @@ async def post(
     *,
     limit: aiohttp.ClientTimeout,
     clock_ms: Callable[[], int],
+    tls: ssl.SSLContext | None = None,
 ) -> Outcome:
     """POST ``body`` once and judge the answer; never raises for the receiver's faults."""
     started_at = clock_ms()
@@ -169,6 +171,7 @@ async def post(
             data=body,
             headers=headers,
             timeout=limit,
+            ssl=tls if tls is not None else True,
             allow_redirects=False,  # a redirect is a failed push, as a non-200 answer
             raise_for_status=False,  # whatever the app's session default: we judge it
         ) as response:
@@ -177,6 +180,8 @@ async def post(
     except TimeoutError:
         verdict, error = "timeout", f"no complete answer within {limit.total or 0:g} s"
     except aiohttp.ClientError as exc:
+        verdict, error = "connection-error", f"{type(exc).__name__}: {exc}"
+    except ssl.SSLError as exc:  # a handshake refused outside aiohttp's wrapping
         verdict, error = "connection-error", f"{type(exc).__name__}: {exc}"
     except (ValueError, UnicodeError) as exc:  # a request aiohttp cannot build or send
         verdict, error = "connection-error", f"request not sent: {type(exc).__name__}: {exc}"

@@ -250,6 +250,8 @@ class _Driver:
         for push in pushes:
             if self.aborted is not None:
                 return
+            if push.call_event is not None:
+                continue  # a click-to-call event is answered by getClickToCallEvents, not pushed
             self.records.clear()
             offset = self.loop.time() - self.start
             expected = expectation(push, self.plan.store)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal, NamedTuple
@@ -382,7 +383,7 @@ class Deliverer:
         made = 0
         outcome: Outcome | None = None
         for made in range(1, attempts + 1):
-            outcome = await self._attempt(url, headers, body)
+            outcome = await self._attempt(url, headers, body, job.target.tls)
             self._record(job, prepared, made, outcome)
             if outcome.verdict == "accepted":
                 break
@@ -390,7 +391,7 @@ class Deliverer:
                 await self._sleep(self._policy.backoff(made))
         assert outcome is not None
         for extra in range(1, faults.duplicate + 1):
-            outcome_extra = await self._attempt(url, headers, body)
+            outcome_extra = await self._attempt(url, headers, body, job.target.tls)
             self._record(job, prepared, made + extra, outcome_extra, duplicate=True)
         accepted = outcome.verdict == "accepted"
         return DeliveryResult(
@@ -402,16 +403,15 @@ class Deliverer:
             outcome.error,
         )
 
-    async def _attempt(self, url: URL, headers: dict[str, str], body: bytes) -> Outcome:
+    async def _attempt(
+        self, url: URL, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | None
+    ) -> Outcome:
         session = self._client()
+        limit, clock_ms = self._timeout, self._clock_ms
         if self._slots is None:
-            return await post(
-                session, url, headers, body, limit=self._timeout, clock_ms=self._clock_ms
-            )
+            return await post(session, url, headers, body, limit=limit, clock_ms=clock_ms, tls=tls)
         async with self._slots:
-            return await post(
-                session, url, headers, body, limit=self._timeout, clock_ms=self._clock_ms
-            )
+            return await post(session, url, headers, body, limit=limit, clock_ms=clock_ms, tls=tls)
 
     def _client(self) -> aiohttp.ClientSession:
         """The caller's session, else this deliverer's own (made on the first POST, inside

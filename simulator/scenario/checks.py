@@ -23,7 +23,9 @@ __all__ = [
     "readable",
 ]
 
-STEP_KINDS = ("push", "batch", "wait", "expect", "repeat", "set", "goto", "end")
+STEP_KINDS = (
+    "push", "batch", "wait", "expect", "repeat", "set", "goto", "end", "fault", "call_event"
+)
 MAX_DURATION = 86400.0
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m)?\s*$")
 _UNITS = {None: 1.0, "s": 1.0, "ms": 0.001, "m": 60.0}

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from simulator.core.faults.model import semantic_violations
 from simulator.core.push import AuthFault
 from simulator.scenario.checks import (
     STEP_KINDS,
@@ -20,15 +21,18 @@ from simulator.scenario.checks import (
     check_kinds,
     check_schema,
     parse_duration,
+    parts_of,
     readable,
 )
 from simulator.scenario.context import Uplink
 from simulator.scenario.messages import FIELD_ORDER, MEDIA_TYPES_WITH_FILES, MessageCompiler
 from simulator.scenario.model import (
     BUILTIN_VARIABLES,
+    CallEventOp,
     CustomerUplink,
     EndOp,
     ExpectOp,
+    FaultOp,
     FaultSpec,
     JumpOp,
     LoopInitOp,
@@ -165,7 +169,8 @@ class _Compiler(MessageCompiler):
         control = spec.get("control", "CHAT")
         controls = frozenset([control] if isinstance(control, str) else control)
         for name in spec.get("on") or {}:
-            if name not in controls:
+            # "SATISFACTION:5" branches on a rating's value: its control must be waited for
+            if name.split(":", 1)[0] not in controls:
                 self.fail(
                     [*at, "on", name],
                     f"branch for {name!r}, which this expect does not "
@@ -240,6 +245,23 @@ class _Compiler(MessageCompiler):
 
     def step_end(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
         self.program.append(EndOp(readable(here)))
+
+    def step_fault(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
+        rule = step["fault"]
+        for violation in semantic_violations(rule):
+            self.fail([*here, "fault", *parts_of(violation.pointer)], violation.message)
+        self.program.append(FaultOp(readable(here), rule))
+
+    def step_call_event(self, step: dict[str, Any], here: Parts, block: tuple[int, ...]) -> None:
+        raw = step["call_event"]
+        spec = {"event": raw} if isinstance(raw, str) else dict(raw)
+        at = [*here, "call_event"]
+        fields = tuple(
+            (name, self.value(value, [*at, name]))
+            for name, value in spec.items()
+            if name != "event"
+        )
+        self.program.append(CallEventOp(readable(here), spec["event"], fields))
 
 
 def compile_scenario(data: Any, lines: Lines, source: str) -> Scenario:

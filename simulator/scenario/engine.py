@@ -22,9 +22,11 @@ from simulator.core.push import PlannedPush, PushFaults
 from simulator.scenario.checks import parse_duration
 from simulator.scenario.context import Advance, ExpectTimeout, RunContext, Uplink
 from simulator.scenario.model import (
+    CallEventOp,
     Duration,
     EndOp,
     ExpectOp,
+    FaultOp,
     JumpOp,
     LoopInitOp,
     LoopNextOp,
@@ -64,6 +66,7 @@ class ScenarioRun(Renderer):
     __slots__ = (
         "_deadline",
         "_error",
+        "_faults",
         "_held",
         "_ids",
         "_last_control",
@@ -108,6 +111,7 @@ class ScenarioRun(Renderer):
         self._rng: random.Random | None = None
         self._error: str | None = None
         self._timeouts: list[ExpectTimeout] | None = None
+        self._faults: list[dict[str, Any]] | None = None
 
     # -- public API ------------------------------------------------------------------------
 
@@ -286,6 +290,30 @@ class ScenarioRun(Renderer):
                 self._pc = op.target
             elif isinstance(op, EndOp):
                 self._finish("completed", out)
+            elif isinstance(op, FaultOp):
+                self._fault(op)
+                self._pc += 1
+            elif isinstance(op, CallEventOp):
+                event = {name: render_value(value, self._lookup) for name, value in op.fields}
+                out.append(
+                    PlannedPush(messages=(), step=op.path, call_event={"event": op.event, **event})
+                )
+                self._pc += 1
+
+    def _fault(self, op: FaultOp) -> None:
+        rule = dict(op.rule)
+        match = dict(rule.get("match", {}))
+        match.setdefault("userId", self.context.user_id)
+        rule["match"] = match
+        if self._faults is None:
+            self._faults = []
+        self._faults.append(rule)
+
+    def take_faults(self) -> list[dict[str, Any]]:
+        """The fault rules the run's ``fault:`` steps have put in force since the last call
+        (for the server to apply; each matches the run's customer unless it says otherwise)."""
+        taken, self._faults = self._faults or [], None
+        return taken
 
     def _expect(self, op: ExpectOp, now: float, out: list[PlannedPush]) -> None:
         uplink = self._take_pending(op.controls)
@@ -334,6 +362,11 @@ class ScenarioRun(Renderer):
         self._last_control = uplink.control_type
         if uplink.control_type == "CHAT" and uplink.content is not None:
             self._last_message = uplink.content
+        # a branch for the value ("SATISFACTION:5") beats one for the controlType
+        valued = f"{uplink.control_type}:{uplink.content}"
+        for name, target in op.branches:
+            if name == valued:
+                return target
         for name, target in op.branches:
             if name == uplink.control_type:
                 return target

@@ -17,10 +17,12 @@ from simulator.scenario.templating import Template, Value
 
 __all__ = [
     "BUILTIN_VARIABLES",
+    "CallEventOp",
     "CustomerUplink",
     "Duration",
     "EndOp",
     "ExpectOp",
+    "FaultOp",
     "FaultSpec",
     "JumpOp",
     "LoopInitOp",
@@ -171,7 +173,29 @@ class CustomerUplink:
     uplink: Uplink
 
 
-Op = PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp
+@dataclass(frozen=True, slots=True)
+class FaultOp:
+    """Put an inbound fault rule in force (``fault:``); the run's customer is its default
+    ``match.userId``. The server applies it (:meth:`ScenarioRun.take_faults`)."""
+
+    path: str
+    rule: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class CallEventOp:
+    """Emit a click-to-call event (``queuing``, ``connected``, ...) with optional content
+    fields; the server queues it for getClickToCallEvents."""
+
+    path: str
+    event: str
+    fields: tuple[tuple[str, Value], ...]
+
+
+Op = (
+    PushOp | WaitOp | ExpectOp | LoopInitOp | LoopNextOp | SetOp | JumpOp | EndOp | FaultOp
+    | CallEventOp
+)
 
 
 @dataclass(frozen=True, slots=True)

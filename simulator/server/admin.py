@@ -1,5 +1,5 @@
 """The ``/__admin`` API: health, journals, sessions, scenario runs, inject, reset, OpenAPI,
-metrics (README.md "Admin API", docs/server.md "Admin API")."""
+metrics (README.md "Admin API", docs/server.md "Admin API"), ratings and click-to-calls."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from aiohttp import web
 from simulator import __version__
 from simulator.core.errors import NotFound, ValidationFailed, Violation
 from simulator.core.journal import Journal
+from simulator.server.click_to_call import CLICK_TO_CALL
 from simulator.server.deliveries import DELIVERIES, DELIVERY_VERDICTS, DeliveryEntry
 from simulator.server.dispatch import RUNS
 from simulator.server.http import STORE, json_response, read_json
@@ -23,6 +24,7 @@ from simulator.server.live_config import CONFIG
 from simulator.server.metrics import METRICS, render_prometheus
 from simulator.server.openapi import openapi_document
 from simulator.server.reset import RESET
+from simulator.server.satisfaction import SATISFACTION, Rating
 from simulator.server.sessions import SESSIONS
 
 __all__ = ["STARTED", "routes"]
@@ -217,7 +219,7 @@ async def list_scenarios(request: web.Request) -> web.Response:
 @routes.post(f"{ADMIN}/scenarios/{{name}}/runs")
 async def start_run(request: web.Request) -> web.Response:
     """Start a scenario for a user: body ``userId``, optional ``channelId``, ``callbackUrl``,
-    ``vars``; answers 201 with the ``runId``."""
+    ``vars``, ``speed`` (instead of the channel's); answers 201 with the ``runId``."""
     body = await read_json(request, request.app[STORE], "admin-run-request")
     record = request.app[RUNS].start_admin_run(
         request.match_info["name"],
@@ -225,6 +227,7 @@ async def start_run(request: web.Request) -> web.Response:
         channel_id=body.get("channelId"),
         callback_url=body.get("callbackUrl"),
         variables=body.get("vars", {}),
+        speed=body.get("speed"),
     )
     return json_response(
         {"runId": record.run_id, **record.summary()},
@@ -260,6 +263,48 @@ async def inject(request: web.Request) -> web.Response:
         body.get("channelId"),
         messages,
         invalid=bool(body.get("invalid", False)),
+    )
+    return json_response(result, status=202)
+
+
+@routes.get(f"{ADMIN}/satisfaction")
+async def list_ratings(request: web.Request) -> web.Response:
+    """Every rating (saveSatisfaction and robot feedback), oldest first; filters ``userId``,
+    ``kind`` (agent|robot), ``accepted`` (true|false); paging ``since`` (seq), ``limit``."""
+    user = request.query.get("userId")
+    kind = request.query.get("kind")
+    accepted = request.query.get("accepted")
+    if accepted not in (None, "true", "false"):
+        raise ValidationFailed(
+            "admin-query", [Violation("/accepted", f"must be true or false, got {accepted!r}")]
+        )
+
+    def keep(rating: Rating) -> bool:
+        return (
+            (user is None or rating.user_id == user)
+            and (kind is None or rating.kind == kind)
+            and (accepted is None or (rating.result_code == "0") == (accepted == "true"))
+        )
+
+    return _journal_page(request, request.app[SATISFACTION].journal, "ratings", keep)
+
+
+@routes.get(f"{ADMIN}/calls")
+async def list_calls(request: web.Request) -> web.Response:
+    """Every click-to-call, live or ended."""
+    calls = request.app[CLICK_TO_CALL].book
+    return json_response({"calls": [c.summary() for c in calls]})
+
+
+@routes.post(f"{ADMIN}/calls/{{userId}}/events")
+async def inject_call_event(request: web.Request) -> web.Response:
+    """Queue a call event for a customer now: body ``{"event": "connected", …}`` with
+    optional ``channelId`` (default: the first channel), ``resultDesc``, ``eventId`` and
+    content fields; answers 202 with what getClickToCallEvents will answer."""
+    body = await read_json(request, request.app[STORE], "admin-call-event-request")
+    spec = {k: v for k, v in body.items() if k != "channelId"}
+    result = request.app[CLICK_TO_CALL].inject(
+        request.match_info["userId"], body.get("channelId"), spec
     )
     return json_response(result, status=202)
 

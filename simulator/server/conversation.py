@@ -12,7 +12,7 @@ from aiohttp import web
 
 from simulator.config import ChannelConfig
 from simulator.core.clock import Clock
-from simulator.core.errors import ValidationFailed, Violation
+from simulator.core.errors import IdentityMismatch, Violation
 from simulator.server.dispatch import Runs
 from simulator.server.endpoint import Call
 from simulator.server.http import Outcome, outcome_response
@@ -20,6 +20,7 @@ from simulator.server.idle import IdleTimers
 from simulator.server.library import ScenarioLibrary
 from simulator.server.live_config import LiveConfig
 from simulator.server.poll import Poll
+from simulator.server.reasons import note
 from simulator.server.sessions import Session, SessionState, SessionStore
 from simulator.server.token_store import MessagingToken
 
@@ -75,7 +76,11 @@ class Conversation:
         channel = self._live.current.channel(body["to"])
         control = body["controlType"]
         if channel is None:
-            return Outcome("13", TRANSFER_NO_CHANNEL if control == "TRANS2AGENT" else NO_CCUCS)
+            return Outcome(
+                "13",
+                TRANSFER_NO_CHANNEL if control == "TRANS2AGENT" else NO_CCUCS,
+                f"channel {body['to']!r} is not configured",
+            )
         session = self._sessions.get(channel.id, token.user_id)
         if control == "CONNECT":
             return self._connect(channel, token, session, body)
@@ -89,9 +94,22 @@ class Conversation:
             return Outcome("0", DISCONNECT_ROBOT_OK if robot else DISCONNECT_OK)
         if control == "TRANS2AGENT":
             if not _in_working_hours(channel):
-                return Outcome("12", OUTSIDE_HOURS + ".")
+                return Outcome(
+                    "12", OUTSIDE_HOURS + ".", "TRANS2AGENT outside the channel's working_hours"
+                )
             if session.state in (SessionState.AGENT, SessionState.QUEUING):
-                return Outcome("13", TRANSFER_ALREADY)
+                return Outcome(
+                    "13",
+                    TRANSFER_ALREADY,
+                    f"TRANS2AGENT while the session is already {session.state.value}",
+                )
+            if session.transfer_asked:
+                # the first is being handled (the scenario has not moved the session yet):
+                # a second one is a transfer already under way, answered as the vendor does
+                return Outcome(
+                    "13", TRANSFER_ALREADY, "a second TRANS2AGENT while the first is handled"
+                )
+            session.transfer_asked = True
             self._runs.feed(session, body)
             return Outcome("0", "success")
         if control == "CHAT":
@@ -119,7 +137,7 @@ class Conversation:
         if session is not None and session.active:
             return Outcome("0", robot_text)  # already connected: nothing new starts
         if not _in_working_hours(channel):
-            return Outcome("12", OUTSIDE_HOURS)
+            return Outcome("12", OUTSIDE_HOURS, "CONNECT outside the channel's working_hours")
         if session is not None:
             # an ended session's timer must not stand in for the new one
             self._idle.cancel((session.channel_id, session.user_id))
@@ -129,7 +147,15 @@ class Conversation:
             self._arm_idle(channel, session)
             return Outcome("0", robot_text)
         answer = self._library.get(channel.on_connect).connect_result
-        outcome = Outcome(answer["resultCode"], answer["resultDesc"]) if answer else None
+        outcome = (
+            Outcome(
+                answer["resultCode"],
+                answer["resultDesc"],
+                f"scenario {channel.on_connect!r} answers CONNECT with {answer['resultCode']}",
+            )
+            if answer
+            else None
+        )
         if outcome is not None and outcome.code != "0":
             # the scenario answers the CONNECT itself (e.g. after-hours: 12); no live session
             session.end("connect-refused")
@@ -141,6 +167,7 @@ class Conversation:
     def end_session(self, session: Session, reason: str) -> None:
         """End ``session``: its idle timer, its run and its waiting polls go with it."""
         session.end(reason)
+        self._sessions.touch(session)
         self._idle.cancel((session.channel_id, session.user_id))
         self._runs.cancel(session)
         self._poll.wake(session)
@@ -159,9 +186,22 @@ class Conversation:
         if key not in self._idle:
             self._idle.arm(key, now + timeout * 1000, lambda: self._idle_expired(channel, session))
 
+    def resume_idle(self, session: Session) -> None:
+        """Arm the idle timer of a live session restored by ``state.path``, due
+        ``idle_timeout`` after its last uplink as before the restart (at once if past)."""
+        channel = self._live.current.channel(session.channel_id)
+        if channel is None or not channel.idle_timeout or channel.idle_timeout <= 0:
+            return
+        due = max(self._clock.now(), session.last_uplink + channel.idle_timeout * 1000)
+        key = (session.channel_id, session.user_id)
+        self._idle.arm(key, due, lambda: self._idle_expired(channel, session))
+
     def _idle_expired(self, channel: ChannelConfig, session: Session) -> None:
         if not session.active:
             return
+        # the channel as configured now: its async switch (which timeout scenario) may have
+        # been changed while the timer was armed (the console's switch)
+        channel = self._live.current.channel(channel.id) or channel
         due = session.last_uplink + (channel.idle_timeout or 0) * 1000
         if due - self._clock.now() >= 1:  # the customer wrote since the timer was set
             key = (session.channel_id, session.user_id)
@@ -185,15 +225,21 @@ def _check_identity(token: MessagingToken, body: Mapping[str, Any]) -> None:
 
 def _identity_error(pointer: str, given: Any, claim: str, expected: str) -> NoReturn:
     reason = f"{given!r} is not the {claim} of the ccmessaging-token ({expected!r})"
-    raise ValidationFailed("send-request", [Violation(pointer, reason)])
+    raise IdentityMismatch("send-request", [Violation(pointer, reason)])
 
 
 def _without_session(control: str, *, robot: bool) -> Outcome:
     if control == "DISCONNECT":
-        return Outcome("13", DISCONNECT_ROBOT_FAILED if robot else DISCONNECT_FAILED)
+        return Outcome(
+            "13",
+            DISCONNECT_ROBOT_FAILED if robot else DISCONNECT_FAILED,
+            "DISCONNECT without a live session (CONNECT first)",
+        )
     if control == "TRANS2AGENT":
-        return Outcome("13", TRANSFER_NO_SESSION)
-    return Outcome("13", CHAT_FAILED)
+        return Outcome(
+            "13", TRANSFER_NO_SESSION, "TRANS2AGENT without a live session (CONNECT first)"
+        )
+    return Outcome("13", CHAT_FAILED, f"{control} without a live session (CONNECT first)")
 
 
 def _in_working_hours(channel: ChannelConfig) -> bool:
@@ -207,7 +253,10 @@ CONVERSATION = web.AppKey("conversation", Conversation)
 async def send(request: web.Request, call: Call) -> web.StreamResponse:
     """send (reference §3.1): synchronous; answers the outcome's resultCode."""
     assert call.token is not None  # Auth.SESSION
-    return outcome_response(request.app[CONVERSATION].send(call.token, call.body))
+    outcome = request.app[CONVERSATION].send(call.token, call.body)
+    if outcome.code != "0":
+        note(outcome.reason)
+    return outcome_response(outcome)
 
 
 async def send_async(request: web.Request, call: Call) -> web.StreamResponse:

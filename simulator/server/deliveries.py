@@ -36,11 +36,13 @@ class DeliveryNote:
     queued_ms: int
     verdict: str = "queued-for-poll"
     violations: tuple[Violation, ...] = ()
+    #: ``poll``; ``run`` for a run that ended without a push (``run-ended``: a restart)
+    kind: str = "poll"
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready view."""
         data: dict[str, Any] = {
-            "kind": "poll",
+            "kind": self.kind,
             "runId": self.run_id,
             "conversation": self.conversation,
             "messages": list(self.messages),

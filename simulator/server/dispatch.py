@@ -1,7 +1,8 @@
 """Runs and dispatch: scenario runs started for sessions (on CONNECT, on an idle timeout, or
 by the admin API) and the way their pushes leave: to the push delivery worker with the
 channel's auth (the OAuth push bearer is issued here), or to the poll queue of a poll-mode
-channel. A session follows what a push says only once the push was taken."""
+channel; a ``call_event`` step's event goes to the click-to-call book instead. A session
+follows what a push says only once the push was taken."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from simulator.core.netloc import callback_url_problem
 from simulator.core.push import PlannedPush, PushTarget
 from simulator.delivery.worker import Deliverer
 from simulator.scenario import RunContext, Scenario, ScenarioRun, Uplink
+from simulator.server.call_events import CallBook
 from simulator.server.echo import ECHO_PATH
 from simulator.server.idle import IdleTimers
 from simulator.server.library import ScenarioLibrary
 from simulator.server.live_config import LiveConfig
 from simulator.server.poll import Poll
-from simulator.server.runs import Conductor, RunRecord
+from simulator.server.runs import Conductor, FaultSink, RunRecord
 from simulator.server.sessions import Session, SessionStore
 from simulator.server.token_store import AccessToken, TokenStore
 
@@ -52,9 +54,12 @@ class Runs:
         poll: Poll,
         deliverer: Deliverer,
         tokens: TokenStore,
+        calls: CallBook,
         clock: Clock,
         base_url: str,
+        on_fault: FaultSink | None = None,
     ) -> None:
+        """``on_fault`` takes the rules of the runs' ``fault:`` steps."""
         self._live = live
         self._sessions = sessions
         self._library = library
@@ -62,17 +67,26 @@ class Runs:
         self._poll = poll
         self._deliverer = deliverer
         self._tokens = tokens
+        self._calls = calls
         self._clock = clock
         self.echo_url = f"{base_url.rstrip('/')}{ECHO_PATH}"
         self._push_tokens: dict[str, AccessToken] = {}
-        self.conductor = Conductor(self._dispatch, on_finished=self._finished, clock=clock)
+        self.conductor = Conductor(
+            self._dispatch, on_finished=self._finished, clock=clock, on_fault=on_fault
+        )
 
     # --- sessions and runs --------------------------------------------------------------
 
     def new_session(self, channel: ChannelConfig, user_id: str, user_name: str) -> Session:
-        """A new live session for ``user_id`` (replacing an ended one)."""
+        """A new live session for ``user_id`` (replacing an ended one; the customer's
+        history carries over)."""
         session = Session(
-            channel.id, user_id, user_name, robot=channel.robot, now_ms=self._clock.now()
+            channel.id,
+            user_id,
+            user_name,
+            robot=channel.robot,
+            now_ms=self._clock.now(),
+            history=self._sessions.history_for(channel.id, user_id),  # the customer's
         )
         self._sessions.put(session)
         return session
@@ -84,13 +98,14 @@ class Runs:
         user_id: str,
         unread: Sequence[str],
         extra: Mapping[str, Any],
+        speed: float | None = None,
     ) -> ScenarioRun:
-        """A run ready to start; raises :class:`ScenarioError` (bad vars) before anything
-        about the session has changed."""
+        """A run ready to start, at ``speed`` (the channel's when None); raises
+        :class:`ScenarioError` (bad vars) before anything about the session has changed."""
         context = RunContext(
             user_id=user_id,
             channel_id=channel.id,
-            speed=channel.speed,
+            speed=channel.speed if speed is None else speed,
             tips=channel.tips,
             vars=dict(extra),
             wall_ms=self._clock.now,
@@ -104,6 +119,24 @@ class Runs:
         scenario = self._library.get(name)
         run = self.prepare(scenario, channel, session.user_id, session.unread_ids, {})
         session.run_id = self.conductor.start(run, trigger=trigger).run_id
+
+    def start_side_run(
+        self, name: str, channel: ChannelConfig, user_id: str, *, trigger: str
+    ) -> str:
+        """Start scenario ``name`` beside the customer's chat run (which it does not
+        replace), e.g. a click-to-call's events; returns the run id."""
+        run = self.prepare(self._library.get(name), channel, user_id, (), {})
+        return self.conductor.start(run, trigger=trigger).run_id
+
+    def emit_call_event(
+        self, channel_id: str, user_id: str, spec: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Queue a click-to-call event for getClickToCallEvents; a final event stops the
+        run that made the call. Returns the answer the event becomes."""
+        emitted = self._calls.emit(channel_id, user_id, spec)
+        if emitted.stop_run is not None:
+            self.conductor.cancel(emitted.stop_run)
+        return emitted.answer
 
     def feed(self, session: Session, body: Mapping[str, Any]) -> None:
         """Hand a customer's uplink to the session's run, if it has one."""
@@ -132,10 +165,12 @@ class Runs:
         channel_id: str | None,
         callback_url: str | None,
         variables: Mapping[str, Any],
+        speed: float | None = None,
     ) -> RunRecord:
         """Admin: start scenario ``name`` for ``user_id`` (a session is made if needed).
 
-        With ``callback_url`` the run's pushes go there, whatever the channel's delivery.
+        With ``callback_url`` the run's pushes go there, whatever the channel's delivery;
+        with ``speed`` it plays that many times as fast instead of at the channel's speed.
         Everything is checked before the user's current run is replaced: a refused request
         changes nothing."""
         scenario = self._library.get(name)
@@ -148,7 +183,7 @@ class Runs:
         session = self._sessions.get(channel.id, user_id)
         live = session is not None and session.active
         unread = session.unread_ids if session is not None and live else ()
-        run = self.prepare(scenario, channel, user_id, unread, variables)
+        run = self.prepare(scenario, channel, user_id, unread, variables, speed)
         if session is None or not live:
             session = self.new_session(channel, user_id, user_id)
         if session.run_id is not None:
@@ -190,6 +225,9 @@ class Runs:
     # --- dispatch -----------------------------------------------------------------------
 
     def _dispatch(self, record: RunRecord, push: PlannedPush) -> None:
+        if push.call_event is not None:  # a call_event step: for getClickToCallEvents
+            self.emit_call_event(record.channel_id, record.user_id, push.call_event)
+            return
         channel = self._live.current.channel(record.channel_id)
         if channel is None:
             return
@@ -222,6 +260,8 @@ class Runs:
             if not session.active:
                 self._idle.cancel((session.channel_id, session.user_id))
                 self._poll.wake(session)
+        if session is not None:
+            self._sessions.touch(session)  # its poll queue, history or state (state.path)
 
     def _target(self, channel: ChannelConfig, override_url: str | None) -> PushTarget:
         if override_url is not None:

@@ -1,5 +1,6 @@
-"""The history capability: queryHistoryChatMessage (reference §3.7), a session's messages,
-oldest first, paged."""
+"""The history capability: queryHistoryChatMessage (reference §3.7), the customer's
+messages across all their calls (each record with its callId), oldest first, paged;
+answered before any CONNECT too (§7.1 step 2)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from simulator.core.errors import ValidationFailed, Violation
+from simulator.core.errors import IdentityMismatch, Violation
 from simulator.server.endpoint import Call
 from simulator.server.http import json_response
 from simulator.server.sessions import SessionStore
@@ -17,16 +18,16 @@ __all__ = ["HISTORY", "History", "query_history"]
 
 
 class History:
-    """Pages of the messages a session kept."""
+    """Pages of the messages a customer's sessions kept."""
 
     def __init__(self, sessions: SessionStore) -> None:
         self._sessions = sessions
 
     def answer(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """queryHistoryChatMessage's answer: the session's messages in the time range,
-        ``offset`` / ``limit`` applied."""
-        session = self._sessions.get(body["channelId"], body["userId"])
-        records = session.history_records() if session is not None else []
+        """queryHistoryChatMessage's answer: the customer's messages in the time range,
+        ``offset`` / ``limit`` applied (none yet before their first CONNECT)."""
+        history = self._sessions.history_of(body["channelId"], body["userId"])
+        records = history.records() if history is not None else []
         start = _int_or_none(body.get("startTime"))
         end = _int_or_none(body.get("endTime"))
         if start is not None:
@@ -57,7 +58,7 @@ async def query_history(request: web.Request, call: Call) -> web.Response:
     assert call.token is not None  # Auth.SESSION
     body = call.body
     if body["userId"] != call.token.user_id:
-        raise ValidationFailed(
+        raise IdentityMismatch(
             "history-request",
             [
                 Violation(

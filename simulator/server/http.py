@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -20,9 +20,11 @@ from simulator.core.validation import SchemaStore
 __all__ = [
     "BODY_TIMEOUT",
     "CLOCK",
+    "CUSTOMER",
     "ERROR_TEXTS",
     "MAX_JSON_DEPTH",
     "RAW_BODY",
+    "REFUSED",
     "STORE",
     "USER_ID",
     "Outcome",
@@ -32,7 +34,9 @@ __all__ = [
     "json_response",
     "outcome_response",
     "parse_json_body",
+    "read_body",
     "read_json",
+    "read_optional_json",
 ]
 
 #: the application's schema store (what every handler validates with)
@@ -66,6 +70,12 @@ BODY_TIMEOUT = web.AppKey("body_timeout", float)
 RAW_BODY: Any = _request_key("raw_body", bytes)
 #: request-scoped key under which handlers leave the caller's userId for the journal
 USER_ID: Any = _request_key("user_id", str)
+#: request-scoped key under which the router leaves a refusal it answered in the body with
+#: the vendor's code (contract.strict off): still a contract violation for the journal
+REFUSED: Any = _request_key("refused", ValidationFailed)
+#: request-scoped key: the (channel id, userId) of the request's ccmessaging-token, whose
+#: session the request may change (``state.path`` writes it before the answer)
+CUSTOMER: Any = _request_key("customer", tuple)
 
 
 # built once: json.dumps/loads with options build a new encoder/decoder on every call
@@ -83,6 +93,9 @@ class Outcome:
 
     code: str
     desc: str
+    #: why the simulator chose a non-zero code (journal, ``X-Aicc-Sim-Reason``); not part
+    #: of the answer's identity, so the encoded-answer cache still keys on code and desc
+    reason: str | None = field(default=None, compare=False)
 
     def body(self) -> dict[str, str]:
         """The JSON body ``{"resultCode": …, "resultDesc": …}``."""
@@ -255,20 +268,38 @@ async def _read_slow_body(request: web.Request) -> bytes:
         ) from None
 
 
+async def read_body(request: web.Request) -> bytes:
+    """The request's raw body, within ``limits.body_timeout`` (408 after), left under
+    :data:`RAW_BODY` for the journal."""
+    if request.content.is_eof():  # the whole body came with the head: no timer needed
+        raw = await request.read()
+    else:
+        raw = await _read_slow_body(request)
+    request[RAW_BODY] = raw
+    return raw
+
+
 async def read_json(request: web.Request, store: SchemaStore, schema: str) -> Any:
     """The request's JSON body, validated against ``schema``.
 
     Broken JSON (see :func:`parse_json_body`) and schema violations raise
     :class:`ValidationFailed` (answered 400 with every violation); an oversize body raises
     aiohttp's 413 before anything is parsed."""
-    if request.content.is_eof():  # the whole body came with the head: no timer needed
-        raw = await request.read()
-    else:
-        raw = await _read_slow_body(request)
-    request[RAW_BODY] = raw
+    raw = await read_body(request)
     try:
         document = parse_json_body(raw)
     except ValueError as exc:
         raise ValidationFailed(schema, [Violation("", str(exc))]) from None
     store.check(schema, document)
     return document
+
+
+async def read_optional_json(request: web.Request, store: SchemaStore, schema: str) -> Any:
+    """As :func:`read_json`, but an empty body (only whitespace) is ``{}``: for endpoints
+    whose body the vendor added later (getsatisfactionsurveymode)."""
+    raw = await request.read()
+    if raw.strip():
+        return await read_json(request, store, schema)
+    request[RAW_BODY] = raw
+    store.check(schema, {})
+    return {}

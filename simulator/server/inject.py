@@ -10,7 +10,7 @@ from aiohttp import web
 
 from simulator.core.clock import Clock
 from simulator.core.errors import NotFound
-from simulator.core.push import PlannedPush, PushFaults
+from simulator.core.push import PlannedPush, PushFaults, SessionStateName
 from simulator.core.validation import SchemaStore
 from simulator.server.dispatch import Runs
 from simulator.server.sessions import SessionStore
@@ -30,10 +30,18 @@ class Inject:
         self._clock = clock
 
     def inject(
-        self, user_id: str, channel_id: str | None, messages: list[dict[str, Any]], *, invalid: bool
+        self,
+        user_id: str,
+        channel_id: str | None,
+        messages: list[dict[str, Any]],
+        *,
+        invalid: bool,
+        state: SessionStateName | None = None,
     ) -> dict[str, Any]:
         """Push ``messages`` to the user's newest live session (on ``channel_id``, if given);
-        ``invalid`` skips outbound validation on purpose."""
+        ``invalid`` skips outbound validation on purpose. ``state`` is the session state the
+        push leads to, as a scenario step would say it (the console's agent events); without
+        it the state is inferred from the messages."""
         live = [
             s
             for s in self._sessions.by_user(user_id)
@@ -63,7 +71,7 @@ class Inject:
         )
         if not invalid:
             self._store.check("push-request", {"timestamp": now, "messages": list(filled)})
-        push = PlannedPush(filled, PushFaults(invalid=invalid), step="inject")
+        push = PlannedPush(filled, PushFaults(invalid=invalid), step="inject", state=state)
         self._runs.route(channel, session, user_id, push, None, None)
         return {
             "channelId": channel.id,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from aiohttp import web
@@ -88,6 +88,12 @@ class RequestRecord(NamedTuple):
     response: bytes | None
     latency_ms: float
     user_id: str | None = None
+    #: how many contract violations the simulator refused the request for (0: none)
+    violations: int = 0
+    #: the fault rule that acted on the request: ``{"rule": id, "did": what}``
+    fault: Mapping[str, str] | None = None
+    #: why the simulator chose the answer's non-zero resultCode (``X-Aicc-Sim-Reason``)
+    reason: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready view with secrets redacted."""
@@ -103,6 +109,9 @@ class RequestRecord(NamedTuple):
             "latencyMs": round(self.latency_ms, 3),
             "userId": self.user_id,
             "echo": self.echo,
+            "violations": self.violations,
+            "fault": None if self.fault is None else dict(self.fault),
+            "reason": self.reason,
         }
 
     @property

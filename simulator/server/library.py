@@ -23,6 +23,11 @@ class ScenarioLibrary:
             name: load_builtin(name) for name in builtin_names()
         }
         self._scenarios.update(load_library(config.scenario_dirs))
+        self.check_references(config)
+
+    def check_references(self, config: Config) -> None:
+        """Raise :class:`ConfigError` when a channel of ``config`` names a scenario this
+        library does not have (at start, and before ``PUT /__admin/config`` swaps it in)."""
         for channel in config.channels:
             names = (
                 channel.on_connect,

@@ -18,6 +18,7 @@ class Metrics:
     def __init__(self) -> None:
         self.requests: Counter[tuple[str, int]] = Counter()  # (path, status)
         self.deliveries: Counter[str] = Counter()  # verdict
+        self.faults: Counter[str] = Counter()  # fault rule id
         self.latency_sum = 0.0
         self.latency_count = 0
         #: connections closed because a request head took longer than limits.head_timeout
@@ -37,10 +38,15 @@ class Metrics:
         """Count one delivery attempt by verdict."""
         self.deliveries[verdict] += 1
 
+    def fault(self, rule_id: str) -> None:
+        """Count one call a fault rule acted on."""
+        self.faults[rule_id] += 1
+
     def clear(self) -> None:
         """Reset every counter (admin reset)."""
         self.requests.clear()
         self.deliveries.clear()
+        self.faults.clear()
         self.latency_sum = 0.0
         self.latency_count = 0
 
@@ -67,6 +73,12 @@ def render_prometheus(metrics: Metrics, gauges: Iterable[Gauge]) -> str:
     ]
     for verdict, count in sorted(metrics.deliveries.items()):
         lines.append(f'aicc_sim_delivery_attempts_total{{verdict="{_escape(verdict)}"}} {count}')
+    lines += [
+        "# HELP aicc_sim_faults_fired_total Calls a fault rule acted on, by rule id.",
+        "# TYPE aicc_sim_faults_fired_total counter",
+    ]
+    for rule, count in sorted(metrics.faults.items()):
+        lines.append(f'aicc_sim_faults_fired_total{{rule="{_escape(rule)}"}} {count}')
     lines += [
         "# HELP aicc_sim_slow_connections_closed_total Connections closed because a request "
         "head took longer than limits.head_timeout.",

@@ -11,9 +11,15 @@ from aiohttp.typedefs import Handler
 
 from simulator.core.errors import AuthError, NotFound, ScenarioError, ValidationFailed, Violation
 from simulator.core.redaction import hide_values, string_leaves
+from simulator.server import console_log
+from simulator.server.console.pages import UI_PATH
+from simulator.server.faults import FAULTS
+from simulator.server.faults import actions as faults_actions
+from simulator.server.faults.actions import FIRED
 from simulator.server.http import (
     CLOCK,
     RAW_BODY,
+    REFUSED,
     USER_ID,
     error_body,
     error_response,
@@ -23,6 +29,9 @@ from simulator.server.http import (
 from simulator.server.journal_entries import REQUESTS, RequestRecord, pack_headers
 from simulator.server.live_config import CONFIG
 from simulator.server.metrics import METRICS
+from simulator.server.reasons import HEADER as REASON_HEADER
+from simulator.server.reasons import header_value as reason_header
+from simulator.server.reasons import take as take_reason
 from simulator.server.token_store import EXPIRED_TOKEN_TEXT
 
 __all__ = ["simulator_middleware"]
@@ -112,6 +121,8 @@ def _check_admin_token(request: web.Request) -> None:
     token = request.app[CONFIG].current.admin.token
     if not token or request.path == ADMIN_PREFIX + "/health":
         return
+    if request.path == UI_PATH or request.path.startswith(UI_PATH + "/"):
+        return  # the console's page and files hold no data; the page asks for the token
     given = request.headers.get("X-Admin-Token")
     if given is None:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
@@ -143,34 +154,70 @@ async def simulator_middleware(request: web.Request, handler: Handler) -> web.St
     - every other request is journaled with its answer, and counted."""
     admin = request.path.startswith(ADMIN_PREFIX)
     started = time.perf_counter()
+    refused: BaseException | None = None
+    faulted = False
     try:
         if admin:
             _check_admin_token(request)
-        response = await handler(request)
+            response = await handler(request)
+        elif request.app[FAULTS].rules:  # nothing more to pay while no fault rule exists
+            faulted = True
+            response = await faults_actions.handle(request, handler, request.app[FAULTS])
+        else:
+            response = await handler(request)
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
-        response = _to_response(request, exc)
+        response, refused = _to_response(request, exc), exc
     except Exception as exc:  # the last line of defence
-        response = _to_response(request, exc)
+        response, refused = _to_response(request, exc), exc
+    # taken (and so cleared) on every call: a keep-alive connection's next request runs in
+    # the same task, and must not inherit a reason an admin action noted
+    reason = take_reason()
+    if refused is None:
+        refused = request.get(REFUSED)  # answered in the body with a vendor code
     if admin and response.status != INTERNAL:
         return response  # admin calls are not journaled, except an internal fault
+    if reason is not None and not response.prepared:
+        response.headers[REASON_HEADER] = reason_header(reason)
+    fired = request.get(FIRED) if faulted else None
     latency = (time.perf_counter() - started) * 1000
     answer = response.body if isinstance(response, web.Response) else None
     app = request.app
-    app[REQUESTS].append(
-        RequestRecord(
-            app[CLOCK].now(),
-            request.method,
-            request.path,
-            request.query_string,
-            pack_headers(request.raw_headers),
-            request.get(RAW_BODY),  # what the handler read, if anything; never re-read here
-            response.status,
-            answer if isinstance(answer, bytes) else None,
-            latency,
-            request.get(USER_ID),
-        )
+    record = RequestRecord(
+        app[CLOCK].now(),
+        request.method,
+        request.path,
+        request.query_string,
+        pack_headers(request.raw_headers),
+        request.get(RAW_BODY),  # what the handler read, if anything; never re-read here
+        response.status,
+        answer if isinstance(answer, bytes) else None,
+        latency,
+        request.get(USER_ID),
+        0 if refused is None else violation_count(refused),
+        fired,
+        reason,
     )
+    app[REQUESTS].append(record)
     app[METRICS].request(_route_label(request), response.status, latency)
+    if fired is not None:
+        app[METRICS].fault(fired["rule"])
+    console_log.request(record)
     return response
+
+
+def violation_count(exc: BaseException) -> int:
+    """How many contract violations a refused request had: each schema violation, or one
+    for a request the contract has no place for (unknown path, wrong method, too large,
+    missing or unknown credentials). An expired token is not one (it is what a token
+    does with time) and neither is an error the simulator made."""
+    if isinstance(exc, ValidationFailed):
+        return max(1, len(exc.violations))
+    if isinstance(exc, AuthError):
+        return 0 if exc.status == 403 or "expired" in exc.reason else 1
+    if isinstance(exc, web.HTTPException):
+        return 1 if exc.status in (404, 405, 413) else 0
+    if isinstance(exc, NotFound | ScenarioError):
+        return 1
+    return 0  # anything else is the simulator's own fault (answered 500), not the caller's

@@ -7,6 +7,7 @@ Schema 2020-12), so the document cannot drift from what the server enforces.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from simulator import __version__
@@ -47,10 +48,85 @@ _ADMIN: list[tuple[str, str, str, str | None, str]] = [
         "202",
     ),
     ("post", "/__admin/reset", "Reset all state", None, "200"),
+    # the web console's actions (its page and its event stream are not API calls)
+    (
+        "post",
+        "/__admin/sessions/{userId}/events/{event}",
+        "Push an agent event (queuing, connected, read, transfer, agent-disconnect, timeout)",
+        None,
+        "202",
+    ),
+    ("put", "/__admin/channels/{channelId}/async-switch", "Set the async switch", None, "200"),
+    ("post", "/__admin/runs/{runId}/stop", "Stop a scenario run", None, "200"),
+    ("get", "/__admin/scenarios/{name}", "One scenario: vars, media, source", None, "200"),
+    ("get", "/__admin/media", "Media files the scenarios serve", None, "200"),
     ("get", "/__admin/config", "Running configuration (secrets masked)", None, "200"),
+    # body: a list of partial config documents merged over the start-up configuration
+    ("put", "/__admin/config", "Run with configuration layers", None, "200"),
+    ("delete", "/__admin/config", "Run with the start-up configuration again", None, "200"),
     ("get", "/__admin/openapi.json", "This document", None, "200"),
     ("get", "/__admin/metrics", "Prometheus metrics", None, "200"),
+    ("post", "/__admin/faults", "Put an inbound fault rule in force", "fault-rule", "201"),
+    ("get", "/__admin/faults", "Fault rules in force, with their counters", None, "200"),
+    ("delete", "/__admin/faults", "Remove every fault rule", None, "200"),
+    ("delete", "/__admin/faults/{id}", "Remove one fault rule", None, "200"),
+    ("get", "/__admin/satisfaction", "Ratings (saveSatisfaction, robot feedback)", None, "200"),
+    ("get", "/__admin/calls", "Click-to-calls", None, "200"),
+    (
+        "post",
+        "/__admin/calls/{userId}/events",
+        "Inject a click-to-call event",
+        "admin-call-event-request",
+        "202",
+    ),
 ]
+
+def _query(name: str, kind: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": "query",
+        "required": False,
+        "description": description,
+        "schema": {"type": kind, **schema},
+    }
+
+
+_SINCE = _query("since", "integer", "Only entries with a larger sequence number (a cursor).")
+_LIMIT = _query("limit", "integer", "At most this many entries (default 1000).")
+#: the query parameters of the admin listings, so that the fuzzing reaches them too
+_ADMIN_QUERY: dict[str, list[dict[str, Any]]] = {
+    "/__admin/requests": [
+        _query("path", "string", "The request path, whole or its last segment."),
+        _query("method", "string", "The HTTP method."),
+        _query("userId", "string", "The caller's userId."),
+        _query("status", "integer", "The answer's HTTP status."),
+        _SINCE,
+        _LIMIT,
+    ],
+    "/__admin/deliveries": [
+        _query("userId", "string", "The conversation's userId."),
+        _query("runId", "string", "The scenario run."),
+        _query("verdict", "string", "The attempt's verdict."),
+        _SINCE,
+        _LIMIT,
+    ],
+    "/__admin/satisfaction": [
+        _query("userId", "string", "The rating customer."),
+        _query("kind", "string", "agent or robot."),
+        _query("accepted", "string", "true or false.", enum=["true", "false"]),
+        _SINCE,
+        _LIMIT,
+    ],
+}
+
+#: The simulator's own response header (not the vendor's): why it chose a non-zero resultCode.
+_REASON_HEADER = {
+    "X-Aicc-Sim-Reason": {
+        "description": "The simulator's addition, not the vendor's: why it chose the answer's "
+        "non-zero resultCode (also in the request journal's 'reason').",
+        "schema": {"type": "string"},
+    }
+}
 
 _ERROR = {"$ref": "#/components/schemas/error"}
 
@@ -71,6 +147,18 @@ def _path_params(path: str) -> list[dict[str, Any]]:
     return [
         {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
     ]
+
+
+def _query_params(schema: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The query parameters of a GET, from its request schema (every value a string)."""
+    required = set(schema.get("required", ()))
+    params = []
+    for name, prop in schema.get("properties", {}).items():
+        value: dict[str, Any] = {"type": "string"}
+        if "const" in prop:
+            value["enum"] = [prop["const"]]
+        params.append({"name": name, "in": "query", "required": name in required, "schema": value})
+    return params
 
 
 def _component(node: Any, name: str) -> Any:
@@ -123,33 +211,15 @@ def openapi_document(store: SchemaStore) -> dict[str, Any]:
         }
         if resp:
             used.add(resp)
+            operation["responses"]["200"]["headers"] = _REASON_HEADER
         if req:
             used.add(req)
             operation["requestBody"] = {
                 "required": True,
                 "content": {"application/json": {"schema": _ref(req)}},
             }
-        if method == "get" and path.endswith("/poll"):
-            operation["parameters"] = [
-                {
-                    "name": "receiverId",
-                    "in": "query",
-                    "required": True,
-                    "schema": {"type": "string"},
-                },
-                {
-                    "name": "channel",
-                    "in": "query",
-                    "required": True,
-                    "schema": {"type": "string", "enum": ["WEB"]},
-                },
-                {
-                    "name": "isNeedRead",
-                    "in": "query",
-                    "required": False,
-                    "schema": {"type": "string"},
-                },
-            ]
+        if method == "get" and route.request_schema is not None:
+            operation["parameters"] = _query_params(store.schema(route.request_schema))
         paths.setdefault(path, {})[method] = operation
     for method, path, summary, req, status in _ADMIN:
         operation = {
@@ -166,7 +236,7 @@ def openapi_document(store: SchemaStore) -> dict[str, Any]:
             operation["responses"][status]["content"] = {
                 "application/json": {"schema": {"type": "object"}}
             }
-        params = _path_params(path)
+        params = _path_params(path) + (_ADMIN_QUERY.get(path, []) if method == "get" else [])
         if params:
             operation["parameters"] = params
         if req:

@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.core.clock import Clock
-from simulator.core.errors import ValidationFailed, Violation
+from simulator.core.errors import IdentityMismatch, Violation
 from simulator.core.journal import Journal
 from simulator.core.push import PlannedPush
 from simulator.core.validation import SchemaStore
@@ -43,6 +43,8 @@ class Poll:
         self._deliveries = deliveries
         self._clock = clock
         self._waiters: dict[tuple[str, str], asyncio.Future[None]] = {}
+        #: how many polls wait on each customer's waiter
+        self._polling: dict[tuple[str, str], int] = {}
 
     def enqueue(
         self, session: Session | None, run_id: str | None, push: PlannedPush, conversation: str
@@ -86,9 +88,13 @@ class Poll:
     async def take(
         self, token: MessagingToken, receiver_id: str, need_read: bool
     ) -> list[dict[str, Any]]:
-        """Long poll: answer at once if messages wait, else at the end of the window."""
+        """Long poll: answer at once if messages wait, else at the end of the window, or
+        as soon as something arrives. Without a live session (before CONNECT, after the
+        session ended) the poll waits out its window too and answers an empty list, as
+        the reference's "nothing within the window" (§3.3): a client polling in a loop is
+        not answered at once, over and over."""
         if receiver_id != token.user_id:
-            raise ValidationFailed(
+            raise IdentityMismatch(
                 "poll-request",
                 [
                     Violation(
@@ -98,21 +104,42 @@ class Poll:
                     )
                 ],
             )
-        session = self._sessions.get(token.channel_id, token.user_id)
+        key = (token.channel_id, token.user_id)
+        session = self._sessions.get(*key)
+        if session is None or not session.poll_queue:
+            await self._wait(key)
+            # a CONNECT during the wait makes a new session: answer from the current one
+            session = self._sessions.get(*key)
         if session is None:
             return []
-        if not session.poll_queue and session.active:
-            key = (session.channel_id, session.user_id)
-            waiter = self._waiters.get(key)
-            if waiter is None or waiter.done():
-                waiter = asyncio.get_running_loop().create_future()
-                self._waiters[key] = waiter
-            await self._clock.wait_for(waiter, self._live.current.poll.timeout_ms / 1000)
         taken = list(session.poll_queue)
         session.poll_queue.clear()
         if need_read:
             return taken
         return [m for m in taken if m.get("controlType") != "READ"]
+
+    async def _wait(self, key: tuple[str, str]) -> None:
+        """Wait for the customer's next message (or the session's end) at most one window.
+        Concurrent polls of one customer share a waiter; the last one to leave forgets it,
+        so only customers polling right now have one (whoever polls, session or not)."""
+        waiter = self._waiters.get(key)
+        if waiter is None or waiter.done():
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters[key] = waiter
+        self._polling[key] = self._polling.get(key, 0) + 1
+        try:
+            await self._clock.wait_for(waiter, self._live.current.poll.timeout_ms / 1000)
+        finally:
+            left = self._polling.pop(key, 1) - 1
+            if left > 0:
+                self._polling[key] = left
+            elif self._waiters.get(key) is waiter:
+                del self._waiters[key]
+
+    @property
+    def waiting(self) -> int:
+        """How many customers have a poll waiting right now."""
+        return len(self._waiters)
 
     def clear(self) -> None:
         """Answer every waiting poll and forget the waiters (reset)."""

@@ -11,19 +11,42 @@ from __future__ import annotations
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from simulator.core.errors import ValidationFailed
 from simulator.core.validation import SchemaStore
+from simulator.server.click_to_call import call_events, check_support, create_call, drop_call
 from simulator.server.conversation import send, send_async
-from simulator.server.endpoint import Auth, Call, Route
-from simulator.server.files import FILES_PATH, download_file_stream, file_url, upload_file_stream
+from simulator.server.endpoint import Auth, Call, Route, VendorCodes
+from simulator.server.files import (
+    DOWNLOAD_CODES,
+    FILES_PATH,
+    UPLOAD_CODES,
+    download_file_stream,
+    file_url,
+    upload_file_stream,
+)
 from simulator.server.history import query_history
-from simulator.server.http import USER_ID, read_json
-from simulator.server.leave_message import do_leave_message
+from simulator.server.http import (
+    CUSTOMER,
+    RAW_BODY,
+    REFUSED,
+    USER_ID,
+    json_response,
+    parse_json_body,
+    read_json,
+    read_optional_json,
+)
+from simulator.server.leave_message import LEAVE_CODES, do_leave_message
+from simulator.server.live_config import CONFIG
+from simulator.server.phrases import query_phrase
 from simulator.server.poll import poll
 from simulator.server.push_sink import push_msg
-from simulator.server.queue import query_queue_info
+from simulator.server.queue import QUEUE_CODES, query_queue_info
+from simulator.server.reasons import note
+from simulator.server.satisfaction import robot_feedback, save_satisfaction, survey_mode
+from simulator.server.token_store import AccessToken, MessagingToken
 from simulator.server.tokens import TOKEN_HEADER, Tokens, apply_token, token_by_ak_sk
 
-__all__ = ["CCM", "EMULATED", "install", "markdown_table"]
+__all__ = ["CCM", "EMULATED", "install", "markdown_table", "row_of"]
 
 CCM = "/apiaccess/ccmessaging"
 
@@ -43,29 +66,79 @@ EMULATED: tuple[Route, ...] = (
           "Long-poll downlink messages (query `receiverId`, `channel=WEB`, `isNeedRead`)",
           "messaging"),
     Route("POST", f"{CCM}/queryQueueInfo", Auth.SESSION_IF_SENT, "queue-info-request",
-          "queue-info-response", query_queue_info, "Queue position and waits", "messaging"),
+          "queue-info-response", query_queue_info, "Queue position and waits", "messaging",
+          vendor_codes=QUEUE_CODES),
     Route("POST", f"{CCM}/uploadFileStream", Auth.SESSION, "upload-request",
-          "upload-response", upload_file_stream, "Upload a Base64 file", "files"),
+          "upload-response", upload_file_stream, "Upload a Base64 file", "files",
+          vendor_codes=UPLOAD_CODES),
     Route("POST", f"{CCM}/downloadFileStream", Auth.SESSION, "download-request",
-          "download-response", download_file_stream, "Download a file as Base64", "files"),
+          "download-response", download_file_stream, "Download a file as Base64", "files",
+          vendor_codes=DOWNLOAD_CODES),
     Route("POST", f"{CCM}/queryHistoryChatMessage", Auth.SESSION, "history-request",
           "history-response", query_history, "Chat history", "messaging"),
     Route("POST", f"{CCM}/doLeaveMessage", Auth.SESSION, "leave-message-request",
-          "leave-message-response", do_leave_message, "Leave a message", "messaging"),
+          "leave-message-response", do_leave_message, "Leave a message", "messaging",
+          vendor_codes=LEAVE_CODES),
     Route("POST", f"{CCM}/pushMsg", Auth.ACCESS, "push-request", "push-response", push_msg,
           "Contract sink for push bodies", "push"),
+    Route("POST", f"{CCM}/queryPhraseByKeyword", Auth.SESSION, "phrase-request",
+          "phrase-response", query_phrase, "FAQ suggestions for a keyword", "messaging"),
+    Route("POST", f"{CCM}/getsatisfactionsurveymode", Auth.SESSION, "survey-mode-request",
+          "survey-mode-response", survey_mode,
+          "Satisfaction survey configuration (optional body `language`)", "satisfaction",
+          optional_body=True),
+    Route("POST", f"{CCM}/saveSatisfaction", Auth.SESSION, "save-satisfaction-request",
+          "save-satisfaction-response", save_satisfaction,
+          "Rate an agent chat (CSAT/NPS/FCR; flat or `satisfication`-wrapped)", "satisfaction"),
+    Route("POST", f"{CCM}/v1/robot/feedbacksatisfaction", Auth.SESSION,
+          "robot-feedback-request", "robot-feedback-response", robot_feedback,
+          "Rate a robot chat", "satisfaction"),
+    Route("GET", f"{CCM}/v1/checkClickToCallSupport", Auth.SESSION,
+          "click-to-call-support-request", "click-to-call-support-response", check_support,
+          "Does the tenant support click-to-call (query `channel=WEB`)", "click-to-call"),
+    Route("GET", f"{CCM}/checkClickToCallSupport", Auth.SESSION,
+          "click-to-call-support-request", "click-to-call-support-response", check_support,
+          "checkClickToCallSupport at the devg examples' path (no `v1`)", "click-to-call"),
+    Route("POST", f"{CCM}/v1/createClickToCall", Auth.SESSION, "create-click-to-call-request",
+          "create-click-to-call-response", create_call, "Start a click-to-call",
+          "click-to-call"),
+    Route("GET", f"{CCM}/v1/getClickToCallEvents", Auth.SESSION,
+          "click-to-call-events-request", "click-to-call-events-response", call_events,
+          "Long-poll the call's events (query `channel=WEB`)", "click-to-call"),
+    Route("GET", f"{CCM}/getClickToCallEvents", Auth.SESSION,
+          "click-to-call-events-request", "click-to-call-events-response", call_events,
+          "getClickToCallEvents at the devg examples' path (no `v1`)", "click-to-call"),
+    Route("POST", f"{CCM}/v1/dropClickToCall", Auth.SESSION, "drop-click-to-call-request",
+          "drop-click-to-call-response", drop_call, "Hang up the click-to-call",
+          "click-to-call"),
     Route("GET", f"{FILES_PATH}/{{fileId}}", Auth.NONE, None, None, file_url,
           "The bytes behind downloadFileStream's `fileUrl`", "files", openapi=False),
 )  # fmt: skip
 
 
+#: each row by its method and path template (what aiohttp's matched resource answers)
+_ROWS: dict[tuple[str, str], Route] = {(route.method, route.path): route for route in EMULATED}
+
+
+def row_of(request: web.Request) -> Route | None:
+    """The row of the route table that answers ``request``; None for anything else (the
+    admin API, the echo receiver, a path or method the table does not have)."""
+    resource = request.match_info.route.resource
+    if resource is None:
+        return None
+    return _ROWS.get((request.method, resource.canonical))
+
+
 def _bind(route: Route, tokens: Tokens, store: SchemaStore) -> Handler:
     """The aiohttp handler of one row, built once when the app is made: credentials first,
     then the body (the query of a GET) against the request schema, then the row's handler.
-    A renewed ccmessaging-token goes back in the response header."""
+    A renewed ccmessaging-token goes back in the response header. Where the row has
+    :class:`VendorCodes`, a refused body is answered in the body (:func:`_in_body`)."""
     handler = route.handler
     schema = route.request_schema
     from_query = route.method == "GET"
+    read_body = read_optional_json if route.optional_body else read_json
+    codes = route.vendor_codes
 
     async def read(request: web.Request) -> object:
         if schema is None:
@@ -74,19 +147,28 @@ def _bind(route: Route, tokens: Tokens, store: SchemaStore) -> Handler:
             query = {name: request.query.getone(name) for name in request.query}
             store.check(schema, query)
             return query
-        return await read_json(request, store, schema)
+        return await read_body(request, store, schema)
+
+    async def answer(
+        request: web.Request, access: AccessToken | None, token: MessagingToken | None
+    ) -> web.StreamResponse:
+        if codes is None:
+            return await handler(request, Call(await read(request), access, token))
+        try:
+            return await handler(request, Call(await read(request), access, token))
+        except ValidationFailed as exc:
+            return _in_body(request, codes, exc, from_query=from_query)
 
     if route.auth is Auth.NONE:
 
         async def open_call(request: web.Request) -> web.StreamResponse:
-            return await handler(request, Call(await read(request), None, None))
+            return await answer(request, None, None)
 
         return open_call
     if route.auth is Auth.ACCESS:
 
         async def access_call(request: web.Request) -> web.StreamResponse:
-            access = tokens.access(request)
-            return await handler(request, Call(await read(request), access, None))
+            return await answer(request, tokens.access(request), None)
 
         return access_call
     optional = route.auth is Auth.SESSION_IF_SENT
@@ -95,15 +177,42 @@ def _bind(route: Route, tokens: Tokens, store: SchemaStore) -> Handler:
         if optional and not any(
             name in request.headers for name in ("Authorization", "x-app-key", TOKEN_HEADER)
         ):
-            return await handler(request, Call(await read(request), None, None))
+            return await answer(request, None, None)
         access, token, renewed = tokens.messaging(request)
         request[USER_ID] = token.user_id
-        response = await handler(request, Call(await read(request), access, token))
+        request[CUSTOMER] = (token.channel_id, token.user_id)
+        response = await answer(request, access, token)
         if renewed is not None:
             response.headers[TOKEN_HEADER] = renewed
         return response
 
     return session_call
+
+
+def _in_body(
+    request: web.Request, codes: VendorCodes, exc: ValidationFailed, *, from_query: bool
+) -> web.Response:
+    """A refused request answered as the vendor documents it: 200, its code in the body,
+    the simulator's ``violations`` beside it. ``contract.strict`` keeps the 400 (``exc``
+    re-raised), and so does a body that is not JSON at all (the gateway cannot read it)."""
+    if request.app[CONFIG].current.contract.strict:
+        raise exc
+    body: object
+    if from_query:
+        body = {name: request.query.getone(name) for name in request.query}
+    else:
+        try:
+            body = parse_json_body(request.get(RAW_BODY) or b"")
+        except ValueError:
+            raise exc from None
+    request[REFUSED] = exc  # counted as violations in the journal, as a 400 would be
+    first = exc.violations[0] if exc.violations else None
+    note(
+        f"request does not match {exc.schema}"
+        + (f" ({first.pointer or '/'}: {first.message})" if first is not None else "")
+        + "; answered in the body (contract.strict is off)"
+    )
+    return json_response(codes.answer(body, exc))
 
 
 def install(app: web.Application, tokens: Tokens, store: SchemaStore) -> None:
@@ -123,6 +232,8 @@ def markdown_table(routes: tuple[Route, ...] = EMULATED) -> str:
             schemas = "—"
         else:
             where = " (query)" if route.method == "GET" else ""
+            if route.optional_body:
+                where = " (optional body)"
             schemas = f"`{route.request_schema}`{where} → `{route.response_schema}`"
         lines.append(
             f"| {route.method} | `{route.path}` | {route.auth.value} | {schemas} | "

@@ -4,6 +4,7 @@ serving; the CLI's ``serve`` and the pytest plugin's in-process server both use 
 from __future__ import annotations
 
 import socket
+import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -66,16 +67,24 @@ async def start_server(
     store: SchemaStore | None = None,
     handle_signals: bool = False,
     prepare: Callable[[web.Application], None] | None = None,
+    tls: ssl.SSLContext | None = None,
+    build: Callable[[Config, str], web.Application] | None = None,
 ) -> RunningServer:
     """Bind ``config.listen``, build the app knowing its URL, and start serving it.
 
-    ``prepare`` may add to the app before it is frozen (the benchmark adds a route)."""
+    ``prepare`` may add to the app before it is frozen (the benchmark adds a route).
+    ``tls`` serves HTTPS (the URL is ``https://``). ``build`` makes another app than the
+    emulated AICC from the config and the URL (the proxy)."""
     host, port = config.listen.host, config.listen.port
     sock = _bind(host, port)
     bound_host, bound_port = sock.getsockname()[:2]
-    url = f"http://{local_url_host(bound_host)}:{bound_port}"
+    scheme = "https" if tls is not None else "http"
+    url = f"{scheme}://{local_url_host(bound_host)}:{bound_port}"
     try:
-        app = create_app(config, base_url=url, clock=clock, store=store)
+        if build is not None:
+            app = build(config, url)
+        else:
+            app = create_app(config, base_url=url, clock=clock, store=store)
         if prepare is not None:
             prepare(app)
     except BaseException:
@@ -91,7 +100,7 @@ async def start_server(
     )
     await runner.setup()
     try:
-        await web.SockSite(runner, sock).start()
+        await web.SockSite(runner, sock, ssl_context=tls).start()
     except BaseException:
         sock.close()
         await runner.cleanup()

@@ -18,7 +18,7 @@ from simulator.core.clock import Clock, Timer
 from simulator.core.push import PlannedPush, PushTarget
 from simulator.scenario import Advance, Scenario, ScenarioRun, Uplink
 
-__all__ = ["Conductor", "RunRecord"]
+__all__ = ["Conductor", "FaultSink", "RunRecord"]
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +99,8 @@ class RunRecord:
 
 Dispatch = Callable[[RunRecord, PlannedPush], None]
 Finished = Callable[[RunRecord], None]
+#: where a run's ``fault:`` steps go (a rule document, put in force)
+FaultSink = Callable[[dict[str, Any]], None]
 
 
 class Conductor:
@@ -111,10 +113,14 @@ class Conductor:
         *,
         on_finished: Finished,
         clock: Clock,
+        on_fault: FaultSink | None = None,
         keep_finished: int = 10_000,
     ) -> None:
+        """``on_fault`` takes the rules of the runs' ``fault:`` steps (None: they are
+        dropped, as a run outside a server has nowhere to put them)."""
         self._dispatch = dispatch
         self._on_finished = on_finished
+        self._on_fault = on_fault
         self._clock = clock
         self._wall_ms = clock.now
         self._keep = keep_finished
@@ -212,6 +218,9 @@ class Conductor:
         for push in advance.pushes:
             record.pushes += 1
             self._dispatch(record, push)
+        if self._on_fault is not None:
+            for rule in record.run.take_faults():
+                self._on_fault(rule)
         if advance.finished or record.run.finished:
             self._finish(record)
             return

@@ -5,13 +5,16 @@ What state a session is in (robot, queuing, with an agent, ended) follows from w
 happened: the customer's CONNECT / DISCONNECT, and the pushes AICC sent. A scenario's push
 step says the state it leads to (``state:``); for a push that does not say, the state is
 inferred from the messages (see :meth:`Session.observe_push`).
+
+History belongs to the customer, not the session (:class:`CustomerHistory`): a new CONNECT
+keeps the records of the customer's earlier calls, each with its session's ``callId``.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -19,9 +22,17 @@ from aiohttp import web
 
 from simulator.core.clock import epoch_ms
 
-__all__ = ["HISTORY_LIMIT", "SESSIONS", "Session", "SessionState", "SessionStore"]
+__all__ = [
+    "HISTORY_LIMIT",
+    "SESSIONS",
+    "CustomerHistory",
+    "Session",
+    "SessionState",
+    "SessionStore",
+]
 
-#: Messages kept per session for queryHistoryChatMessage; the oldest are dropped beyond.
+#: Records kept per customer for queryHistoryChatMessage when not configured
+#: (``history.max_per_user``); the oldest are dropped beyond, and counted.
 HISTORY_LIMIT = 200
 
 #: The fallback for pushes that do not say their state: the texts by which a pushed system
@@ -30,6 +41,51 @@ _QUEUING_TEXTS = frozenset({"Queuing..."})
 _CONNECTED_TEXTS = frozenset({"The call is connected to an agent.", "已接通座席。"})
 
 _history_ids = itertools.count(10_113_293_212_986_888)
+#: the number part of a callId ("1659938875-16806492" in the vendor's history example)
+_call_numbers = itertools.count(16_806_492)
+
+
+def _number_on(top_record: int, top_call: int) -> None:
+    """Go on numbering history records and callIds above restored ones."""
+    global _history_ids, _call_numbers
+    _history_ids = itertools.count(max(next(_history_ids), top_record + 1))
+    _call_numbers = itertools.count(max(next(_call_numbers), top_call + 1))
+
+
+def _new_call_id(now_ms: int) -> str:
+    """A callId shaped like the vendor's: epoch seconds, a dash, an 8-digit number."""
+    return f"{now_ms // 1000}-{next(_call_numbers) % 100_000_000:08d}"
+
+
+class CustomerHistory:
+    """The history records of one customer on one channel, across their sessions, oldest
+    first: at most ``limit()`` (read on each append, so a live config change applies); the
+    oldest beyond are dropped and counted in :attr:`dropped`."""
+
+    __slots__ = ("_limit", "dropped", "entries")
+
+    def __init__(self, limit: Callable[[], int] = lambda: HISTORY_LIMIT) -> None:
+        self._limit = limit
+        #: (record id, message, from the customer?, epoch ms received, callId)
+        self.entries: deque[tuple[int, Mapping[str, Any], bool, int, str]] = deque()
+        self.dropped = 0
+
+    def append(
+        self, message: Mapping[str, Any], *, from_customer: bool, now_ms: int, call_id: str
+    ) -> None:
+        """Keep one record (a reference: bodies and pushed messages are never mutated)."""
+        self.entries.append((next(_history_ids), message, from_customer, now_ms, call_id))
+        limit = max(1, self._limit())
+        while len(self.entries) > limit:
+            self.entries.popleft()
+            self.dropped += 1
+
+    def records(self) -> list[dict[str, Any]]:
+        """The kept records, oldest first, in the history record's shape (reference §3.7)."""
+        return [_history_record(*entry) for entry in self.entries]
+
+    def __len__(self) -> int:
+        return len(self.entries)
 
 
 class SessionState(StrEnum):
@@ -45,6 +101,7 @@ class Session:
     """One customer on one channel."""
 
     __slots__ = (
+        "call_id",
         "channel_id",
         "created_ms",
         "ended_reason",
@@ -52,8 +109,10 @@ class Session:
         "last_uplink",
         "poll_queue",
         "queued_since",
+        "robot_start",
         "run_id",
         "state",
+        "transfer_asked",
         "unread_ids",
         "user_id",
         "user_name",
@@ -67,19 +126,28 @@ class Session:
         *,
         robot: bool,
         now_ms: int,
+        history: CustomerHistory | None = None,
     ) -> None:
+        """``history``: the customer's records, shared with their earlier and later
+        sessions (:meth:`SessionStore.history_for`); a new one when not given."""
         self.channel_id = channel_id
         self.user_id = user_id
         self.user_name = user_name
         self.state = SessionState.ROBOT if robot else SessionState.QUEUING
+        #: the chat started with a robot (a robot channel)
+        self.robot_start = robot
         self.created_ms = now_ms
         #: clock time (epoch ms) of the customer's last uplink (kept for the idle timer)
         self.last_uplink = 0
         self.queued_since: int | None = None if robot else now_ms
         self.run_id: str | None = None
         self.ended_reason: str | None = None
-        #: (record id, message, from the customer?, epoch ms when the simulator got it)
-        self.history: deque[tuple[int, Mapping[str, Any], bool, int]] = deque(maxlen=HISTORY_LIMIT)
+        #: this call's id, on every history record it makes
+        self.call_id = _new_call_id(now_ms)
+        #: the customer's history (all their calls on this channel)
+        self.history = history if history is not None else CustomerHistory()
+        #: a robot session's TRANS2AGENT was taken (a second one answers 13)
+        self.transfer_asked = False
         self.poll_queue: deque[dict[str, Any]] = deque()
         self.unread_ids: list[str] = []
 
@@ -87,6 +155,38 @@ class Session:
     def active(self) -> bool:
         """False once the session has ended."""
         return self.state is not SessionState.ENDED
+
+    @property
+    def reached_agent(self) -> bool:
+        """The chat reached a human agent at some point (the state says so now, or an
+        AGENT message or the vendor's "connected" text was pushed): it can be rated with
+        saveSatisfaction, and a click-to-call may start from it."""
+        if self.state is SessionState.AGENT:
+            return True
+        return any(
+            not from_customer
+            and (
+                message.get("sourceType") == "AGENT"
+                or (
+                    message.get("sourceType") == "SYSTEM"
+                    and message.get("content") in _CONNECTED_TEXTS
+                )
+            )
+            for _, message, from_customer, _, call_id in self.history.entries
+            if call_id == self.call_id  # this call's records: history spans the customer's calls
+        )
+
+    @property
+    def met_robot(self) -> bool:
+        """A robot took part (a robot channel, the robot state, or a ROBOT message was
+        pushed): it can be rated with v1/robot/feedbacksatisfaction."""
+        if self.robot_start or self.state is SessionState.ROBOT:
+            return True
+        return any(
+            not from_customer and message.get("sourceType") == "ROBOT"
+            for _, message, from_customer, _, call_id in self.history.entries
+            if call_id == self.call_id
+        )
 
     def end(self, reason: str) -> None:
         """Mark the session ended (idempotent: the first reason stays)."""
@@ -117,6 +217,9 @@ class Session:
     def _enter(self, state: SessionState, now_ms: int) -> None:
         if state is SessionState.QUEUING and self.state is not SessionState.QUEUING:
             self.queued_since = now_ms
+        if state is SessionState.ROBOT:
+            # a scenario says the customer is (back) with the robot: a transfer may be asked
+            self.transfer_asked = False
         self.state = state
 
     def _observe(self, message: dict[str, Any], now_ms: int, *, infer: bool) -> None:
@@ -140,22 +243,26 @@ class Session:
     def record(
         self, message: Mapping[str, Any], *, from_customer: bool, now_ms: int | None = None
     ) -> None:
-        """Keep ``message`` for queryHistoryChatMessage, received at ``now_ms`` (the
-        simulator clock's time; default: the wall clock). Only a reference is kept (parsed
-        bodies and pushed messages are never mutated); the vendor's history-record shape
-        is built when history is asked for (:meth:`history_records`)."""
+        """Keep ``message`` in the customer's history with this call's id, received at
+        ``now_ms`` (the simulator clock's time; default: the wall clock). Only a reference
+        is kept (parsed bodies and pushed messages are never mutated); the vendor's
+        history-record shape is built when history is asked for (:meth:`history_records`)."""
         received = epoch_ms() if now_ms is None else now_ms
-        self.history.append((next(_history_ids), message, from_customer, received))
+        self.history.append(
+            message, from_customer=from_customer, now_ms=received, call_id=self.call_id
+        )
 
     def history_records(self) -> list[dict[str, Any]]:
-        """The kept messages, oldest first, in the history record's shape (reference §3.7)."""
-        return [_history_record(*entry) for entry in self.history]
+        """The customer's records (this call's and earlier ones'), oldest first, in the
+        history record's shape (reference §3.7)."""
+        return self.history.records()
 
     def summary(self) -> dict[str, Any]:
         """A JSON-ready view for the admin API."""
         return {
             "channelId": self.channel_id,
             "userId": self.user_id,
+            "callId": self.call_id,
             "userName": self.user_name,
             "state": self.state.value,
             "endedReason": self.ended_reason,
@@ -164,11 +271,16 @@ class Session:
             "pendingPoll": len(self.poll_queue),
             "unreadMessageIds": list(self.unread_ids),
             "historySize": len(self.history),
+            "historyDropped": self.history.dropped,
         }
 
 
 def _history_record(
-    record_id: int, message: Mapping[str, Any], from_customer: bool, received_ms: int
+    record_id: int,
+    message: Mapping[str, Any],
+    from_customer: bool,
+    received_ms: int,
+    call_id: str,
 ) -> dict[str, Any]:
     # sendTime is the message's own timestamp (optional on send), else when it arrived
     ts = message.get("timestamp")
@@ -188,7 +300,8 @@ def _history_record(
         "sourceType": "USER" if from_customer else message.get("sourceType"),
         "mediaType": message.get("mediaType"),
         "content": message.get("content"),
-        "callId": message.get("callId"),
+        # the call the record belongs to (a pushed message's own callId is usually null)
+        "callId": message.get("callId") or call_id,
         "messageCode": message.get("messageCode") or message.get("messageId"),
         "associationContentId": None,
         "sendStatus": None,
@@ -200,12 +313,23 @@ def _history_record(
 
 
 class SessionStore:
-    """Sessions by (channel id, userId); ended sessions beyond ``capacity`` are forgotten,
-    oldest first."""
+    """Sessions by (channel id, userId), and each customer's history across sessions;
+    ended sessions beyond ``capacity`` are forgotten with their history, oldest first."""
 
-    def __init__(self, capacity: int = 100_000) -> None:
+    def __init__(
+        self,
+        capacity: int = 100_000,
+        history_limit: Callable[[], int] = lambda: HISTORY_LIMIT,
+        changed: Callable[[tuple[str, str]], None] | None = None,
+    ) -> None:
+        """``history_limit()``: records kept per customer (``history.max_per_user``).
+        ``changed((channel id, userId))``: told each customer whose session or history was
+        added, changed (:meth:`touch`) or forgotten, for ``state.path``; None costs nothing."""
         self._capacity = capacity
+        self._changed = changed
+        self._history_limit = history_limit
         self._sessions: OrderedDict[tuple[str, str], Session] = OrderedDict()
+        self._histories: dict[tuple[str, str], CustomerHistory] = {}
 
     def is_live(self, channel_id: str, user_id: str) -> bool:
         """Whether the customer ``user_id`` has a live session on the channel."""
@@ -216,17 +340,58 @@ class SessionStore:
         """The session of ``user_id`` on ``channel_id``, ended or not."""
         return self._sessions.get((channel_id, user_id))
 
+    def history_of(self, channel_id: str, user_id: str) -> CustomerHistory | None:
+        """The customer's history, if they ever had a session on the channel."""
+        return self._histories.get((channel_id, user_id))
+
+    def history_for(self, channel_id: str, user_id: str) -> CustomerHistory:
+        """The customer's history, new if they have none yet (for a new session)."""
+        key = (channel_id, user_id)
+        found = self._histories.get(key)
+        if found is None:
+            found = self._histories[key] = CustomerHistory(self._history_limit)
+        return found
+
     def put(self, session: Session) -> None:
-        """Add (or replace) a session, forgetting the oldest ended ones past capacity."""
+        """Add (or replace) a session, forgetting the oldest ended ones (and their
+        customers' history) past capacity."""
         key = (session.channel_id, session.user_id)
         self._sessions.pop(key, None)
         self._sessions[key] = session
+        if session.history is not self._histories.get(key):
+            self._histories[key] = session.history
+        if self._changed is not None:
+            self._changed(key)
         if len(self._sessions) > self._capacity:
             for old_key, old in list(self._sessions.items()):
                 if len(self._sessions) <= self._capacity:
                     break
                 if not old.active:
                     del self._sessions[old_key]
+                    self._histories.pop(old_key, None)
+                    if self._changed is not None:
+                        self._changed(old_key)
+
+    def touch(self, session: Session) -> None:
+        """Say that ``session`` (or its history, poll queue...) changed (for ``state.path``;
+        nothing when state is in memory only)."""
+        if self._changed is not None:
+            self._changed((session.channel_id, session.user_id))
+
+    def restore(self, sessions: Iterable[Session]) -> None:
+        """Put back sessions kept by ``state.path`` (oldest first, each with its customer's
+        history), before serving; later history records and callIds number on from theirs."""
+        top_record = top_call = 0
+        for session in sessions:
+            key = (session.channel_id, session.user_id)
+            self._sessions[key] = session
+            self._histories[key] = session.history
+            if session.history.entries:
+                top_record = max(top_record, session.history.entries[-1][0])
+            number = session.call_id.rpartition("-")[2]
+            if number.isdigit():
+                top_call = max(top_call, int(number))
+        _number_on(top_record, top_call)
 
     def by_user(self, user_id: str) -> list[Session]:
         """Every session of ``user_id``, on any channel."""
@@ -239,8 +404,9 @@ class SessionStore:
         return len(self._sessions)
 
     def clear(self) -> None:
-        """Forget every session."""
+        """Forget every session and every history."""
         self._sessions.clear()
+        self._histories.clear()
 
 
 #: the application's sessions

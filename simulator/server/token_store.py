@@ -10,8 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from itertools import islice
 
 from simulator.core.clock import Clock
@@ -59,6 +59,8 @@ class MessagingToken:
     locale: str
     created_at: int
     expires_at: int
+    tenant_id: str = ""
+    map_service: str = ""
 
 
 #: how many of the oldest tokens one issue looks at for one to forget
@@ -80,9 +82,13 @@ class TokenStore:
         *,
         capacity: int = 100_000,
         is_live: Callable[[str, str], bool] | None = None,
+        changed: Callable[[str, str], None] | None = None,
     ) -> None:
-        """``is_live(channel_id, user_id)``: whether that customer's session is live."""
+        """``is_live(channel_id, user_id)``: whether that customer's session is live.
+        ``changed(kind, value)``: told each token added or forgotten (``kind`` is
+        ``access``, ``messaging`` or ``renewed``), for ``state.path``; None costs nothing."""
         self._clock = clock
+        self._changed = changed
         self._capacity = capacity
         self._is_live = is_live
         self._access: dict[str, AccessToken] = {}
@@ -90,17 +96,20 @@ class TokenStore:
         #: expired tokens that were renewed: old value -> new value
         self._renewed: dict[str, str] = {}
 
-    def _trim(
-        self, table: dict[str, AccessToken] | dict[str, MessagingToken] | dict[str, str]
-    ) -> None:
+    def _trim(self, table: dict[str, MessagingToken] | dict[str, str], kind: str) -> None:
         while len(table) > self._capacity:
-            del table[next(iter(table))]
+            value = next(iter(table))
+            del table[value]
+            if self._changed is not None:
+                self._changed(kind, value)
 
     def issue_access(self, app_key: str, lifetime: int) -> AccessToken:
         """A new AccessToken for ``app_key`` valid ``lifetime`` seconds."""
         now = self._clock.now()
         token = AccessToken(secrets.token_urlsafe(32), app_key, now, now + lifetime * 1000)
         self._access[token.value] = token
+        if self._changed is not None:
+            self._changed("access", token.value)
         if len(self._access) > self._capacity:
             self._evict_access(now)
         return token
@@ -113,8 +122,12 @@ class TokenStore:
         for value, token in islice(table.items(), _EVICTION_SCAN):
             if now >= token.expires_at:
                 del table[value]
-                return
-        del table[next(iter(table))]
+                break
+        else:
+            value = next(iter(table))
+            del table[value]
+        if self._changed is not None:
+            self._changed("access", value)
 
     def check_access(self, authorization: str | None, app_key: str | None) -> AccessToken:
         """Check an ``Authorization: Bearer …`` header and the ``x-app-key`` beside it."""
@@ -143,24 +156,50 @@ class TokenStore:
         channel_id: str,
         locale: str,
         lifetime: int,
+        tenant_id: str = "",
+        map_service: str = "",
     ) -> MessagingToken:
-        """A new ccmessaging-token, shaped like the vendor's examples (base64 of a small
-        JSON document, its ``=`` URL-encoded as ``%3D``)."""
+        """A new ccmessaging-token in a live tenant's shape (aicc-web-channel-more.md,
+        evidence from live tenants): Base64 of a JSON object with ``createTime`` (epoch ms),
+        ``tenantId``, ``randomNumber`` (48 hex digits), ``mapService``, ``userName``,
+        ``locale``, ``userId``, ``channelId``, in that order (the vendor's example token
+        begins ``{"createTime"`` and ends ``"channelId":"…"}``), its ``=`` URL-encoded as
+        ``%3D`` as in the example (reference §2.2).
+
+        Decodable, not forgeable: a token is checked by looking its whole value up among
+        the issued ones, and 24 random bytes make each value unguessable, so a token with
+        edited claims is an unknown token (401)."""
         now = self._clock.now()
         claims = json.dumps(
             {
                 "createTime": now,
+                "tenantId": tenant_id,
+                "randomNumber": secrets.token_hex(24),
+                "mapService": map_service,
+                "userName": user_name,
+                "locale": locale,
                 "userId": user_id,
                 "channelId": channel_id,
-                "nonce": secrets.token_hex(8),
             },
+            ensure_ascii=False,
             separators=(",", ":"),
         )
         value = base64.b64encode(claims.encode()).decode().replace("=", "%3D")
         token = MessagingToken(
-            value, app_key, user_id, user_name, channel_id, locale, now, now + lifetime * 1000
+            value,
+            app_key,
+            user_id,
+            user_name,
+            channel_id,
+            locale,
+            now,
+            now + lifetime * 1000,
+            tenant_id,
+            map_service,
         )
         self._messaging[value] = token
+        if self._changed is not None:
+            self._changed("messaging", value)
         if len(self._messaging) > self._capacity:
             self._evict_messaging(now)
         return token
@@ -172,12 +211,14 @@ class TokenStore:
         the store stays over capacity by one more until sessions end)."""
         table = self._messaging
         if self._is_live is None:
-            self._trim(table)
+            self._trim(table, "messaging")
             return
         for _ in range(min(_EVICTION_SCAN, len(table))):
             value = next(iter(table))
             token = table.pop(value)
             if now >= token.expires_at or not self._is_live(token.channel_id, token.user_id):
+                if self._changed is not None:
+                    self._changed("messaging", value)
                 return
             table[value] = token  # live and valid: kept, at the newest end
 
@@ -211,14 +252,57 @@ class TokenStore:
             channel_id=token.channel_id,
             locale=token.locale,
             lifetime=lifetime,
+            tenant_id=token.tenant_id,
+            map_service=token.map_service,
         )
         self._messaging.pop(token.value, None)
         self._renewed[token.value] = renewed.value
-        self._trim(self._renewed)
+        if self._changed is not None:
+            self._changed("messaging", token.value)
+            self._changed("renewed", token.value)
+        self._trim(self._renewed, "renewed")
         return renewed
+
+    def lookup(self, kind: str, value: str) -> AccessToken | MessagingToken | str | None:
+        """The token ``value`` of ``kind`` (``access``, ``messaging``; for ``renewed`` the
+        value it was renewed to), None when not kept: what ``state.path`` writes."""
+        if kind == "access":
+            return self._access.get(value)
+        if kind == "messaging":
+            return self._messaging.get(value)
+        return self._renewed.get(value)
+
+    def restore(
+        self,
+        access: Iterable[AccessToken],
+        messaging: Iterable[MessagingToken],
+        renewed: Iterable[tuple[str, str]],
+    ) -> None:
+        """Put back tokens kept by ``state.path`` (oldest first), before serving."""
+        self._access.update((token.value, token) for token in access)
+        self._messaging.update((token.value, token) for token in messaging)
+        self._renewed.update(renewed)
 
     def clear(self) -> None:
         """Forget every token."""
         self._access.clear()
         self._messaging.clear()
         self._renewed.clear()
+
+    def peek(self, value: str) -> MessagingToken | None:
+        """The ccmessaging-token called ``value``, expired or not; None when unknown."""
+        return self._messaging.get(value)
+
+    def expire(self, value: str) -> bool:
+        """End the AccessToken or ccmessaging-token called ``value`` now (a fault rule's
+        doing); False when there is no such token."""
+        now = self._clock.now()
+        access = self._access.get(value)
+        if access is not None:
+            self._access[value] = replace(access, expires_at=min(access.expires_at, now))
+            return True
+        messaging = self._messaging.get(value)
+        if messaging is not None:
+            self._messaging[value] = replace(messaging, expires_at=min(messaging.expires_at, now))
+            return True
+        return False

@@ -10,8 +10,9 @@ from aiohttp import web
 
 from simulator.core.errors import AuthError, ValidationFailed, Violation
 from simulator.server.endpoint import Call
-from simulator.server.http import USER_ID, json_response
+from simulator.server.http import USER_ID, error_response, json_response
 from simulator.server.live_config import LiveConfig
+from simulator.server.reasons import note
 from simulator.server.sessions import SessionStore
 from simulator.server.token_store import (
     EXPIRED_TOKEN_TEXT,
@@ -25,12 +26,25 @@ __all__ = [
     "TOKENS",
     "TOKEN_HEADER",
     "Tokens",
+    "WrongCredentials",
     "apply_token",
     "token_by_ak_sk",
 ]
 
 #: the header that carries (and, renewed, answers) the ccmessaging-token
 TOKEN_HEADER = "ccmessaging-token"
+
+#: why tokenByAkSk refused a credential pair (the detail of its 401 or 403)
+WRONG_CREDENTIALS = "app_key or app_secret is wrong"
+#: exceptionInfo of the 403 (the gateway's 403 text of reference §1.2 is about AccessTokens;
+#: the live gateway's text for a wrong key was not reported, so the simulator says what
+#: happened in the gateway's "auth fail!" words)
+WRONG_CREDENTIALS_403 = "auth fail! illegal app_key or app_secret."
+
+
+class WrongCredentials(AuthError):
+    """tokenByAkSk with an app_key/app_secret pair that is not configured; answered with
+    ``contract.wrong_credentials_status`` (403 as a live gateway, or 401)."""
 
 
 class Tokens:
@@ -47,7 +61,7 @@ class Tokens:
         config = self._live.current
         credential = config.credential(app_key)
         if credential is None or credential.app_secret != app_secret:
-            raise AuthError(401, "app_key or app_secret is wrong")
+            raise WrongCredentials(config.contract.wrong_credentials_status, WRONG_CREDENTIALS)
         lifetime = config.tokens.access_token_default_ttl
         if expire is not None and expire.strip():
             try:
@@ -72,6 +86,7 @@ class Tokens:
         config = self._live.current
         channel = config.channel(body["channelId"])
         if channel is None:
+            note(f"channel {body['channelId']!r} is not configured")
             return {
                 "resultCode": "1",
                 "resultDesc": f"channel config {body['channelId']} not found",
@@ -83,6 +98,8 @@ class Tokens:
             channel_id=channel.id,
             locale=body["locale"],
             lifetime=config.tokens.ccmessaging_token_ttl,
+            tenant_id=config.contract.tenant_id,
+            map_service=config.contract.map_service,
         )
         return {"resultCode": "0", "token": token.value}
 
@@ -115,11 +132,20 @@ TOKENS = web.AppKey("tokens", Tokens)
 
 
 async def token_by_ak_sk(request: web.Request, call: Call) -> web.Response:
-    """tokenByAkSk (reference §2.1)."""
+    """tokenByAkSk (reference §2.1). A wrong pair is 403 in the gateway's error shape
+    (``errorCode`` "0", as its 403 of reference §1.2) or 401, per
+    ``contract.wrong_credentials_status``."""
     body = call.body
-    token = request.app[TOKENS].token_by_ak_sk(
-        body["app_key"], body["app_secret"], request.headers.get("X-Token-Expire")
-    )
+    try:
+        token = request.app[TOKENS].token_by_ak_sk(
+            body["app_key"], body["app_secret"], request.headers.get("X-Token-Expire")
+        )
+    except WrongCredentials as exc:
+        if exc.status == 403:
+            return error_response(
+                403, exc.reason, error_code="0", exception_info=WRONG_CREDENTIALS_403
+            )
+        return error_response(exc.status, exc.reason)
     return json_response(
         {
             "AccessToken": token.value,

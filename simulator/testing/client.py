@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Final, Unpack
 
 from simulator.core.errors import AdminApiError, WaitTimeout
+from simulator.core.faults.model import FaultKwargs, rule_document
 from simulator.testing.matching import (
     DEFAULT_TIMEOUT,
     SHOWN_ON_TIMEOUT,
@@ -254,6 +255,28 @@ class AdminClient:
         result: list[dict[str, Any]] = self._call("GET", "/runs")["runs"]
         return result
 
+    def satisfaction(
+        self,
+        *,
+        user_id: str | None = None,
+        kind: str | None = None,
+        accepted: bool | None = None,
+        since: int | None = None,
+        limit: int | None = None,
+    ) -> list[dict[str, Any]]:
+        """Every rating, oldest first (``GET /__admin/satisfaction``): saveSatisfaction
+        (``kind`` ``agent``) and v1/robot/feedbacksatisfaction (``robot``), with its
+        ``resultCode`` and ``accepted``."""
+        flag = None if accepted is None else str(accepted).lower()
+        query = query_of(userId=user_id, kind=kind, accepted=flag, since=since, limit=limit)
+        result: list[dict[str, Any]] = self._call("GET", "/satisfaction", query=query)["ratings"]
+        return result
+
+    def calls(self) -> list[dict[str, Any]]:
+        """Every click-to-call, live or ended (``GET /__admin/calls``)."""
+        result: list[dict[str, Any]] = self._call("GET", "/calls")["calls"]
+        return result
+
     def running_config(self) -> dict[str, Any]:
         """The running configuration, secrets masked (``GET /__admin/config``)."""
         result: dict[str, Any] = self._call("GET", "/config")
@@ -296,6 +319,32 @@ class AdminClient:
             body["invalid"] = True
         result: dict[str, Any] = self._call("POST", f"/sessions/{_segment(user_id)}/messages", body)
         return result
+
+    def call_event(
+        self,
+        user_id: str,
+        event: str,
+        *,
+        channel_id: str | None = None,
+        result_desc: str | None = None,
+        event_id: int | str | None = None,
+        **content: Any,
+    ) -> dict[str, Any]:
+        """Queue a click-to-call event for ``user_id`` now (``queuing``, ``connected``,
+        ``queue-timeout``, ``released``, ``failed``), as the CTI would send it; ``content``
+        overrides content fields (``causeId``, ``gwAddresses``, ...). Returns the answer
+        the customer's next getClickToCallEvents will get."""
+        body: dict[str, Any] = {"event": event, **content}
+        if channel_id is not None:
+            body["channelId"] = channel_id
+        if result_desc is not None:
+            body["resultDesc"] = result_desc
+        if event_id is not None:
+            body["eventId"] = event_id
+        answer: dict[str, Any] = self._call("POST", f"/calls/{_segment(user_id)}/events", body)[
+            "answer"
+        ]
+        return answer
 
     def reset(self) -> None:
         """Forget sessions, runs, tokens, files, journals and counters."""
@@ -373,6 +422,76 @@ class AdminClient:
             cursor = last_seq
         recent = self._call("GET", path, query={"since": str(max(0, last_seq - SHOWN_ON_TIMEOUT))})
         raise WaitTimeout(timeout_message(match.kind, match, timeout, recent[listing]))
+
+    # -- inbound fault rules (docs/faults.md) and the contract check --------------------------
+    def add_fault(
+        self, rule: Mapping[str, Any] | None = None, **kwargs: Unpack[FaultKwargs]
+    ) -> dict[str, Any]:
+        """Put a fault rule in force (``POST /__admin/faults``): a rule document, or the flat
+        keywords of :func:`~simulator.core.faults.model.rule_document`
+        (``add_fault(endpoint="send", status=503, times=2)``). Returns the rule with its id."""
+        document = dict(rule) if rule is not None else rule_document(**kwargs)
+        result: dict[str, Any] = self._call("POST", "/faults", document)
+        return result
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The fault rules in force with their ``seen`` / ``fired`` counters."""
+        result: list[dict[str, Any]] = self._call("GET", "/faults")["faults"]
+        return result
+
+    def remove_fault(self, rule_id: str) -> None:
+        """Remove one fault rule (``AdminApiError`` 404 when it is gone already)."""
+        self._call("DELETE", f"/faults/{_segment(rule_id)}")
+
+    def clear_faults(self) -> None:
+        """Remove every fault rule."""
+        self._call("DELETE", "/faults")
+
+    @contextlib.contextmanager
+    def fault(
+        self, rule: Mapping[str, Any] | None = None, **kwargs: Unpack[FaultKwargs]
+    ) -> Iterator[dict[str, Any]]:
+        """A fault rule in force for the ``with`` block, removed on exit (if still there)::
+
+        with sim.fault(endpoint="send", status=503, times=2):
+            ...
+        """
+        created = self.add_fault(rule, **kwargs)
+        try:
+            yield created
+        finally:
+            if any(r.get("id") == created["id"] for r in self.faults()):
+                self.remove_fault(created["id"])
+
+    def _all(self, listing: str) -> list[dict[str, Any]]:
+        entries: list[dict[str, Any]] = []
+        cursor: int | None = None
+        while True:
+            query = {"limit": str(_PAGE), **({"since": str(cursor)} if cursor else {})}
+            page: list[dict[str, Any]] = self._call("GET", f"/{listing}", query=query)[listing]
+            entries += page
+            if len(page) < _PAGE:
+                return entries
+            cursor = int(page[-1]["seq"])
+
+    #: set by :meth:`expect_violations`: the fixture's contract check is off for this test
+    expecting_violations = False
+
+    def expect_violations(self) -> None:
+        """This test breaks the contract on purpose (a malformed request, a receiver that
+        refuses pushes): the ``aicc_sim`` fixture will not fail it. The marker
+        ``@pytest.mark.aicc_sim_expect_violations`` does the same for a test, class or module."""
+        self.expecting_violations = True
+
+    def assert_clean(self) -> None:
+        """Raise ``AssertionError`` listing the journal entries if the code under test sent
+        a request the contract refused, or a push was refused by the receiver when no fault
+        asked for it (:mod:`simulator.testing.contract_check`)."""
+        from simulator.testing.contract_check import breaches, report
+
+        requests, pushes = breaches(self._all("requests"), self._all("deliveries"))
+        if requests or pushes:
+            raise AssertionError(report(requests, pushes))
 
 
 def _segment(value: str) -> str:

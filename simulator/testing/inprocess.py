@@ -334,6 +334,7 @@ class InProcessSimulator(AdminClient):
         return await self._await_in_loop(lambda: self._wait(match, since, timeout))
 
 
+
 def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
         return asyncio.get_running_loop()

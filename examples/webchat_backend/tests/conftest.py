@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing.pytest_plugin import InProcessSimulator
+from simulator.testing.pytest_plugin import SimulatorHandle
 from webchat_backend import create_app
 from webchat_backend.app import CALLBACK_PATH
 
@@ -15,7 +15,7 @@ from .support import Backend, StartBackend, settings_for
 
 
 @pytest.fixture
-def start_backend(aicc_sim: InProcessSimulator, aiohttp_client: Any) -> StartBackend:
+def start_backend(aicc_sim: SimulatorHandle, aiohttp_client: Any) -> StartBackend:
     """Start a backend (settings changed by keyword) and point the simulator's pushes at it."""
 
     async def start(**changes: Any) -> Backend:

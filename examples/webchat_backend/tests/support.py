@@ -8,7 +8,7 @@ from typing import Any
 
 from aiohttp.test_utils import TestClient
 
-from simulator.testing.pytest_plugin import InProcessSimulator
+from simulator.testing.pytest_plugin import SimulatorHandle
 from webchat_backend import Settings
 
 __all__ = ["Backend", "StartBackend", "settings_for"]
@@ -19,7 +19,7 @@ Backend = TestClient[Any, Any]
 StartBackend = Callable[..., Awaitable[Backend]]
 
 
-def settings_for(sim: InProcessSimulator, **changes: Any) -> Settings:
+def settings_for(sim: SimulatorHandle, **changes: Any) -> Settings:
     """The backend's settings for this simulator: its URL, credentials and first channel."""
     channel = sim.channel
     settings = Settings(

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from simulator.testing.pytest_plugin import InProcessSimulator
+from simulator.testing.pytest_plugin import SimulatorHandle
 
 from .support import Backend, StartBackend
 
@@ -44,7 +44,7 @@ async def _connect(backend: Backend, customer: str) -> dict[str, Any]:
 
 @pytest.mark.aicc_sim_config({"channels": [{"on_connect": "queuing"}]})
 async def test_a_customer_waits_in_the_queue(
-    aicc_sim: InProcessSimulator, backend: Backend
+    aicc_sim: SimulatorHandle, backend: Backend
 ) -> None:
     answer = await _connect(backend, "c-queue")
     assert (answer["resultCode"], answer["resultDesc"]) == ("0", "success")
@@ -53,7 +53,7 @@ async def test_a_customer_waits_in_the_queue(
 
 
 async def test_a_customer_is_connected_and_greeted(
-    aicc_sim: InProcessSimulator, backend: Backend
+    aicc_sim: SimulatorHandle, backend: Backend
 ) -> None:
     await _connect(backend, "c-conn")
     await aicc_sim.await_delivery(user_id="c-conn", source_type="AGENT", verdict="accepted")
@@ -70,7 +70,7 @@ async def test_a_customer_is_connected_and_greeted(
 
 
 async def test_the_agent_reads_the_customers_messages(
-    aicc_sim: InProcessSimulator, backend: Backend
+    aicc_sim: SimulatorHandle, backend: Backend
 ) -> None:
     await _connect(backend, "c-read")
     await aicc_sim.await_delivery(user_id="c-read", source_type="AGENT")
@@ -86,7 +86,7 @@ async def test_the_agent_reads_the_customers_messages(
 
 @pytest.mark.parametrize("how", ["admin run", "inject"])
 async def test_the_agent_ends_the_conversation(
-    aicc_sim: InProcessSimulator, backend: Backend, how: str
+    aicc_sim: SimulatorHandle, backend: Backend, how: str
 ) -> None:
     await _connect(backend, "c-bye")
     await aicc_sim.await_delivery(user_id="c-bye", content=CONNECTED_TEXT)
@@ -108,7 +108,7 @@ async def test_the_agent_ends_the_conversation(
 
 @pytest.mark.aicc_sim_config({"channels": [{"idle_timeout": 0.3, "async_switch": False}]})
 async def test_an_idle_customer_times_out_with_the_async_switch_off(
-    aicc_sim: InProcessSimulator, backend: Backend
+    aicc_sim: SimulatorHandle, backend: Backend
 ) -> None:
     await _connect(backend, "c-idle")
     push = await aicc_sim.await_delivery(
@@ -124,7 +124,7 @@ async def test_an_idle_customer_times_out_with_the_async_switch_off(
     {"channels": [{"idle_timeout": 0.3, "async_switch": True, "tips": "Leave us a message."}]}
 )
 async def test_an_idle_customer_times_out_with_the_async_switch_on(
-    aicc_sim: InProcessSimulator, backend: Backend
+    aicc_sim: SimulatorHandle, backend: Backend
 ) -> None:
     await _connect(backend, "c-off")
     await aicc_sim.await_delivery(user_id="c-off", control_type="DISCONNECT", source_type="SYSTEM")
@@ -133,7 +133,7 @@ async def test_an_idle_customer_times_out_with_the_async_switch_on(
     assert conversation["offlineTips"] == "Leave us a message."
 
 
-async def test_the_customer_leaves(aicc_sim: InProcessSimulator, backend: Backend) -> None:
+async def test_the_customer_leaves(aicc_sim: SimulatorHandle, backend: Backend) -> None:
     await _connect(backend, "c-leave")
     await aicc_sim.await_delivery(user_id="c-leave", content=CONNECTED_TEXT)
     answer = await _post(backend, "/chat/c-leave/disconnect")
@@ -144,7 +144,7 @@ async def test_the_customer_leaves(aicc_sim: InProcessSimulator, backend: Backen
 
 @pytest.mark.aicc_sim_config({"channels": [{"working_hours": "never"}]})
 async def test_outside_working_hours_the_connect_is_refused(
-    aicc_sim: InProcessSimulator, backend: Backend
+    aicc_sim: SimulatorHandle, backend: Backend
 ) -> None:
     answer = await _connect(backend, "c-late")
     assert answer["resultCode"] == "12"
@@ -154,7 +154,7 @@ async def test_outside_working_hours_the_connect_is_refused(
 
 @pytest.mark.aicc_sim_config({"channels": [{"push_mode": "signature", "push_key": PUSH_KEY}]})
 async def test_signed_pushes_are_verified_and_accepted(
-    aicc_sim: InProcessSimulator, backend: Backend
+    aicc_sim: SimulatorHandle, backend: Backend
 ) -> None:
     await _connect(backend, "c-sig")
     push = await aicc_sim.await_delivery(user_id="c-sig", source_type="AGENT")
@@ -165,8 +165,9 @@ async def test_signed_pushes_are_verified_and_accepted(
 
 
 @pytest.mark.aicc_sim_config({"channels": [{"push_mode": "signature", "push_key": PUSH_KEY}]})
+@pytest.mark.aicc_sim_expect_violations  # the backend's wrong key refuses pushes on purpose
 async def test_pushes_signed_with_another_key_are_refused(
-    aicc_sim: InProcessSimulator, start_backend: StartBackend
+    aicc_sim: SimulatorHandle, start_backend: StartBackend
 ) -> None:
     backend = await start_backend(push_key="X" * 43)
     await _connect(backend, "c-bad")
@@ -182,3 +183,37 @@ async def test_oauth_pushes_without_a_bearer_are_refused(backend: Backend) -> No
     assert response.status == 401
     assert (await response.json())["resultCode"] == "1"
     assert (await backend.get("/chat/c-x")).status == 404
+
+
+async def test_the_official_sequence_with_suggestions_and_a_rating(
+    aicc_sim: SimulatorHandle, backend: Backend
+) -> None:
+    await _connect(backend, "c-rate")
+    await aicc_sim.await_delivery(user_id="c-rate", source_type="AGENT", verdict="accepted")
+    response = await backend.get("/chat/c-rate/suggestions", params={"q": "order"})
+    found = await response.json()
+    assert found == {
+        "resultCode": "0",
+        "suggestions": ["How do I track my order?", "How do I cancel my order?"],
+    }
+    await _post(backend, "/chat/c-rate/messages", {"text": found["suggestions"][0]})
+    survey = await (await backend.get("/chat/c-rate/survey", params={"language": "en_US"})).json()
+    assert survey["satisfactionSurvey"]["surveyType"] == "WEB"
+    levels = survey["satisfactionSurvey"]["satisfactionLevel"]
+    assert levels[-1] == {"satisfactionLevelKey": "5", "satisfactionLevelDesc": "Very satisfied"}
+    rated = await _post(backend, "/chat/c-rate/rating", {"evaluation": 5, "comment": "thanks"})
+    assert rated == {"resultCode": "0", "resultDesc": "Save satisfaction success!"}
+    answer = await _post(backend, "/chat/c-rate/disconnect")
+    assert answer["resultCode"] == "0"
+    # the vendor's call sequence (reference §7.1), steps 0-3, 9, 11-14
+    calls = [r["path"].rsplit("/", 1)[-1] for r in aicc_sim.requests()]
+    assert calls == [
+        "tokenByAkSk",
+        "applyToken",
+        "send",
+        "queryPhraseByKeyword",
+        "send",
+        "getsatisfactionsurveymode",
+        "saveSatisfaction",
+        "send",
+    ]

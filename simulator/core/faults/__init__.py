@@ -1,0 +1,34 @@
+"""Inbound fault rules, pure: the model and parser, the matcher, the store of rules in force.
+The aiohttp side (what a fired rule does, ``/__admin/faults``) is
+:mod:`simulator.server.faults`."""
+
+from __future__ import annotations
+
+from simulator.core.faults.matcher import CallView, matches, resolve_pointer
+from simulator.core.faults.model import (
+    SCHEMA,
+    Action,
+    FaultKwargs,
+    FaultRule,
+    Match,
+    parse_rule,
+    rule_document,
+    semantic_violations,
+)
+from simulator.core.faults.store import FaultStore, Installed
+
+__all__ = [
+    "SCHEMA",
+    "Action",
+    "CallView",
+    "FaultKwargs",
+    "FaultRule",
+    "FaultStore",
+    "Installed",
+    "Match",
+    "matches",
+    "parse_rule",
+    "resolve_pointer",
+    "rule_document",
+    "semantic_violations",
+]
