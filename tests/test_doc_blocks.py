@@ -57,7 +57,9 @@ BLOCK_TIMEOUT = 120.0
 
 _FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)\s*$")
 _DIRECTIVE = re.compile(r"^\s*<!--\s*(?P<key>[\w-]+)\s*:\s*(?P<value>.*?)\s*-->\s*$")
-_KNOWN_DIRECTIVES = frozenset({"not-run", "prelude", "with", "exit", "schema"})
+_KNOWN_DIRECTIVES = frozenset({"not-run", "prelude", "with", "exit", "schema", "recipe"})
+#: where docs/faults.md's ``<!-- recipe: NAME -->`` blocks are quoted from and run
+RECIPES = ROOT / "examples" / "webchat_backend" / "tests" / "test_recipes_faults.py"
 HOW_TO_MARK = (
     "say how it runs or why it cannot: a language this test runs (python, sh, bash, console, "
     "yaml, json), or an HTML comment just above the fence: <!-- not-run: why -->"
@@ -377,6 +379,14 @@ def test_doc_block_runs(block: Block, request: pytest.FixtureRequest, tmp_path: 
     if kind == "not-run":
         reason = block.directives["not-run"]
         assert len(reason.split()) >= 2, f"{block.where}: say why it does not run ({reason!r})"
+        return
+    if "recipe" in block.directives:
+        # a quote of a test that runs in the example's suite (tests/test_docs_faults.py keeps
+        # the quote equal to it): it must name a recipe that file holds
+        name = block.directives["recipe"]
+        assert f"# recipe: {name}\n" in RECIPES.read_text("utf-8"), (
+            f"{block.where}: no recipe {name!r} in {RECIPES.relative_to(ROOT)}"
+        )
         return
     assert kind != "unmarked", f"{block.where}: a {block.lang or 'plain'} block; {HOW_TO_MARK}"
     if kind == "yaml":
