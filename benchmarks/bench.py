@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The AICC Simulator's benchmark (PRODUCT.md "Quality bars / Speed"), in one command.
+"""The AICC Simulator's benchmark (README.md "Performance", docs/performance.md), in one command.
 
     .venv/bin/python benchmarks/bench.py            # full run, about two minutes on 2 cores
     .venv/bin/python benchmarks/bench.py --quick    # seconds: the CI smoke test's scale
@@ -1771,7 +1771,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(
         description="The AICC Simulator's benchmark: throughput, memory and start-up, each "
-        "beside its baseline (PRODUCT.md 'Quality bars / Speed')."
+        "beside its baseline (README.md 'Performance')."
     )
     parser.add_argument("--quick", action="store_true", help="tiny scale (CI smoke test)")
     parser.add_argument("--duration", type=float, help="seconds per send round (5)")

@@ -1,7 +1,7 @@
 """The benchmark keeps working: ``benchmarks/bench.py --quick`` at a tiny scale.
 
-No timing assertions (PRODUCT.md: speed is measured by the benchmark, never by a timed
-test): only that every figure was measured, with sane values, and that the table and the
+No timing assertions (docs/performance.md: speed is measured by the benchmark, never by a
+timed test): only that every figure was measured, with sane values, and that the table and the
 ``--json`` file say the same thing. The built-in load generator is forced so that the test
 does not depend on ``wrk`` being installed.
 """

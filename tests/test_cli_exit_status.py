@@ -258,3 +258,12 @@ def test_a_writable_junit_path_is_not_left_behind_by_the_check(tmp_path: Path) -
 
     check_writable(tmp_path / "report.xml")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_record_to_scenario_on_a_missing_journal_cannot_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "absent.jsonl"
+    assert main(["record-to-scenario", str(missing), "-o", str(tmp_path / "x.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot read" in err and "Traceback" not in err

@@ -35,7 +35,8 @@ if not CHROMIUM.exists():
 
 pytestmark = pytest.mark.slow
 
-#: the flags of ../shared/tools/browser.md: no sandbox as root, and no background traffic
+#: the flags scripts/install-browser.sh's browser needs here: no sandbox as root, and no
+#: background traffic
 LAUNCH_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

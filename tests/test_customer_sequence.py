@@ -1,7 +1,7 @@
 """The vendor's official call sequence (reference §7.1) end to end, as an integration walks
 it, over real sockets: steps 0-16 including the phrase lookup (step 9), the satisfaction
 survey after an agent chat (steps 12-14) and after a robot chat (step 15), and a
-click-to-call during the agent chat (aicc-web-channel-more.md §2), in push mode and in poll
+click-to-call during the agent chat (vendor web-channel pages, part 2 §2), in push mode and in poll
 mode."""
 
 from __future__ import annotations

@@ -193,3 +193,30 @@ def test_scenario_schema_is_in_the_store_with_the_shared_id_convention() -> None
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert store.is_valid("scenario", {"name": "x", "steps": [{"wait": "1s"}]})
     assert not store.is_valid("scenario", {"name": "x", "steps": [{"sleep": 1}]})
+
+
+# --------------------------------------------------------------------------------------------
+# a step option written inside the message (issue 17, item 2: the README's per-push faults)
+
+
+@pytest.mark.parametrize(
+    ("step", "key", "kind"),
+    [
+        ("- push: {content: hi, faults: {drop: true}}", "faults", "push"),
+        ("- push: {content: hi, state: agent}", "state", "push"),
+        ("- batch: [{content: a}, {content: b, when: x}]", "when", "batch"),
+    ],
+)
+def test_a_step_option_inside_the_message_says_where_it_belongs(
+    step: str, key: str, kind: str
+) -> None:
+    with pytest.raises(FileError) as caught:
+        load_text(f"name: s\nsteps:\n  - wait: 1\n  {step}\n", "s.yaml")
+    assert caught.value.line == 4
+    message = str(caught.value)
+    assert f"'{key}' belongs beside {kind}:, not inside the message" in message
+    assert "option of the step steps[1]" in message
+    # written where it belongs, the same step loads
+    fixed = {"faults": "faults: {drop: true}", "state": "state: agent", "when": "when: x"}[key]
+    body = "push: {content: hi}" if kind == "push" else "batch: [{content: a}, {content: b}]"
+    load_text(f"name: s\nsteps:\n  - {body}\n    {fixed}\n")

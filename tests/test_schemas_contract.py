@@ -893,7 +893,7 @@ ACCEPTED: list[Case] = [
          (put("/resultCode", "1"), drop("/token"), put("/resultDesc", "no such channel")), "", ""),
     case("upload.failure-without-key", "upload-response", "upload-response.vendor-example.json",
          (put("/returnCode", "3"), drop("/objectKey")), "", ""),
-    # ---- what live tenants do where the pages disagree (aicc-web-channel-more.md)
+    # ---- what live tenants do where the pages disagree (vendor web-channel pages, part 2)
     case("send.chat.file.empty-name", SR, CHAT,
          (put("/mediaType", "FILE"), put("/content", ",7000,objectKey,pdf")), "", ""),
     *(case(f"upload.fileType.{t}", "upload-request", "upload-request.vendor-example.json",

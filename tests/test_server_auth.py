@@ -47,7 +47,7 @@ async def clocked(make_sim: MakeSim, receiver: RecordingReceiver) -> Sim:
 async def test_token_by_ak_sk_refuses_a_wrong_pair_403_as_the_live_gateway(
     sim: Sim, app_key: str, app_secret: str
 ) -> None:
-    # an integrator saw HTTP 403 from the live gateway (aicc-web-channel-more.md, evidence)
+    # an integrator saw HTTP 403 from the live gateway (vendor web-channel pages, part 2, evidence)
     reply = await sim.request(
         "POST", TOKEN_PATH, json_body={"app_key": app_key, "app_secret": app_secret}
     )

@@ -1,5 +1,5 @@
 """Bad input of every class gets a clear, specific JSON error, never a traceback or a 500,
-and the server keeps serving (PRODUCT.md "Quality bars: Bad input")."""
+and the server keeps serving (README.md "Emulated endpoints": never a traceback)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Receiver faults seen through the server: failed attempts are retried per the delivery
 policy (2 attempts, tiny backoff in the test config), every attempt is journaled, and one
-bad conversation does not hold up the others (PRODUCT.md "Faults on the other side")."""
+bad conversation does not hold up the others (README.md "Push delivery and the auth-v2
+signature")."""
 
 from __future__ import annotations
 

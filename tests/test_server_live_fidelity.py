@@ -1,5 +1,5 @@
 """What live tenants do where the vendor's pages disagree or are silent (issue 10 items 3 to
-6; aicc-web-channel-more.md, "Evidence from live tenants"), end to end over real sockets:
+6; vendor web-channel pages, part 2, "Evidence from live tenants"), end to end over real sockets:
 vendor codes in the body (and ``contract.strict`` keeping the 400), both spellings of the
 upload answer, pdf uploads, FILE with an empty name, null optional fields, the live
 ccmessaging-token shape, history that belongs to the customer, and the consistency

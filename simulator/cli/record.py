@@ -50,7 +50,10 @@ def _name(args: argparse.Namespace) -> str:
 def _handle(args: argparse.Namespace) -> int:
     from simulator.cli.lint import lint_file
 
-    entries = [entry for _, entry in read_jsonl(args.journal) if isinstance(entry, dict)]
+    try:
+        entries = [entry for _, entry in read_jsonl(args.journal) if isinstance(entry, dict)]
+    except OSError as exc:  # a missing or unreadable journal: cannot run (2), no traceback
+        raise SimulatorError(f"cannot read {args.journal}: {exc.strerror or exc}") from None
     users = recorded_users(entries)
     if not users:
         raise SimulatorError(f"{args.journal}: no recorded conversation (no push, no uplink)")

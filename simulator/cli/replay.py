@@ -29,12 +29,21 @@ from simulator.cli.options import (
 )
 from simulator.core.push import PushFaults, RetryPolicy
 from simulator.core.validation import default_store
-from simulator.delivery.replay import PushReport, ReplayPlan, ReplayReport, ScriptedUplink, replay
+from simulator.delivery.replay import (
+    PushReport,
+    ReplayEvent,
+    ReplayPlan,
+    ReplayReport,
+    ScriptedUplink,
+    customer_script,
+    replay,
+)
 from simulator.delivery.verdicts import answer_of, excerpt, push_kind, sent_attempts
 from simulator.scenario import RunContext, Uplink, load
 
 __all__ = [
     "UPLINK_CONTROLS",
+    "format_event",
     "format_push",
     "format_summary",
     "junit_cases",
@@ -84,9 +93,11 @@ def register(sub: Any) -> None:
     parser: argparse.ArgumentParser = sub.add_parser(
         "replay",
         help="play a scenario against a push receiver (no server needed)",
-        description="Play one scenario run against --callback with a live timeline. There is "
-        "no customer: an expect step runs to its timeout branch unless --uplink scripts a "
-        "customer message. Exit 0 only if every push behaved as expected.",
+        description="Play one scenario run against --callback with a live timeline. The "
+        "customer is the scenario's customer: block (built-ins that wait for the customer "
+        "declare one), or the --uplink messages when given; --no-customer sends none, so "
+        "expect steps run to their timeout branches. Exit 0 only if every push behaved as "
+        "expected.",
     )
     parser.add_argument(
         "scenario",
@@ -130,7 +141,8 @@ def register(sub: Any) -> None:
         metavar="NAME=VALUE",
         help="override a scenario variable (repeatable)",
     )
-    parser.add_argument(
+    customer = parser.add_mutually_exclusive_group()
+    customer.add_argument(
         "--uplink",
         dest="uplinks",
         action="append",
@@ -138,7 +150,14 @@ def register(sub: Any) -> None:
         default=[],
         metavar="CONTROL[:content]@SECONDS",
         help="inject a customer message at SECONDS (scenario time) after the "
-        "start, e.g. CHAT:hello@1.5 or TRANS2AGENT@2 (repeatable)",
+        "start, e.g. CHAT:hello@1.5 or TRANS2AGENT@2 (repeatable); replaces the scenario's "
+        "customer: block",
+    )
+    customer.add_argument(
+        "--no-customer",
+        action="store_true",
+        help="play no customer, not even the scenario's customer: block (expect steps time "
+        "out)",
     )
     parser.add_argument(
         "--max-duration",
@@ -214,6 +233,23 @@ def format_push(report: PushReport) -> str:
     return line + (f"  [{'; '.join(extras)}]" if extras else "")
 
 
+def format_event(event: ReplayEvent) -> str:
+    """One timeline line for a customer message or an expect step that timed out."""
+    if event.uplink is not None:
+        uplink = event.uplink
+        kind = uplink.control_type + (f"/{uplink.media_type}" if uplink.media_type else "")
+        text = f"+{event.offset:.3f}s  customer {kind:<17} {excerpt(uplink.content, 40)}"
+        if uplink.message_id:
+            text += f"  (messageId {uplink.message_id})"
+        return text.rstrip()
+    assert event.timeout is not None
+    waited = " or ".join(event.timeout.controls)
+    return (
+        f"+{event.offset:.3f}s  timeout  {event.timeout.path}: no {waited} from the customer "
+        "in time; on to its on_timeout branch"
+    )
+
+
 def format_summary(report: ReplayReport) -> str:
     """The closing lines: counts, duration, outcome and PASS/FAIL."""
     pushes = report.pushes
@@ -224,6 +260,12 @@ def format_summary(report: ReplayReport) -> str:
         f"{dropped} dropped by the scenario, {report.failed} failed; "
         f"run {report.outcome} in {report.duration:.3f} s"
     ]
+    sent = sum(e.kind == "customer" for e in report.events)
+    timeouts = sum(e.kind == "timeout" for e in report.events)
+    if sent or timeouts:
+        lines.append(
+            f"customer: {sent} message(s) sent; {timeouts} expect step(s) timed out waiting"
+        )
     if not pushes:
         lines.append("note: the scenario pushed nothing")
     if report.note:
@@ -268,9 +310,24 @@ async def _replay(plan: ReplayPlan) -> ReplayReport:
     def show(push: PushReport) -> None:
         print(format_push(push), flush=True)
 
+    def show_event(event: ReplayEvent) -> None:
+        print(format_event(event), flush=True)
+
     # One session for the whole run; its own timeout is off, the deliverer sets one per attempt.
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None)) as session:
-        return await replay(plan, session, on_push=show)
+        return await replay(plan, session, on_push=show, on_event=show_event)
+
+
+def _customer(args: argparse.Namespace, scripted: tuple[ScriptedUplink, ...]) -> str:
+    """Who plays the customer, for the heading (``--uplink`` wins over the scenario's
+    script; ``--no-customer`` over both)."""
+    if args.no_customer:
+        return "customer: none (--no-customer)"
+    if args.uplinks:
+        return f"customer: {len(args.uplinks)} --uplink message(s)"
+    if scripted:
+        return f"customer: the scenario's script, {len(scripted)} message(s) (--no-customer: none)"
+    return "customer: none (the scenario declares no customer: block)"
 
 
 def _handle(args: argparse.Namespace) -> int:
@@ -287,13 +344,20 @@ def _handle(args: argparse.Namespace) -> int:
         seed=args.seed,
         idle_timeout=args.idle_timeout,
     )
+    scripted = customer_script(scenario)
+    if args.no_customer:
+        uplinks: tuple[ScriptedUplink, ...] = ()
+    elif args.uplinks:
+        uplinks = tuple(args.uplinks)
+    else:
+        uplinks = scripted
     plan = ReplayPlan(
         scenario=scenario,
         context=context,
         target=settings.target,
         policy=RetryPolicy(attempts=args.attempts, timeout=args.timeout),
         store=default_store(),
-        uplinks=tuple(args.uplinks),
+        uplinks=uplinks,
         max_duration=args.max_duration,
     )
     started = datetime.now(UTC).isoformat(timespec="seconds")
@@ -301,8 +365,8 @@ def _handle(args: argparse.Namespace) -> int:
     print(
         f"  user {args.user}, channel {args.channel}, speed {args.speed:g}; "
         f"{describe_auth(settings)}",
-        flush=True,
     )
+    print(f"  {_customer(args, scripted)}", flush=True)
     report = asyncio.run(_replay(plan))
     print(format_summary(report))
     if report.outcome == "aborted":

@@ -1,5 +1,5 @@
 """Per-channel settings of the customer-side extras: the satisfaction survey, the phrase
-list of queryPhraseByKeyword and click-to-call (aicc-web-channel-more.md §2, reference §3.9
+list of queryPhraseByKeyword and click-to-call (vendor web-channel pages, part 2 §2, reference §3.9
 to §3.12).
 
 Frozen dataclasses with embedded defaults, each built from its checked YAML/JSON form by
@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 SurveyQuestion = Literal["CSAT", "NPS", "FCR"]
-#: The five click-to-call events of getClickToCallEvents (aicc-web-channel-more.md §2.3).
+#: The five click-to-call events of getClickToCallEvents (vendor web-channel pages, part 2 §2.3).
 CallEvent = Literal["queuing", "connected", "queue-timeout", "released", "failed"]
 CALL_EVENTS: Final[tuple[CallEvent, ...]] = (
     "queuing",

@@ -5,9 +5,12 @@ the event loop until the run's ``wake_at`` (or the next scripted customer uplink
 every :class:`~simulator.core.push.PlannedPush` to a :class:`~simulator.delivery.Deliverer`,
 awaiting each delivery before the next so that the timeline is in order.
 
-There is no customer in a replay: an ``expect`` step runs into its timeout branch unless a
-scripted :class:`ScriptedUplink` arrives first. A run that waits for an uplink with no
-timeout and none scripted is stopped (``stalled``).
+The customer of a replay is scripted: :class:`ScriptedUplink` messages sent at their times,
+from the command line (``--uplink``) or the scenario's own ``customer:`` block
+(:func:`customer_script`). Without one, an ``expect`` step runs into its timeout branch; a
+run that waits for an uplink with no timeout and none left to send is stopped (``stalled``).
+Every customer message and every ``expect`` that times out is a :class:`ReplayEvent` of the
+timeline, beside the pushes.
 
 Fault-injected pushes are judged by what the receiver *should* do with them (see
 :func:`expectation`): a push with a wrong or missing ``Authorization``, or a deliberately
@@ -28,14 +31,16 @@ from simulator.core.push import PlannedPush, PushFaults, PushTarget, RetryPolicy
 from simulator.core.validation import SchemaStore
 from simulator.delivery.verdicts import answer_of, sent_attempts, unreachable
 from simulator.delivery.worker import PUSH_SCHEMA, AttemptRecord, Deliverer, DeliveryResult
-from simulator.scenario import Advance, RunContext, Scenario, ScenarioRun, Uplink
+from simulator.scenario import Advance, ExpectTimeout, RunContext, Scenario, ScenarioRun, Uplink
 
 __all__ = [
     "Expectation",
     "PushReport",
+    "ReplayEvent",
     "ReplayPlan",
     "ReplayReport",
     "ScriptedUplink",
+    "customer_script",
     "expectation",
     "judge_push",
     "replay",
@@ -52,6 +57,26 @@ class ScriptedUplink:
 
     at: float
     uplink: Uplink
+
+
+def customer_script(scenario: Scenario) -> tuple[ScriptedUplink, ...]:
+    """The customer the scenario declares for replays (its ``customer:`` block), in time
+    order; empty when it declares none."""
+    return tuple(ScriptedUplink(item.at, item.uplink) for item in scenario.customer)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayEvent:
+    """A line of the timeline that is not a push: the customer sent something, or an
+    ``expect`` step timed out waiting for the customer."""
+
+    #: seconds from the start of the run
+    offset: float
+    kind: Literal["customer", "timeout"]
+    #: what the customer sent (kind ``customer``)
+    uplink: Uplink | None = None
+    #: the expect that ran out (kind ``timeout``)
+    timeout: ExpectTimeout | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +136,8 @@ class ReplayReport:
     #: why the run failed, stalled, hit its time limit or was aborted
     note: str | None
     duration: float
+    #: customer messages and expect timeouts, in order
+    events: tuple[ReplayEvent, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -196,8 +223,11 @@ class _Driver:
         refusals: Deliverer,
         records: list[AttemptRecord],
         on_push: Callable[[PushReport], None] | None,
+        on_event: Callable[[ReplayEvent], None] | None = None,
     ) -> None:
         self.plan = plan
+        self.on_event = on_event
+        self.events: list[ReplayEvent] = []
         self.deliverer = deliverer
         self.refusals = refusals
         self.records = records
@@ -206,6 +236,15 @@ class _Driver:
         self.start = self.loop.time()
         self.reports: list[PushReport] = []
         self.aborted: str | None = None
+
+    def note(self, event: ReplayEvent) -> None:
+        self.events.append(event)
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def note_timeouts(self, advance: Advance) -> None:
+        for timeout in advance.timeouts:
+            self.note(ReplayEvent(timeout.at - self.start, "timeout", timeout=timeout))
 
     async def deliver(self, pushes: Sequence[PlannedPush]) -> None:
         for push in pushes:
@@ -250,6 +289,7 @@ class _Driver:
         outcome: str | None = None
         note: str | None = None
         while True:
+            self.note_timeouts(advance)
             await self.deliver(advance.pushes)
             if self.aborted is not None:
                 run.cancel()
@@ -264,8 +304,9 @@ class _Driver:
                 run.cancel()
                 outcome = "stalled"
                 note = (
-                    f"{position} waits for a customer message with no timeout; replay has "
-                    "no customer (script one with --uplink)"
+                    f"{position} waits for a customer message with no timeout and the "
+                    "customer has nothing more to send (script one with --uplink or the "
+                    "scenario's customer: block)"
                 )
                 break
             when = min(due)
@@ -282,7 +323,11 @@ class _Driver:
                 await asyncio.sleep(delay)
             now = max(self.loop.time(), when)
             if uplink_at is not None and uplink_at <= now:
-                advance = run.feed(uplinks.popleft().uplink, now)
+                uplink = uplinks.popleft().uplink
+                advance = run.feed(uplink, now)
+                self.note_timeouts(advance)  # any that ran out just before it arrived
+                advance = replace(advance, timeouts=())
+                self.note(ReplayEvent(now - self.start, "customer", uplink=uplink))
             else:
                 advance = run.advance(now)
         if outcome is None:
@@ -294,6 +339,7 @@ class _Driver:
             outcome=outcome,
             note=note,
             duration=self.loop.time() - self.start,
+            events=tuple(self.events),
         )
 
 
@@ -302,10 +348,12 @@ async def replay(
     session: aiohttp.ClientSession,
     *,
     on_push: Callable[[PushReport], None] | None = None,
+    on_event: Callable[[ReplayEvent], None] | None = None,
 ) -> ReplayReport:
     """Play ``plan.scenario`` once against ``plan.target`` on ``session``.
 
-    ``on_push`` is called as soon as each push is judged (the live timeline). Stops early
+    ``on_push`` is called as soon as each push is judged and ``on_event`` at each customer
+    message and expect timeout (the live timeline). Stops early
     (outcome ``aborted``) when a push cannot reach the receiver at all. Raises
     :class:`~simulator.core.errors.ScenarioError` before sending anything if the run cannot start
     (bad speed, undeclared variables).
@@ -319,7 +367,7 @@ async def replay(
         on_attempt=records.append,
     )
     try:
-        return await _Driver(plan, deliverer, refusals, records, on_push).run()
+        return await _Driver(plan, deliverer, refusals, records, on_push, on_event).run()
     finally:
         await deliverer.close()
         await refusals.close()

@@ -6,6 +6,7 @@ state machine driven by the caller's clock, ``timeline`` drives it in virtual ti
 ``templating`` is the ``{{ var }}`` substitution.
 """
 
+from simulator.scenario.context import ExpectTimeout
 from simulator.scenario.engine import Advance, RunContext, ScenarioRun, Uplink
 from simulator.scenario.loader import (
     builtin_directory,
@@ -16,12 +17,14 @@ from simulator.scenario.loader import (
     load_path,
     load_text,
 )
-from simulator.scenario.model import BUILTIN_VARIABLES, MediaFile, Scenario
+from simulator.scenario.model import BUILTIN_VARIABLES, CustomerUplink, MediaFile, Scenario
 from simulator.scenario.timeline import TimedPush, simulate
 
 __all__ = [
     "BUILTIN_VARIABLES",
     "Advance",
+    "CustomerUplink",
+    "ExpectTimeout",
     "MediaFile",
     "RunContext",
     "Scenario",

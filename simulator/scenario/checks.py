@@ -98,6 +98,11 @@ def check_kinds(steps: Any, parts: Parts, lines: Lines) -> None:
                 f"{readable(here)}: a step has one kind, found {' and '.join(kinds)}",
             )
         body = step[kinds[0]]
+        if kinds[0] == "push":
+            _check_step_options(body, [*here, "push"], lines)
+        elif kinds[0] == "batch" and isinstance(body, list):
+            for number, message in enumerate(body):
+                _check_step_options(message, [*here, "batch", number], lines)
         if kinds[0] == "repeat" and isinstance(body, dict):
             check_kinds(body.get("steps"), [*here, "repeat", "steps"], lines)
         elif kinds[0] == "expect" and isinstance(body, dict):
@@ -106,6 +111,28 @@ def check_kinds(steps: Any, parts: Parts, lines: Lines) -> None:
             if isinstance(body.get("on"), dict):
                 for name, nested in body["on"].items():
                     check_kinds(nested, [*here, "expect", "on", name], lines)
+
+
+#: keys of a push or batch *step* that are easily written inside its message by mistake
+_STEP_OPTIONS = ("faults", "when", "state", "label")
+
+
+def _check_step_options(message: Any, parts: Parts, lines: Lines) -> None:
+    """A step option inside the message (``push: {content: x, faults: {...}}``) gets a hint
+    where it belongs, not the schema's bare "'faults' was unexpected". ``parts`` is the
+    message's path: ``[..., i, "push"]`` or ``[..., i, "batch", n]``."""
+    if not isinstance(message, dict):
+        return
+    kind_at = max(i for i, part in enumerate(parts) if part in ("push", "batch"))
+    kind, step = str(parts[kind_at]), parts[:kind_at]
+    for key in _STEP_OPTIONS:
+        if key in message:
+            raise lines.error(
+                pointer_of([*parts, key]),
+                f"{readable([*parts, key])}: {key!r} belongs beside {kind}:, not inside the "
+                f"message: it is an option of the step {readable(step)} "
+                f"(- {kind}: {{...}} with {key}: ... on the next line, indented like {kind}:)",
+            )
 
 
 # -- pass 2: schema -------------------------------------------------------------------------

@@ -24,10 +24,12 @@ from simulator.scenario.checks import (
     parts_of,
     readable,
 )
+from simulator.scenario.context import Uplink
 from simulator.scenario.messages import FIELD_ORDER, MEDIA_TYPES_WITH_FILES, MessageCompiler
 from simulator.scenario.model import (
     BUILTIN_VARIABLES,
     CallEventOp,
+    CustomerUplink,
     EndOp,
     ExpectOp,
     FaultOp,
@@ -78,6 +80,7 @@ class _Compiler(MessageCompiler):
                 )
             self.program[index] = JumpOp(readable(parts), target)
         result = self.data.get("connect_result")
+        customer = self.customer(self.data.get("customer") or [], ["customer"])
         return Scenario(
             name=self.data["name"],
             description=self.data.get("description", ""),
@@ -88,7 +91,25 @@ class _Compiler(MessageCompiler):
             loop_slots=self.loop_slots,
             path=self.lines.path,
             source=source,
+            customer=customer,
         )
+
+    def customer(self, raws: list[Any], parts: Parts) -> tuple[CustomerUplink, ...]:
+        """The ``customer:`` script, in time order (stable for equal times)."""
+        script = []
+        for index, raw in enumerate(raws):
+            here = [*parts, index]
+            try:
+                at = parse_duration(raw["at"])
+            except ValueError as exc:
+                self.fail([*here, "at"], f"{exc} (customer times are fixed, no templates)")
+            control = raw.get("controlType", "CHAT")
+            chat = control == "CHAT"
+            media = raw.get("mediaType", "TEXT" if chat else None)
+            content = raw.get("content", "" if chat else None)
+            message_id = raw.get("messageId", f"replay-{at:g}" if chat else None)
+            script.append(CustomerUplink(at, Uplink(control, media, content, message_id)))
+        return tuple(sorted(script, key=lambda item: item.at))
 
     # -- steps ----------------------------------------------------------------------------
 

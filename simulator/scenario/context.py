@@ -11,7 +11,7 @@ from typing import Any
 from simulator.core.clock import epoch_ms
 from simulator.core.push import PlannedPush
 
-__all__ = ["Advance", "RunContext", "Uplink"]
+__all__ = ["Advance", "ExpectTimeout", "RunContext", "Uplink"]
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -52,6 +52,18 @@ class Uplink:
 
 
 @dataclass(frozen=True, slots=True)
+class ExpectTimeout:
+    """An ``expect`` step whose timeout ran out before the customer sent what it waits for."""
+
+    #: the step, e.g. ``steps[4]``
+    path: str
+    #: the uplink controlTypes it waited for, sorted
+    controls: tuple[str, ...]
+    #: the driver's clock (seconds) when the timeout ran out
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class Advance:
     """What one engine call produced."""
 
@@ -60,3 +72,6 @@ class Advance:
     #: monotonic seconds at which to call advance() again; None = only an uplink can move it
     wake_at: float | None
     finished: bool
+    #: expect steps that timed out during this call, in order (before the pushes of their
+    #: on_timeout branches)
+    timeouts: tuple[ExpectTimeout, ...] = ()

@@ -20,7 +20,7 @@ from typing import Any
 from simulator.core.errors import ScenarioError
 from simulator.core.push import PlannedPush, PushFaults
 from simulator.scenario.checks import parse_duration
-from simulator.scenario.context import Advance, RunContext, Uplink
+from simulator.scenario.context import Advance, ExpectTimeout, RunContext, Uplink
 from simulator.scenario.model import (
     CallEventOp,
     Duration,
@@ -77,6 +77,7 @@ class ScenarioRun(Renderer):
         "_pending",
         "_state",
         "_time",
+        "_timeouts",
         "_vars",
         "context",
         "scenario",
@@ -109,6 +110,7 @@ class ScenarioRun(Renderer):
         self._held: PlannedPush | None = None
         self._rng: random.Random | None = None
         self._error: str | None = None
+        self._timeouts: list[ExpectTimeout] | None = None
         self._faults: list[dict[str, Any]] | None = None
 
     # -- public API ------------------------------------------------------------------------
@@ -210,7 +212,17 @@ class ScenarioRun(Renderer):
 
     def _result(self, out: list[PlannedPush]) -> Advance:
         done = self._state == _DONE
-        return Advance(tuple(out), None if done else self._deadline, done)
+        timeouts = self._timeouts
+        if timeouts is None:
+            return Advance(tuple(out), None if done else self._deadline, done)
+        self._timeouts = None
+        return Advance(tuple(out), None if done else self._deadline, done, tuple(timeouts))
+
+    def _timed_out(self, op: ExpectOp, at: float) -> None:
+        """Note an expect whose timeout ran out, for the driver's timeline."""
+        timeouts = self._timeouts if self._timeouts is not None else []
+        timeouts.append(ExpectTimeout(op.path, tuple(sorted(op.controls)), at))
+        self._timeouts = timeouts
 
     def _catch_up(self, now: float, out: list[PlannedPush]) -> None:
         deadline = self._deadline
@@ -220,6 +232,7 @@ class ScenarioRun(Renderer):
         self._time = deadline
         self._deadline = None
         if self._state == _EXPECTING and isinstance(op, ExpectOp):
+            self._timed_out(op, deadline)
             self._pc = op.on_timeout
         else:
             self._pc += 1
@@ -317,6 +330,7 @@ class ScenarioRun(Renderer):
         deadline = self._time + seconds / self.context.speed
         if deadline <= now:
             self._time = deadline
+            self._timed_out(op, deadline)
             self._pc = op.on_timeout
         else:
             self._deadline = deadline

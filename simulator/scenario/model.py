@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from simulator.core.push import AuthFault, SessionStateName
+from simulator.scenario.context import Uplink
 from simulator.scenario.templating import Template, Value
 
 __all__ = [
     "BUILTIN_VARIABLES",
     "CallEventOp",
+    "CustomerUplink",
     "Duration",
     "EndOp",
     "ExpectOp",
@@ -162,6 +164,16 @@ class EndOp:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerUplink:
+    """One message of a scenario's ``customer:`` script: what ``aicc-sim replay`` sends as the
+    customer ``at`` seconds (scenario time) after the start. A served run ignores it: there
+    the customer is the integration."""
+
+    at: float
+    uplink: Uplink
+
+
+@dataclass(frozen=True, slots=True)
 class FaultOp:
     """Put an inbound fault rule in force (``fault:``); the run's customer is its default
     ``match.userId``. The server applies it (:meth:`ScenarioRun.take_faults`)."""
@@ -204,6 +216,9 @@ class Scenario:
     #: where it was loaded from, and its YAML text (for ``scenarios show``)
     path: str
     source: str
+    #: the customer a replay plays when none is scripted on its command line (``customer:``),
+    #: in time order
+    customer: tuple[CustomerUplink, ...] = ()
 
     @property
     def variables(self) -> frozenset[str]:

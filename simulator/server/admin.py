@@ -1,5 +1,5 @@
 """The ``/__admin`` API: health, journals, sessions, scenario runs, inject, reset, OpenAPI,
-metrics (PRODUCT.md "Interfaces"), ratings and click-to-calls."""
+metrics (README.md "Admin API", docs/server.md "Admin API"), ratings and click-to-calls."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from simulator import __version__
 from simulator.core.errors import NotFound, ValidationFailed, Violation
 from simulator.core.journal import Journal
 from simulator.server.click_to_call import CLICK_TO_CALL
-from simulator.server.deliveries import DELIVERIES, DeliveryEntry
+from simulator.server.deliveries import DELIVERIES, DELIVERY_VERDICTS, DeliveryEntry
 from simulator.server.dispatch import RUNS
 from simulator.server.http import STORE, json_response, read_json
 from simulator.server.inject import INJECT
@@ -58,6 +58,20 @@ def _int_query(request: web.Request, name: str) -> int | None:
     return value
 
 
+def _choice_query(request: web.Request, name: str, allowed: tuple[str, ...]) -> str | None:
+    """A query parameter that must be one of ``allowed``: an unknown value is a 400 naming
+    them (as ``limit=abc`` is), never an empty answer that looks like "nothing matched"."""
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in allowed:
+        raise ValidationFailed(
+            "admin-query",
+            [Violation(f"/{name}", f"must be one of {', '.join(allowed)}, got {raw!r}")],
+        )
+    return raw
+
+
 def _page(request: web.Request) -> tuple[int | None, int]:
     limit = _int_query(request, "limit")
     return _int_query(request, "since"), 1000 if limit is None else limit
@@ -79,15 +93,32 @@ async def health(request: web.Request) -> web.Response:
     )
 
 
+def _bool_query(request: web.Request, name: str) -> bool:
+    """``true`` / ``false`` (absent: false); anything else is a 400 like ``limit=abc``."""
+    raw = request.query.get(name)
+    if raw is None or raw == "":
+        return False
+    lowered = raw.lower()
+    if lowered not in ("true", "false"):
+        raise ValidationFailed(
+            "admin-query", [Violation(f"/{name}", f"must be true or false, got {raw!r}")]
+        )
+    return lowered == "true"
+
+
 def _request_filter(request: web.Request) -> Callable[[RequestRecord], bool]:
     path = request.query.get("path")
     method = request.query.get("method")
     user = request.query.get("userId")
     status = _int_query(request, "status")
+    # the echo receiver's own requests are the simulator talking to itself: left out unless
+    # asked for (includeEcho=true, or a path filter that names them)
+    echo = _bool_query(request, "includeEcho") or path is not None
 
     def keep(record: RequestRecord) -> bool:
         return (
-            (path is None or record.path == path or record.path.endswith("/" + path))
+            (echo or not record.echo)
+            and (path is None or record.path == path or record.path.endswith("/" + path))
             and (method is None or record.method == method.upper())
             and (user is None or record.user_id == user)
             and (status is None or record.status == status)
@@ -115,7 +146,8 @@ def _journal_page(
 @routes.get(f"{ADMIN}/requests")
 async def list_requests(request: web.Request) -> web.Response:
     """The request journal; filters ``path`` (full or last segment), ``method``, ``status``,
-    ``userId``; paging ``since`` (seq) and ``limit``."""
+    ``userId``; paging ``since`` (seq) and ``limit``. The echo receiver's requests (marked
+    ``"echo": true``) only with ``includeEcho=true`` or a ``path`` filter."""
     return _journal_page(request, request.app[REQUESTS], "requests", _request_filter(request))
 
 
@@ -132,7 +164,7 @@ async def list_deliveries(request: web.Request) -> web.Response:
     ``verdict``; paging ``since`` and ``limit``."""
     user = request.query.get("userId")
     run = request.query.get("runId")
-    verdict = request.query.get("verdict")
+    verdict = _choice_query(request, "verdict", DELIVERY_VERDICTS)
 
     def keep(item: DeliveryEntry) -> bool:
         return (

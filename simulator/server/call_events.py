@@ -1,5 +1,5 @@
 """The click-to-call book: each customer's call (one per customer and channel) and the queue
-of its events until a getClickToCallEvents long poll takes them (aicc-web-channel-more.md
+of its events until a getClickToCallEvents long poll takes them (vendor web-channel pages, part 2
 §2.3), one event per answer, on the simulator's clock.
 
 Events (queuing, connected, queue-timeout, released, failed) come from a scenario's
@@ -23,7 +23,7 @@ from simulator.server.live_config import LiveConfig
 
 __all__ = ["EVENT_TEXTS", "CallBook", "CallRecord", "Emitted"]
 
-#: resultDesc of each event (aicc-web-channel-more.md §2.3, verbatim)
+#: resultDesc of each event (vendor web-channel pages, part 2 §2.3, verbatim)
 EVENT_TEXTS: Mapping[str, str] = {
     "queuing": "Call in queue",
     "connected": "Call connected",

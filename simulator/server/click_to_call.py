@@ -1,5 +1,5 @@
 """The click-to-call capability: checkClickToCallSupport, createClickToCall, the
-getClickToCallEvents long poll and dropClickToCall (aicc-web-channel-more.md §2.1 to §2.4),
+getClickToCallEvents long poll and dropClickToCall (vendor web-channel pages, part 2 §2.1 to §2.4),
 and the admin API's call-event injection. Calls and their event queues are kept by
 :class:`~simulator.server.call_events.CallBook`; the rows are in
 :mod:`simulator.server.routes` (the four endpoints also under the devg examples' paths

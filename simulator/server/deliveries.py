@@ -4,15 +4,26 @@ a poll queue (:class:`DeliveryNote`), in one sequence."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 from aiohttp import web
 
 from simulator.core.errors import Violation
 from simulator.core.journal import Journal
-from simulator.delivery.records import AttemptRecord
+from simulator.delivery.records import AttemptRecord, AttemptVerdict
 
-__all__ = ["DELIVERIES", "DeliveryEntry", "DeliveryNote"]
+__all__ = ["DELIVERIES", "DELIVERY_VERDICTS", "POLL_VERDICTS", "DeliveryEntry", "DeliveryNote"]
+
+
+#: the verdicts of a poll-queue hand-off: queued, refused by a full queue, or not queued
+#: because what poll would answer breaks ``poll-response``
+POLL_VERDICTS = ("queued-for-poll", "dropped", "invalid-outbound")
+
+#: every verdict the deliveries journal can hold, in the order the docs list them (what
+#: ``GET /__admin/deliveries?verdict=`` accepts)
+DELIVERY_VERDICTS: tuple[str, ...] = tuple(
+    dict.fromkeys((*get_args(AttemptVerdict), *POLL_VERDICTS))
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 
-from simulator.config import ChannelConfig
+from simulator.config import ECHO, ChannelConfig
 from simulator.core.clock import Clock
 from simulator.core.errors import NotFound, ValidationFailed, Violation
 from simulator.core.netloc import callback_url_problem
@@ -177,7 +177,8 @@ class Runs:
         channel = self.channel_or_default(channel_id)
         target = None
         if callback_url is not None:
-            self._check_callback_allowed(callback_url)
+            if callback_url != ECHO:  # the built-in receiver, as in the config: always allowed
+                self._check_callback_allowed(callback_url)
             target = self._target(channel, callback_url)
         session = self._sessions.get(channel.id, user_id)
         live = session is not None and session.active

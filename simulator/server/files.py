@@ -2,7 +2,7 @@
 the temporary ``fileUrl`` link, and the store behind them (customer uploads and the media
 ids scenarios push).
 
-Answers as live tenants do where the pages disagree (aicc-web-channel-more.md, "Evidence
+Answers as live tenants do where the pages disagree (vendor web-channel pages, part 2, "Evidence
 from live tenants", §4, §5.2): an upload answers ``returnCode`` (API reference) and
 ``resultCode`` + ``resultDesc`` (developer guide) together. A download checks the
 requested ``fileType`` against the stored file's and the caller against its owner."""

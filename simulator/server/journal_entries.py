@@ -9,6 +9,7 @@ from aiohttp import web
 
 from simulator.core.journal import Journal
 from simulator.core.redaction import MASK, SECRET_FIELDS, mask_document, mask_text
+from simulator.server.echo import ECHO_PATH
 from simulator.server.http import parse_json_body
 
 __all__ = [
@@ -28,6 +29,8 @@ REDACTED_FIELDS = SECRET_FIELDS
 #: carry the app_secret anywhere.
 _SECRET_BODY_PATHS = frozenset({"/apigovernance/api/oauth/tokenByAkSk"})
 _BODY_LIMIT = 64 * 1024
+#: the echo receiver's paths (``/__echo/aicc`` and its signature-mode webhook path)
+ECHO_PREFIX = ECHO_PATH
 
 
 def pack_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> bytes:
@@ -105,10 +108,17 @@ class RequestRecord(NamedTuple):
             "response": _body_json(self.response),
             "latencyMs": round(self.latency_ms, 3),
             "userId": self.user_id,
+            "echo": self.echo,
             "violations": self.violations,
             "fault": None if self.fault is None else dict(self.fault),
             "reason": self.reason,
         }
+
+    @property
+    def echo(self) -> bool:
+        """True for a push the simulator made to its own echo receiver (``/__echo/...``), not
+        a call of the integration: ``/__admin/requests`` leaves these out by default."""
+        return self.path.startswith(ECHO_PREFIX)
 
 
 #: the application's request journal

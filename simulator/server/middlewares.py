@@ -43,6 +43,10 @@ ADMIN_PREFIX = "/__admin"
 _SECRET_SCHEMAS = frozenset({"token-request"})
 
 
+#: ``exceptionInfo`` of an admin 401: the admin token is what is missing (the vendor's 401 text
+#: about "purchased related services" is about the emulated AICC, not the simulator's API)
+ADMIN_UNAUTHORIZED = "Unauthorized: this simulator's admin API needs its admin token (admin.token)."
+
 #: the status of an internal fault: a bug or a broken dependency, never the caller's mistake
 INTERNAL = 500
 
@@ -56,6 +60,9 @@ def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse
         if exc.status == 403:
             # the gateway's exact body for an expired or illegal AccessToken (reference §1.2)
             return error_response(403, error_code="0", exception_info=EXPIRED_TOKEN_TEXT)
+        if request.path.startswith(ADMIN_PREFIX):
+            # the simulator's own API: say what is missing, not the vendor's gateway text
+            return error_response(exc.status, exc.reason, exception_info=ADMIN_UNAUTHORIZED)
         return error_response(exc.status, exc.reason)
     if isinstance(exc, NotFound):
         return error_response(404, str(exc))
@@ -120,10 +127,14 @@ def _check_admin_token(request: web.Request) -> None:
     if given is None:
         scheme, _, value = request.headers.get("Authorization", "").partition(" ")
         given = value.strip() if scheme == "Bearer" else ""
-    if not hmac.compare_digest(given.encode(), token.encode()):
+    if not given:
         raise AuthError(
-            401, "missing or wrong admin token (X-Admin-Token or Authorization: Bearer)"
+            401,
+            "no admin token: admin.token is set, so send it as X-Admin-Token: <token> or "
+            "Authorization: Bearer <token>",
         )
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        raise AuthError(401, "wrong admin token (X-Admin-Token or Authorization: Bearer)")
 
 
 def _route_label(request: web.Request) -> str:

@@ -159,7 +159,7 @@ class TokenStore:
         tenant_id: str = "",
         map_service: str = "",
     ) -> MessagingToken:
-        """A new ccmessaging-token in a live tenant's shape (aicc-web-channel-more.md,
+        """A new ccmessaging-token in a live tenant's shape (vendor web-channel pages, part 2,
         evidence from live tenants): Base64 of a JSON object with ``createTime`` (epoch ms),
         ``tenantId``, ``randomNumber`` (48 hex digits), ``mapService``, ``userName``,
         ``locale``, ``userId``, ``channelId``, in that order (the vendor's example token

@@ -192,10 +192,19 @@ class AdminClient:
         user_id: str | None = None,
         since: int | None = None,
         limit: int | None = None,
+        include_echo: bool = False,
     ) -> list[dict[str, Any]]:
-        """The request journal, oldest first (``GET /__admin/requests`` filters)."""
+        """The request journal's entries as a list, oldest first (``GET /__admin/requests``
+        filters). The echo
+        receiver's own requests only with ``include_echo=True`` or a ``path`` naming them."""
         query = query_of(
-            path=path, method=method, status=status, userId=user_id, since=since, limit=limit
+            path=path,
+            method=method,
+            status=status,
+            userId=user_id,
+            since=since,
+            limit=limit,
+            includeEcho="true" if include_echo else None,
         )
         result: list[dict[str, Any]] = self._call("GET", "/requests", query=query)["requests"]
         return result
@@ -213,7 +222,9 @@ class AdminClient:
         since: int | None = None,
         limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Every push attempt and poll hand-off, oldest first (``GET /__admin/deliveries``)."""
+        """Every push attempt and poll hand-off, oldest first (``GET /__admin/deliveries``): the
+        listing's entries as a list (its ``total``/``dropped``/``lastSeq`` counters left out);
+        an unknown ``verdict`` is an :class:`AdminApiError` 400 naming the known ones."""
         query = query_of(userId=user_id, runId=run_id, verdict=verdict, since=since, limit=limit)
         result: list[dict[str, Any]] = self._call("GET", "/deliveries", query=query)["deliveries"]
         return result
