@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar, Unpack
 
 from simulator.core.errors import SimulatorError, WaitTimeout
 from simulator.testing.client import AdminClient
+from simulator.testing.handle import ConfigViews
 from simulator.testing.matching import (
     DEFAULT_TIMEOUT,
     SHOWN_ON_TIMEOUT,
@@ -44,7 +45,7 @@ from simulator.testing.matching import (
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from simulator.config import ChannelConfig, Config, Credential
+    from simulator.config import Config
     from simulator.core.journal import Journal
 
 __all__ = ["CONFIG_SOURCE", "THREAD_TIMEOUT", "InProcessSimulator", "build_config"]
@@ -96,7 +97,7 @@ def _entry_json(seq: int, item: Any) -> dict[str, Any]:
     return {"seq": seq, **item.to_json()}
 
 
-class InProcessSimulator(AdminClient):
+class InProcessSimulator(ConfigViews, AdminClient):
     """A simulator running in this process, on its own event loop in a daemon thread.
 
     Use it as a context manager (or :meth:`start` / :meth:`stop`). Every admin call of
@@ -209,21 +210,6 @@ class InProcessSimulator(AdminClient):
 
             return self._app[CONFIG].current
         return self._config
-
-    @property
-    def credentials(self) -> Credential:
-        """The first AK/SK pair tokenByAkSk accepts (``.app_key``, ``.app_secret``)."""
-        return self.config.credentials[0]
-
-    @property
-    def channel(self) -> ChannelConfig:
-        """The first channel's configuration."""
-        return self.config.channels[0]
-
-    @property
-    def channel_id(self) -> str:
-        """The first channel's configuration id (``DownLinkMsg.from``)."""
-        return self.channel.id
 
     @property
     def app(self) -> web.Application:

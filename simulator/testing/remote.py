@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Final, Unpack
 
 from simulator.core.errors import SimulatorError
 from simulator.testing.client import AdminClient
+from simulator.testing.handle import ConfigViews
 from simulator.testing.matching import (
     DEFAULT_TIMEOUT,
     DeliveryFilters,
@@ -44,7 +45,7 @@ from simulator.testing.matching import (
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from simulator.config import ChannelConfig, Config, Credential
+    from simulator.config import Config
 
 __all__ = ["TOKEN_VAR", "URL_VAR", "RemoteSimulator"]
 
@@ -55,7 +56,7 @@ TOKEN_VAR: Final = "AICC_SIM_ADMIN_TOKEN"
 HEALTHY_TIMEOUT: Final = 30.0
 
 
-class RemoteSimulator(AdminClient):
+class RemoteSimulator(ConfigViews, AdminClient):
     """A running simulator at ``base_url``, configured per test over the admin API.
 
     Use it as a context manager (or :meth:`start` / :meth:`stop`)."""
@@ -118,21 +119,6 @@ class RemoteSimulator(AdminClient):
                 "and pass the same with --aicc-sim-admin-token or AICC_SIM_ADMIN_TOKEN"
             )
         return parse_config(document, f"{self.base_url}/__admin/config")
-
-    @property
-    def credentials(self) -> Credential:
-        """The first AK/SK pair tokenByAkSk accepts (``.app_key``, ``.app_secret``)."""
-        return self.config.credentials[0]
-
-    @property
-    def channel(self) -> ChannelConfig:
-        """The first channel's configuration."""
-        return self.config.channels[0]
-
-    @property
-    def channel_id(self) -> str:
-        """The first channel's configuration id (``DownLinkMsg.from``)."""
-        return self.channel.id
 
     @property
     def app(self) -> web.Application:
