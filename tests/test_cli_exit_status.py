@@ -267,3 +267,38 @@ def test_record_to_scenario_on_a_missing_journal_cannot_run(
     assert main(["record-to-scenario", str(missing), "-o", str(tmp_path / "x.yaml")]) == 2
     err = capsys.readouterr().err
     assert "cannot read" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+def test_each_sub_command_is_registered_under_its_table_name(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # main() builds the named command's parser alone: the table's name must be the name the
+    # module registers, or `aicc-sim NAME` would stop working
+    from simulator.cli.main import _COMMANDS, build_parser
+
+    for name in _COMMANDS:
+        with pytest.raises(SystemExit) as done:
+            build_parser(name).parse_args([name, "--help"])
+        assert done.value.code == 0
+        assert capsys.readouterr().out.startswith(f"usage: aicc-sim {name} ")
+    whole = build_parser().format_help()
+    assert all(name in whole for name in _COMMANDS)
+
+
+def test_serve_does_not_import_the_other_commands() -> None:
+    # `aicc-sim serve` builds only its own parser: the replay driver, the conformance
+    # suite, the proxy and the recorder stay unimported (a tenth of the start-up)
+    code = (
+        "import sys\n"
+        "from simulator.cli.main import build_parser\n"
+        "build_parser('serve').parse_args(['serve', '--port', '0'])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('simulator.cli.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = done.stdout
+    assert "simulator.cli.serve" in loaded
+    for other in ("replay", "check_callback", "proxy", "record", "validate", "scenarios"):
+        assert f"simulator.cli.{other}'" not in loaded

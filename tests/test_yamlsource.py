@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from simulator.core.errors import FileError
-from simulator.core.yamlsource import Lines, Problem, Yaml12Loader, YamlRules, line_of, read_yaml
+from simulator.core.yamlsource import (
+    Lines,
+    Problem,
+    Yaml12Loader,
+    Yaml12ShippedLoader,
+    YamlRules,
+    line_of,
+    read_yaml,
+)
+from simulator.scenario.loader import builtin_directory
 
 
 class Refused(FileError):
@@ -95,3 +106,19 @@ def test_yaml12_loader_keeps_words_and_dates_as_text() -> None:
     assert data == {"on": "yes", "day": "2024-01-01", "flag": True}
     data, _ = read("flag: yes\n")
     assert data == {"flag": True}
+
+
+@pytest.mark.parametrize(
+    "path", sorted(builtin_directory().glob("*.yaml")), ids=lambda path: path.stem
+)
+def test_the_shipped_loader_reads_each_builtin_as_the_python_loader_does(path: Path) -> None:
+    # the built-in scenarios are read by libyaml at start-up: the same data, the same lines
+    text = path.read_text(encoding="utf-8")
+    assert read(text, loader=Yaml12ShippedLoader) == read(text, loader=Yaml12Loader)
+    assert Yaml12ShippedLoader is not Yaml12Loader or not yaml.__with_libyaml__
+
+
+def test_the_shipped_loader_keeps_the_yaml12_scalars() -> None:
+    text = "on: yes\nday: 2024-01-01\nflag: true\noff: no\n"
+    data, _ = read(text, loader=Yaml12ShippedLoader)
+    assert data == {"on": "yes", "day": "2024-01-01", "flag": True, "off": "no"}

@@ -9,36 +9,53 @@ parsed namespace and returning an exit status.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from simulator import __version__
-from simulator.cli import check_callback, proxy, record, replay, scenarios, serve, validate
 from simulator.cli.status import CANNOT_RUN, CLOSED_PIPE
 from simulator.core.errors import SimulatorError
 
 __all__ = ["build_parser", "main", "run"]
 
-_COMMANDS = (serve, replay, validate, check_callback, scenarios, proxy, record)
+#: Sub-command name -> its module, in the order ``--help`` lists them. A module is imported
+#: only when its parser is needed: ``aicc-sim serve`` does not pay for the replay driver,
+#: the conformance suite, the proxy or the recorder (a tenth of its start-up).
+_COMMANDS = {
+    "serve": "simulator.cli.serve",
+    "replay": "simulator.cli.replay",
+    "validate": "simulator.cli.validate",
+    "check-callback": "simulator.cli.check_callback",
+    "scenarios": "simulator.cli.scenarios",
+    "proxy": "simulator.cli.proxy",
+    "record-to-scenario": "simulator.cli.record",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The whole ``aicc-sim`` parser."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The ``aicc-sim`` parser; with ``only`` (a sub-command's name), with just that
+    sub-command's parser (what :func:`main` uses when the command line names one)."""
     parser = argparse.ArgumentParser(
         prog="aicc-sim",
         description="AICC Simulator: the AICC side of Huawei Cloud CEC's web-chat channel.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in _COMMANDS:
-        command.register(sub)
+    for name, module in _COMMANDS.items():
+        if only is None or name == only:
+            importlib.import_module(module).register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default: ``sys.argv[1:]``) and return the exit status."""
-    args = build_parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    # the first argument names a sub-command: build its parser alone (the same usage, help
+    # and errors); anything else (--help, --version, a typo) gets the whole parser
+    named = given[0] if given and given[0] in _COMMANDS else None
+    args = build_parser(named).parse_args(given)
     try:
         status: int = args.handler(args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit

@@ -11,19 +11,19 @@ import math
 from collections.abc import Iterator, Mapping
 from functools import cache
 from importlib import resources
-from typing import Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 from urllib.parse import urlsplit
-
-import jsonschema
-import referencing
-import referencing.jsonschema
-from jsonschema.exceptions import ValidationError
 
 from simulator.config.model import ECHO, LimitsConfig, TokenConfig, host_allowed, resolve_timezone
 from simulator.core.errors import Violation
 from simulator.core.faults.model import semantic_violations
 from simulator.core.netloc import callback_url_problem
-from simulator.core.validation import pointer_of
+from simulator.core.validation import default_store, pointer_of
+
+if TYPE_CHECKING:
+    import jsonschema
+    import referencing
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["config_schema", "violations"]
 
@@ -37,10 +37,12 @@ def config_schema() -> Mapping[str, Any]:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
-    # Its own compiled validator (not the shared store's), because the messages below need
-    # the raw errors: which keyword failed, which keys were extra, the subschema. And it
-    # keeps load_config cheap (the healthcheck runs it on every probe): compiling this one
-    # schema takes a fifth of the time of compiling the whole store.
+    # Its own explaining validator (not the shared store's), because the messages below
+    # need the raw errors: which keyword failed, which keys were extra, the subschema. Built
+    # only for a config that fails the compiled verdict (the import of the pure-Python
+    # engine alone is a fifth of the simulator's start-up).
+    import jsonschema
+
     return jsonschema.Draft202012Validator(
         config_schema(),
         format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
@@ -50,6 +52,9 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def _referenced() -> referencing.Registry[Any]:
     """The schemas config.schema.json refers to (``faults`` items are fault rules)."""
+    import referencing
+    import referencing.jsonschema
+
     text = (resources.files("simulator.core") / "schemas" / "fault-rule.schema.json").read_text(
         "utf-8"
     )
@@ -170,6 +175,11 @@ def _explain_any_of(
 
 
 def _schema_violations(document: Mapping[str, Any]) -> list[Violation]:
+    try:
+        if default_store().is_valid("config", document):
+            return []  # the compiled verdict (the same schema file); explanations only below
+    except ValueError:
+        pass  # a value JSON cannot hold (a YAML date...): the explaining engine says where
     found: list[Violation] = []
     for error in _validator().iter_errors(document):
         found.extend(_explain(error))

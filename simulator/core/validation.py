@@ -14,15 +14,15 @@ from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import jsonschema_rs
-import referencing
-from jsonschema.exceptions import ValidationError, best_match
-from referencing.jsonschema import DRAFT202012
 
 from simulator.core.errors import UnknownSchemaError, ValidationFailed, Violation
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema.exceptions import ValidationError
 
 __all__ = ["SCHEMA_BASE_URI", "SchemaStore", "default_store", "pointer_of"]
 
@@ -39,6 +39,8 @@ def pointer_of(path: Iterable[str | int]) -> str:
 
 def _leaf_errors(error: ValidationError) -> list[ValidationError]:
     """For anyOf/oneOf failures, the most relevant error of the branches, not the summary."""
+    from jsonschema.exceptions import best_match
+
     if error.context:
         best = best_match(error.context)
         return _leaf_errors(best)
@@ -46,37 +48,68 @@ def _leaf_errors(error: ValidationError) -> list[ValidationError]:
 
 
 class SchemaStore:
-    """Compiled validators for every ``*.schema.json`` in a directory, by name (file stem)."""
+    """Validators for every ``*.schema.json`` in a directory, by name (file stem).
+
+    Each engine compiles a schema the first time it is asked about it: a process that
+    checks five kinds of bodies does not pay for forty-three, and the pure-Python engine
+    (and its import, a fifth of the simulator's start-up) is paid for only when something
+    fails and must be explained.
+    """
 
     def __init__(
         self, schemas: Mapping[str, Mapping[str, Any]], *, check_schemas: bool = True
     ) -> None:
-        """``check_schemas``: meta-validate every schema with the pure-Python engine first
-        (its messages are the clearer); the compiled engine meta-validates them anyway.
-        The bundled store skips it: that pass was ~90 % of the store's build, i.e. of the
-        simulator's start-up, and tests/test_schemas_contract.py meta-checks the bundled
-        schemas in CI."""
+        """``check_schemas``: meta-validate every schema with the pure-Python engine now
+        (its messages are the clearer); the compiled engine meta-validates each one anyway
+        when it compiles it. The bundled store skips it: that pass was ~90 % of the store's
+        build, i.e. of the simulator's start-up, and tests/test_validation.py meta-checks the
+        bundled schemas in CI."""
         self._schemas = dict(schemas)
-        uris = {name: SCHEMA_BASE_URI + name + _SUFFIX for name in self._schemas}
-        registry: referencing.Registry[Any] = referencing.Registry().with_resources(
-            (uris[name], DRAFT202012.create_resource(schema))
-            for name, schema in self._schemas.items()
+        self._uris = {name: SCHEMA_BASE_URI + name + _SUFFIX for name in self._schemas}
+        self._rs_registry = jsonschema_rs.Registry(
+            [(self._uris[name], dict(schema)) for name, schema in self._schemas.items()]
         )
-        rs_registry = jsonschema_rs.Registry(
-            [(uris[name], dict(schema)) for name, schema in self._schemas.items()]
-        )
-        checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
         self._explainers: dict[str, jsonschema.Draft202012Validator] = {}
         self._deciders: dict[str, Any] = {}
-        for name, schema in self._schemas.items():
-            if check_schemas:
+        if check_schemas:
+            import jsonschema
+
+            for schema in self._schemas.values():
                 jsonschema.Draft202012Validator.check_schema(schema)
-            self._explainers[name] = jsonschema.Draft202012Validator(
-                schema, registry=registry, format_checker=checker
+
+    def _decider(self, name: str) -> Any:
+        """The compiled engine's validator for ``name``, compiled on first use."""
+        decider = self._deciders.get(name)
+        if decider is None:
+            self._known(name)
+            decider = jsonschema_rs.Draft202012Validator(
+                dict(self._schemas[name]),
+                registry=self._rs_registry,
+                validate_formats=True,
+                base_uri=self._uris[name],
             )
-            self._deciders[name] = jsonschema_rs.Draft202012Validator(
-                dict(schema), registry=rs_registry, validate_formats=True, base_uri=uris[name]
+            self._deciders[name] = decider
+        return decider
+
+    def _explainer(self, name: str) -> jsonschema.Draft202012Validator:
+        """The pure-Python engine's validator for ``name``, built on first use."""
+        explainer = self._explainers.get(name)
+        if explainer is None:
+            import jsonschema
+            import referencing
+            from referencing.jsonschema import DRAFT202012
+
+            registry: referencing.Registry[Any] = referencing.Registry().with_resources(
+                (self._uris[other], DRAFT202012.create_resource(schema))
+                for other, schema in self._schemas.items()
             )
+            explainer = jsonschema.Draft202012Validator(
+                self._schemas[name],
+                registry=registry,
+                format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+            )
+            self._explainers[name] = explainer
+        return explainer
 
     @classmethod
     def from_directory(cls, directory: Path, *, check_schemas: bool = True) -> SchemaStore:
@@ -103,20 +136,25 @@ class SchemaStore:
 
     def is_valid(self, name: str, instance: Any) -> bool:
         """Fast verdict by the compiled engine."""
-        self._known(name)
-        return bool(self._deciders[name].is_valid(instance))
+        return bool(self._decider(name).is_valid(instance))
 
     def violations(self, name: str, instance: Any) -> list[Violation]:
-        """Every violation of ``instance`` against schema ``name``; empty when valid."""
-        self._known(name)
+        """Every violation of ``instance`` against schema ``name``; empty when valid.
+
+        The compiled verdict first (the engines agree on the whole corpus, a differential
+        test holds them to it); the explaining engine only for an invalid instance, and
+        when it finds nothing the compiled engine's own errors are reported."""
+        decider = self._decider(name)
+        if decider.is_valid(instance):
+            return []
         found: list[Violation] = []
-        for error in self._explainers[name].iter_errors(instance):
+        for error in self._explainer(name).iter_errors(instance):
             for leaf in _leaf_errors(error):
                 found.append(Violation(pointer_of(leaf.absolute_path), leaf.message))
-        if not found and not self._deciders[name].is_valid(instance):
+        if not found:
             found = [
                 Violation(pointer_of(e.instance_path), e.message)
-                for e in self._deciders[name].iter_errors(instance)
+                for e in decider.iter_errors(instance)
             ]
         return sorted(set(found), key=lambda v: (v.pointer, v.message))
 

@@ -37,14 +37,15 @@ def builtin_directory() -> Path:
     return Path(str(resources.files("simulator.scenario") / "library"))
 
 
-def load_text(text: str, path: str = "<string>") -> Scenario:
-    """Compile scenario YAML ``text``; ``path`` is used in error messages."""
-    data, lines = parse_yaml(text, path)
+def load_text(text: str, path: str = "<string>", *, shipped: bool = False) -> Scenario:
+    """Compile scenario YAML ``text``; ``path`` is used in error messages. ``shipped``: the
+    text comes with the package, so the fast YAML reader may read it (``parse_yaml``)."""
+    data, lines = parse_yaml(text, path, shipped=shipped)
     return compile_scenario(data, lines, text)
 
 
-def load_path(path: str | Path) -> Scenario:
-    """Read and compile one scenario file."""
+def load_path(path: str | Path, *, shipped: bool = False) -> Scenario:
+    """Read and compile one scenario file (``shipped``: as :func:`load_text`)."""
     label = str(path)
     try:
         raw = Path(path).read_bytes()
@@ -57,7 +58,7 @@ def load_path(path: str | Path) -> Scenario:
         raise FileError(label, line, f"not UTF-8 text: {exc.reason}") from None
     if text.startswith("\ufeff"):
         text = text[1:]
-    return load_text(text, label)
+    return load_text(text, label, shipped=shipped)
 
 
 def builtin_names() -> tuple[str, ...]:
@@ -73,7 +74,7 @@ def load_builtin(name: str) -> Scenario:
         raise ScenarioError(
             f"unknown scenario {name!r}; built-in scenarios: {', '.join(builtin_names())}"
         )
-    scenario = load_path(builtin_directory() / f"{name}.yaml")
+    scenario = load_path(builtin_directory() / f"{name}.yaml", shipped=True)
     if scenario.name != name:
         raise FileError(
             scenario.path,

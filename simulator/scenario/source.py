@@ -13,7 +13,14 @@ from typing import Any, Final
 import yaml
 
 from simulator.core.errors import FileError
-from simulator.core.yamlsource import Lines, Problem, Yaml12Loader, YamlRules, read_yaml
+from simulator.core.yamlsource import (
+    Lines,
+    Problem,
+    Yaml12Loader,
+    Yaml12ShippedLoader,
+    YamlRules,
+    read_yaml,
+)
 
 __all__ = ["MAX_BYTES", "MAX_NODES", "Lines", "parse_yaml"]
 
@@ -27,6 +34,10 @@ MAX_NODES: Final = 200_000
 _MAX_DEPTH: Final = 1000
 _RULES: Final = YamlRules(
     loader=Yaml12Loader, max_nodes=MAX_NODES, max_depth=_MAX_DEPTH, json_only=True
+)
+#: The same checks, read by libyaml: only for text the package ships (see Yaml12ShippedLoader).
+_SHIPPED_RULES: Final = YamlRules(
+    loader=Yaml12ShippedLoader, max_nodes=MAX_NODES, max_depth=_MAX_DEPTH, json_only=True
 )
 
 
@@ -91,13 +102,15 @@ def _phrase(problem: Problem, text: str, path: str) -> FileError:
             )
 
 
-def parse_yaml(text: str, path: str) -> tuple[Any, Lines]:
+def parse_yaml(text: str, path: str, *, shipped: bool = False) -> tuple[Any, Lines]:
     """Parse one YAML document into plain data and its :class:`Lines`.
 
     Raises :class:`FileError` (with line and column where known) for broken YAML, an empty
     document, several documents, duplicate or non-string keys, non-JSON values, and
-    documents that are too large or too deeply nested.
+    documents that are too large or too deeply nested. ``shipped``: the text comes with the
+    package (a built-in scenario), so libyaml may read it.
     """
     if len(text) > MAX_BYTES:
         raise FileError(path, None, f"file too large: over {MAX_BYTES} bytes")
-    return read_yaml(text, path, _RULES, lambda problem: _phrase(problem, text, path))
+    rules = _SHIPPED_RULES if shipped else _RULES
+    return read_yaml(text, path, rules, lambda problem: _phrase(problem, text, path))

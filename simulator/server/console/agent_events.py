@@ -11,6 +11,7 @@ same messages as ``connected.yaml`` and ``robot-transfer.yaml``: ``connected`` a
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Final
 
 from simulator.config import ChannelConfig
@@ -54,10 +55,24 @@ steps:
     state: agent
 """
 
-_OWN: Final = {
-    "connected": load_text(_CONNECTED, "<console: connected>"),
-    "transfer": load_text(_TRANSFER, "<console: transfer>"),
+_OWN_TEXTS: Final = {
+    "connected": (_CONNECTED, "<console: connected>"),
+    "transfer": (_TRANSFER, "<console: transfer>"),
+    "timeout-none": (
+        "name: console-timeout-none\ndescription: no timeout scenario\nsteps: []\n",
+        "<console: timeout>",
+    ),
 }
+
+
+@cache
+def _own(event: str) -> Scenario:
+    """One of the scenarios defined here, compiled when the console first asks for it (not
+    at import: every ``serve`` imports this module, few press the buttons)."""
+    text, label = _OWN_TEXTS[event]
+    return load_text(text, label, shipped=True)
+
+
 _LIBRARY: Final = {
     "queuing": "queuing",
     "read": "read-receipt",
@@ -75,23 +90,17 @@ class UnknownEvent(SimulatorError):
 
 def event_scenario(event: str, channel: ChannelConfig, library: ScenarioLibrary) -> Scenario:
     """The scenario that builds ``event``'s messages on ``channel``."""
-    if event in _OWN:
-        return _OWN[event]
+    if event in ("connected", "transfer"):
+        return _own(event)
     name = channel.timeout_scenario if event == "timeout" else _LIBRARY.get(event)
     if event == "timeout" and name is None:
         # no timeout scenario configured: the server ends such a session without a push
-        return _OWN_TIMEOUT_NONE
+        return _own("timeout-none")
     if name is None:
         raise UnknownEvent(f"unknown event {event!r}; known: {', '.join(EVENTS)}")
     if name not in library:
         raise UnknownEvent(f"event {event!r} needs scenario {name!r}, which is not loaded")
     return library.get(name)
-
-
-_OWN_TIMEOUT_NONE: Final = load_text(
-    "name: console-timeout-none\ndescription: no timeout scenario\nsteps: []\n",
-    "<console: timeout>",
-)
 
 
 def render(
