@@ -1147,6 +1147,9 @@ def role_sim(args: argparse.Namespace) -> None:
         row[2] += took
 
     gc.callbacks.append(on_gc)
+    from simulator.server.gcpolicy import FreezeSurvivors
+
+    policies: list[FreezeSurvivors] = []  # the serve policy, once installed
 
     config = load_config(args.config, environ={}, overrides={})
 
@@ -1168,6 +1171,8 @@ def role_sim(args: argparse.Namespace) -> None:
                     "max": (ordered[-1] if ordered else 0.0) * 1000,
                 },
                 "gc_pauses": gc_pauses,
+                "gc_thaws": policies[0].thaws if policies else None,
+                "gc_frozen": gc.get_freeze_count(),
                 "sessions": len(app[SESSIONS]),
                 "active_runs": app[RUNS].conductor.active,
                 "pending_deliveries": app[DELIVERER].pending,
@@ -1190,9 +1195,10 @@ def role_sim(args: argparse.Namespace) -> None:
         )
         # as ``aicc-sim serve`` does (BENCH_GC_POLICY=0 measures without it, for the docs)
         if os.environ.get("BENCH_GC_POLICY") != "0":
-            from simulator.server.gcpolicy import FreezeSurvivors
+            from simulator.server.admission import ADMISSION
 
-            FreezeSurvivors().install()
+            policies.append(FreezeSurvivors(quiet=running.app[ADMISSION].idle))
+            policies[0].install()
         print(f"READY {running.port}", flush=True)
         try:
             await asyncio.Event().wait()

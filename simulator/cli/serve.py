@@ -73,11 +73,14 @@ async def serve(
 
     running = await start_server(config, tls=tls)
     if tune_gc:
+        from simulator.server.admission import ADMISSION
         from simulator.server.gcpolicy import FreezeSurvivors
 
         # scenario timers would fire late behind long pauses; a second after start, so that
-        # its one full collection does not delay the first answers
-        asyncio.get_running_loop().call_later(1.0, FreezeSurvivors().install)
+        # its one full collection does not delay the first answers; full-heap collections
+        # wait for a moment without requests
+        policy = FreezeSurvivors(quiet=running.app[ADMISSION].idle)
+        asyncio.get_running_loop().call_later(1.0, policy.install)
     lines = listening_lines((running.host, running.port), running.url, config)
     for line in [*lines[:1], *tls_lines, *lines[1:]]:
         print(line, flush=True)

@@ -65,6 +65,11 @@ class Admission:
         self._quiet = 0
         self._waiting: deque[asyncio.Future[None]] = deque()
 
+    def idle(self) -> bool:
+        """No request for a while (the heartbeat has stopped): a pause would hurt nobody
+        waiting on an answer (the collector policy thaws then, gcpolicy.py)."""
+        return self._beat is None
+
     def arrived(self) -> None:
         """A request arrived: keep the heartbeat running (started lazily)."""
         self._quiet = 0

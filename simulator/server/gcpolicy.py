@@ -12,11 +12,16 @@ only what was created since. Objects freed by reference counting still go at onc
 permanent generation does not keep anything alive); what the freeze delays is the collection
 of *cycles* among frozen objects. To bound that, the survivors are thawed (``gc.unfreeze``)
 once at least :data:`THAW_EVERY` full collections have passed *and* the frozen count has
-doubled since the last thaw; the next full collection then walks everything once. (Full
-collections come more often once survivors are frozen, since Python spaces them by 25 % of
-what the last one walked: thawing on the count alone brought back a full-length pause every
-8 of them, 19 collections and a 355 ms pause at 10,000 conversations.) A steady heap thus
-keeps its survivors frozen; cycles among them are collected once the heap has doubled.
+grown by ``growth`` (2) since the last thaw; the next full collection then walks everything
+once, which at ten thousand conversations stops the loop for 100-200 ms. So a thaw that is
+due waits until the simulator is quiet (no inbound request for a second: ``quiet``), and is
+then done at once (``gc.collect``) by a check every second; under load it happens only when
+the frozen count has grown by ``valve`` (8) since the last thaw, which bounds what frozen
+cycles can hold. (Full collections come more often once survivors are frozen, since Python
+spaces them by 25 % of what the last one walked: thawing on the count alone brought back a
+full-length pause every 8 of them, 19 collections and a 355 ms pause at 10,000
+conversations.) A steady heap thus keeps its survivors frozen; cycles among them are
+collected when the simulator is quiet.
 
 Installed by ``aicc-sim serve`` a second after it started (one process per simulator);
 never by an in-process simulator, whose host process owns its collector.
@@ -24,7 +29,9 @@ never by an in-process simulator, whose host process owns its collector.
 
 from __future__ import annotations
 
+import asyncio
 import gc
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["THAW_EVERY", "FreezeSurvivors"]
@@ -33,21 +40,43 @@ __all__ = ["THAW_EVERY", "FreezeSurvivors"]
 THAW_EVERY = 8
 
 
+def _always() -> bool:
+    return True
+
+
 class FreezeSurvivors:
     """The policy (see the module's docstring); :meth:`install` once per process."""
 
-    def __init__(self, growth: float = 2.0) -> None:
-        """``growth``: the factor the frozen count must have grown by since the last thaw."""
+    def __init__(
+        self,
+        growth: float = 2.0,
+        *,
+        quiet: Callable[[], bool] = _always,
+        valve: float = 8.0,
+        check_every: float = 1.0,
+    ) -> None:
+        """``growth``: the factor the frozen count must have grown by since the last thaw
+        for a thaw to be due; ``quiet``: whether a full-length pause would hurt nobody now
+        (the simulator's admission gate: no request for a second); ``valve``: the growth
+        at which a due thaw happens even under load; ``check_every``: seconds between two
+        looks for a quiet moment (needs a running event loop at :meth:`install`)."""
         self._growth = growth
+        self._quiet = quiet
+        self._valve = valve
+        self._check_every = check_every
         self._installed = False
+        self._timer: asyncio.TimerHandle | None = None
         self._fulls = 0
         #: frozen objects at the last thaw (or at install)
         self._base = 0
+        #: a thaw is due and waits for a quiet moment
+        self.due = False
         #: how many times the survivors were thawed (tests, diagnostics)
         self.thaws = 0
 
     def install(self) -> None:
-        """Freeze the start-up heap and watch the collector."""
+        """Freeze the start-up heap and watch the collector (and, inside a running event
+        loop, look for quiet moments every ``check_every`` seconds)."""
         if self._installed:
             return
         self._installed = True
@@ -55,6 +84,10 @@ class FreezeSurvivors:
         gc.freeze()
         self._base = gc.get_freeze_count()
         gc.callbacks.append(self._on_gc)
+        try:
+            self._timer = asyncio.get_running_loop().call_later(self._check_every, self._check)
+        except RuntimeError:
+            self._timer = None  # no loop: thaws happen at full collections only
 
     def uninstall(self) -> None:
         """Stop watching and thaw everything (the collector is as Python left it)."""
@@ -62,6 +95,9 @@ class FreezeSurvivors:
             return
         self._installed = False
         gc.callbacks.remove(self._on_gc)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         gc.unfreeze()
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
@@ -70,10 +106,23 @@ class FreezeSurvivors:
         self._fulls += 1
         frozen = gc.get_freeze_count()
         if self._fulls >= THAW_EVERY and frozen >= self._growth * self._base:
-            # the next full collection walks everything once: cycles among survivors go
-            gc.unfreeze()
-            self._fulls = 0
-            self._base = frozen
-            self.thaws += 1
-            return
+            if self._quiet() or frozen >= self._valve * self._base:
+                # the next full collection walks everything once: cycles among survivors go
+                self._thaw(frozen)
+                return
+            self.due = True
         gc.freeze()
+
+    def _thaw(self, frozen: int) -> None:
+        gc.unfreeze()
+        self._fulls = 0
+        self._base = frozen
+        self.due = False
+        self.thaws += 1
+
+    def _check(self) -> None:
+        """A due thaw, now that nothing is waiting: thaw, collect everything, freeze again."""
+        if self.due and self._quiet():
+            self._thaw(gc.get_freeze_count())
+            gc.collect()  # its own callback freezes the survivors again
+        self._timer = asyncio.get_running_loop().call_later(self._check_every, self._check)
