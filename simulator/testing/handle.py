@@ -113,7 +113,7 @@ class Handle(AdminClient):
         self,
         match: DeliveryMatch | RequestMatch,
         since: int | None,
-        timeout: float,  # noqa: ASYNC109 - the journal's own wait takes one
+        timeout: float,  # noqa: ASYNC109 - the waits' own timeout, handed on
     ) -> dict[str, Any]:
         """The async wait; by default the blocking one in a worker thread, so that the
         test's loop keeps serving (e.g. the integration's push receiver)."""
