@@ -238,3 +238,11 @@ def test_the_names_rules_take_are_the_route_tables() -> None:
         and "controlType" in default_store().schema(route.request_schema).get("properties", {})
     }
     assert carries == MESSAGE_OPERATIONS
+
+
+def test_a_rules_control_and_media_types_are_the_send_bodys() -> None:
+    store = default_store()
+    rule_match = store.schema("fault-rule")["$defs"]["match"]["properties"]
+    send = store.schema("send-request")["properties"]
+    for member in ("controlType", "mediaType"):
+        assert rule_match[member]["enum"] == send[member]["enum"], member
