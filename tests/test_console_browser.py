@@ -432,6 +432,7 @@ async def test_faults_panel_adds_lists_counts_and_removes_rules(
     await expect(row).to_contain_text('{"endpoint":"send","controlType":"CHAT"}')
     await expect(row).to_contain_text('{"status":503}')
     await expect(row).to_contain_text("2 times")
+    await expect(row.locator(".source")).to_have_text("admin")
     await expect(row.locator(".fired")).to_have_text("0")
     jo = sim.customer("jo")
     await jo.connect()
@@ -450,6 +451,7 @@ async def test_faults_panel_adds_lists_counts_and_removes_rules(
                                            ' "action": {"delay_ms": 10}}')
     await page.get_by_role("button", name="Add JSON rule").click()
     await expect(page.locator("#faults-body tr")).to_have_count(2)
+    await page.evaluate("window.scrollTo(0, 0)")
     await shot(page, "faults")
 
     # remove one, then clear the rest

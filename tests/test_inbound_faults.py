@@ -459,6 +459,7 @@ async def test_a_rule_with_the_same_id_replaces_the_old_one(sim: Sim) -> None:
     await add_rule(sim, {"id": "r", "action": {"status": 500}})
     created = await add_rule(sim, {"id": "r", "action": {"status": 501}})
     assert created["action"] == {"status": 501}
+    assert created["source"] == "admin"
     listed = (await sim.admin("GET", "/faults")).json["faults"]
     assert [r["action"]["status"] for r in listed] == [501]
 
@@ -472,6 +473,8 @@ async def test_rules_from_the_config_file_are_in_force_from_start(
             faults=[{"id": "cfg", "match": {"endpoint": "applyToken"}, "action": {"status": 503}}],
         )
     )
+    [listed] = (await sim.admin("GET", "/faults")).json["faults"]
+    assert listed["id"] == "cfg" and listed["source"] == "start-up"
     customer = sim.customer("cust-19")
     assert (await customer.token_by_ak_sk()).status == 200
     assert (await customer.apply_token()).status == 503
@@ -521,6 +524,18 @@ async def test_a_scenario_fault_step_acts_from_that_point_for_the_runs_customer(
     [entry] = [e for e in await journal(sim, "send") if e["fault"]]
     assert entry["fault"]["rule"] == "after-agent"
     assert entry["userId"] == "cust-20"
+
+
+def test_a_scenario_fault_step_is_listed_as_the_scenarios() -> None:
+    from simulator.core.clock import VirtualClock
+    from simulator.core.faults import FaultStore
+    from simulator.core.validation import default_store
+    from simulator.server.faults import from_scenario
+
+    faults = FaultStore(VirtualClock(0))
+    from_scenario(faults, default_store())({"id": "s", "action": {"status": 503}})
+    [installed] = faults.listing()
+    assert installed.to_json()["source"] == "scenario"
 
 
 def test_a_bad_scenario_fault_step_is_refused_with_its_line(tmp_path: Any) -> None:

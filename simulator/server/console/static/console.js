@@ -1021,6 +1021,11 @@ async function clearFaults() {
   await loadFaults();
 }
 
+const SOURCES = {
+  "start-up": "the config file's faults: or serve --fault",
+  scenario: "a scenario's fault: step",
+  admin: "POST /__admin/faults (this page, the pytest handle, curl)",
+};
 const compact = (value) => (value === undefined ? "" : JSON.stringify(value));
 
 async function loadFaults() {
@@ -1046,6 +1051,7 @@ async function loadFaults() {
         "tr",
         { "data-rule": rule.id },
         h("td", { class: "mono" }, rule.id),
+        h("td", { class: "source", title: SOURCES[rule.source] || "" }, rule.source),
         h("td", {}, h("code", {}, rule.match ? compact(rule.match) : "every call")),
         h("td", {}, h("code", {}, compact(rule.action))),
         h("td", {}, lifetime),
