@@ -33,6 +33,7 @@ from multidict import CIMultiDictProxy
 
 from simulator.config import parse_config
 from simulator.core.clock import VirtualClock
+from simulator.core.validation import default_store
 from simulator.server import RunningServer, start_server
 from simulator.server.sessions import SESSIONS, SessionStore
 
@@ -420,12 +421,34 @@ class Customer:
         )
 
 
+#: what the connected scenario's agent and the robot scenarios' robot say first
+GREETING = "Hello, this is Alice. How can I help you?"
+ROBOT_GREETING = "Hello, I am the virtual assistant. Ask me anything, or ask for an agent."
+
+
+async def with_agent(sim: Sim, receiver: RecordingReceiver, user: str) -> Customer:
+    """A customer whose chat reached the agent (the connected scenario has greeted)."""
+    customer = sim.customer(user)
+    await customer.connect()
+    await receiver.wait_message(user, content=GREETING)
+    return customer
+
+
+def valid(schema: str, reply: Reply) -> Any:
+    """The JSON of a 200 answer that conforms to ``schema`` (the test fails otherwise)."""
+    assert reply.status == 200, reply.text
+    assert default_store().violations(schema, reply.json) == [], reply.text
+    return reply.json
+
+
 __all__ = [
     "APP_KEY",
     "APP_SECRET",
     "CCM",
     "CHANNEL",
+    "GREETING",
     "PUSH_KEY",
+    "ROBOT_GREETING",
     "TOKEN_PATH",
     "WAIT",
     "Customer",
@@ -436,6 +459,8 @@ __all__ = [
     "Sim",
     "channel_doc",
     "config_doc",
+    "valid",
+    "with_agent",
 ]
 
 

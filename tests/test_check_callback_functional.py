@@ -20,8 +20,8 @@ from simulator.cli import main
 from simulator.cli.junit import JUnitCase, junit_bytes
 from simulator.core import signing
 from simulator.core.validation import default_store
-from simulator.delivery import conformance
-from simulator.delivery.conformance import Case, build_cases
+from simulator.delivery import conformance_cases as conformance
+from simulator.delivery.conformance_cases import Case, build_cases
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vendor"
 PUSH_KEY = "SimulatorPushKey0123456789abcdefghijklmnopq"

@@ -19,25 +19,11 @@ from conftest import (
     Sim,
     channel_doc,
     config_doc,
+    valid,
+    with_agent,
 )
 
 from simulator.core.clock import VirtualClock
-from simulator.core.validation import default_store
-
-GREETING = "Hello, this is Alice. How can I help you?"
-
-
-async def with_agent(sim: Sim, receiver: RecordingReceiver, user: str) -> Customer:
-    customer = sim.customer(user)
-    await customer.connect()
-    await receiver.wait_message(user, content=GREETING)
-    return customer
-
-
-def valid(schema: str, reply: Reply) -> Any:
-    assert reply.status == 200, reply.text
-    assert default_store().violations(schema, reply.json) == [], reply.text
-    return reply.json
 
 
 async def support(customer: Customer, path: str = f"{CCM}/v1/checkClickToCallSupport") -> Reply:

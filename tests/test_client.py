@@ -206,6 +206,20 @@ def test_an_unreachable_simulator_is_an_admin_error_without_status() -> None:
     assert "GET http://127.0.0.1:" in str(caught.value)
 
 
+def test_a_fault_naming_an_unknown_endpoint_is_refused_with_the_servers_words(
+    client: AdminClient,
+) -> None:
+    # the pytest handle's fault(...) is this client's
+    with pytest.raises(AdminApiError) as caught, client.fault(endpoint="sendAsnc", status=503):
+        pass
+    assert caught.value.status == 400
+    assert (
+        "/match/endpoint: 'sendAsnc' is not an endpoint of the emulated AICC; "
+        "did you mean 'sendAsync'?"
+    ) in str(caught.value)
+    assert client.faults() == []
+
+
 def test_runs_and_scenarios(client: AdminClient) -> None:
     names = {s["name"] for s in client.scenarios()}
     assert {"queuing", "connected", "agent-disconnect", "read-receipt"} <= names

@@ -8,13 +8,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from conftest import CCM, RecordingReceiver, Sim
+from conftest import CCM, GREETING, RecordingReceiver, Sim
 
 from simulator.core.errors import AdminApiError
 from simulator.testing.client import AdminClient
 from simulator.testing.inprocess import InProcessSimulator
-
-GREETING = "Hello, this is Alice. How can I help you?"
 
 
 async def test_satisfaction_lists_the_ratings_with_filters(

@@ -24,6 +24,7 @@ from playwright.async_api import Browser, ConsoleMessage, Page, Request, async_p
 
 from simulator.config import parse_config
 from simulator.server import RunningServer, start_server
+from simulator.server.faults import FAULTS
 from simulator.server.live_config import CONFIG
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -393,3 +394,71 @@ async def test_phone_width(
     await shot(page, "phone")
     await page.get_by_role("button", name="Back to the conversations").click()
     await expect(conv(page, "ivy")).to_be_visible()
+
+
+async def test_faults_panel_adds_lists_counts_and_removes_rules(
+    sim: Sim, receiver: RecordingReceiver, open_page: tuple[OpenPage, Watch]
+) -> None:
+    open_, watch = open_page
+    watch.allowed.append("status of 400")  # the refused rules' answers, logged by the browser
+    page = await open_(sim.base_url + "/__admin/ui/")
+    await live(page)
+    await page.get_by_role("button", name="Faults").click()
+    await expect(page.locator("#faults-empty")).to_be_visible()
+
+    # a misspelt endpoint: refused by the admin API, its words and pointer on the page
+    form = page.locator("#fault-form")
+    await form.locator('input[name="endpoint"]').fill("sendd")
+    await form.locator('input[name="status"]').fill("503")
+    await page.get_by_role("button", name="Add rule", exact=True).click()
+    await expect(page.locator("#fault-status")).to_contain_text("HTTP 400")
+    violations = page.locator("#fault-violations")
+    await expect(violations.locator("code")).to_have_text("/match/endpoint")
+    await expect(violations).to_contain_text(
+        "'sendd' is not an endpoint of the emulated AICC; did you mean 'send'?"
+    )
+    await expect(page.locator("#faults-empty")).to_be_visible()
+    assert sim.app[FAULTS].rules == []
+
+    # corrected: in force, listed, and it acts on the next send
+    await form.locator('input[name="endpoint"]').fill("send")
+    await form.locator('select[name="controlType"]').select_option("CHAT")
+    await form.locator('input[name="times"]').fill("2")
+    await form.locator('input[name="id"]').fill("chat-down")
+    await page.get_by_role("button", name="Add rule", exact=True).click()
+    await expect(page.locator("#fault-status")).to_have_text("Rule chat-down is in force.")
+    await expect(page.locator("#fault-violations")).to_be_hidden()
+    row = page.locator('#faults-body tr[data-rule="chat-down"]')
+    await expect(row).to_contain_text('{"endpoint":"send","controlType":"CHAT"}')
+    await expect(row).to_contain_text('{"status":503}')
+    await expect(row).to_contain_text("2 times")
+    await expect(row.locator(".source")).to_have_text("admin")
+    await expect(row.locator(".fired")).to_have_text("0")
+    jo = sim.customer("jo")
+    await jo.connect()
+    reply = await jo.call("send", jo.message("CHAT", "hello?"))
+    assert reply.status == 503
+    await expect(row.locator(".fired")).to_have_text("1")  # followed live
+    await expect(row.locator(".seen")).to_have_text("1")
+
+    # a rule written as JSON, with the API's word on a bad one
+    await page.locator("#fault-json-box summary").click()
+    await page.locator("#fault-json").fill('{"match": {"endpoint": "poll", "method": "POST"},'
+                                           ' "action": {"delay_ms": 10}}')
+    await page.get_by_role("button", name="Add JSON rule").click()
+    await expect(violations.locator("code")).to_have_text("/match/method")
+    await page.locator("#fault-json").fill('{"id": "slow-poll", "match": {"endpoint": "poll"},'
+                                           ' "action": {"delay_ms": 10}}')
+    await page.get_by_role("button", name="Add JSON rule").click()
+    await expect(page.locator("#faults-body tr")).to_have_count(2)
+    await page.evaluate("window.scrollTo(0, 0)")
+    await shot(page, "faults")
+
+    # remove one, then clear the rest
+    await page.get_by_role("button", name="Remove rule slow-poll").click()
+    await expect(page.locator("#fault-status")).to_have_text("Rule slow-poll removed.")
+    await expect(page.locator("#faults-body tr")).to_have_count(1)
+    await page.get_by_role("button", name="Clear all").click()
+    await expect(page.locator("#fault-status")).to_have_text("1 rule removed.")
+    await expect(page.locator("#faults-empty")).to_be_visible()
+    assert sim.app[FAULTS].rules == []

@@ -132,6 +132,13 @@ def test_a_bad_fault_flag_is_refused_with_its_pointer(capsys: pytest.CaptureFixt
     assert "--fault #1" in err and "/action/status" in err
     assert main(["serve", "--port", "0", "--fault", "{nope"]) == CANNOT_RUN
     assert "--fault #1: not JSON" in capsys.readouterr().err
+    good = '{"action": {"status": 503}}'
+    unknown = '{"match": {"endpoint": "pol"}, "action": {"status": 503}}'
+    assert main(["serve", "--port", "0", "--fault", good, "--fault", unknown]) == CANNOT_RUN
+    assert (
+        "--fault #2: /match/endpoint: 'pol' is not an endpoint of the emulated AICC; "
+        "did you mean 'poll'?"
+    ) in capsys.readouterr().err
 
 
 def test_serve_run_in_process_leaves_logging_as_it_found_it(

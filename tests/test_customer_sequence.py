@@ -10,6 +10,8 @@ from typing import Any
 
 from conftest import (
     CCM,
+    GREETING,
+    ROBOT_GREETING,
     Customer,
     MakeSim,
     RecordingReceiver,
@@ -17,20 +19,15 @@ from conftest import (
     Sim,
     channel_doc,
     config_doc,
+    valid,
 )
-
-from simulator.core.validation import default_store
-
-GREETING = "Hello, this is Alice. How can I help you?"
-ROBOT_GREETING = "Hello, I am the virtual assistant. Ask me anything, or ask for an agent."
 
 
 def ok(schema: str, reply: Reply, code_field: str = "resultCode") -> Any:
     """The answer of a successful step: HTTP 200, valid against ``schema``, code "0"."""
-    assert reply.status == 200, reply.text
-    assert default_store().violations(schema, reply.json) == [], reply.text
-    assert reply.json[code_field] == "0", reply.text
-    return reply.json
+    answer = valid(schema, reply)
+    assert answer[code_field] == "0", reply.text
+    return answer
 
 
 class Integration:

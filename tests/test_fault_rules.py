@@ -16,6 +16,7 @@ from simulator.core.faults import (
     rule_document,
 )
 from simulator.core.faults.matcher import MISSING, matches
+from simulator.core.faults.operations import MESSAGE_OPERATIONS, OPERATIONS
 from simulator.core.validation import default_store
 
 
@@ -144,3 +145,104 @@ def test_mistakes_are_refused_with_their_pointer(document: dict[str, Any], point
     with pytest.raises(ValidationFailed) as caught:
         rule(document)
     assert pointer in [v.pointer for v in caught.value.violations]
+
+
+# ------------------------------------------------------------ names no call can meet
+
+
+def _refused(document: dict[str, Any]) -> dict[str, str]:
+    with pytest.raises(ValidationFailed) as caught:
+        rule(document)
+    return {v.pointer: v.message for v in caught.value.violations}
+
+
+def test_an_unknown_endpoint_is_refused_with_a_close_match() -> None:
+    found = _refused({"match": {"endpoint": "sendd"}, "action": {"status": 503}})
+    assert found == {
+        "/match/endpoint": "'sendd' is not an endpoint of the emulated AICC; did you mean 'send'?"
+    }
+    # a case slip is a close match too, however short the name
+    found = _refused({"match": {"endpoint": "POLL"}, "action": {"status": 503}})
+    assert "did you mean 'poll'?" in found["/match/endpoint"]
+
+
+def test_an_unknown_endpoint_without_a_close_match_lists_the_known_names() -> None:
+    found = _refused({"match": {"endpoint": ["send", "xyz"]}, "action": {"status": 503}})
+    message = found["/match/endpoint/1"]
+    assert message.startswith("'xyz' is not an endpoint of the emulated AICC; known: ")
+    assert all(name in message for name in OPERATIONS)
+    assert list(found) == ["/match/endpoint/1"]  # send is known
+
+
+@pytest.mark.parametrize(
+    ("match", "pointer", "message"),
+    [
+        ({"endpoint": "send", "method": "GET"}, "/match/method",
+         "GET never meets it: send is called with POST"),
+        ({"method": "PUT"}, "/match/method", "no endpoint is called with PUT (GET or POST)"),
+        ({"endpoint": ["poll", "send"], "method": "DELETE"}, "/match/method",
+         "DELETE never meets it: poll is called with GET, send is called with POST"),
+        ({"endpoint": "poll", "controlType": "CHAT"}, "/match/controlType",
+         "only the bodies of send and sendAsync carry a controlType; poll never matches"),
+        ({"endpoint": ["applyToken"], "mediaType": "TEXT"}, "/match/mediaType",
+         "only the bodies of send and sendAsync carry a mediaType; applyToken never matches"),
+    ],
+)  # fmt: skip
+def test_a_rule_that_no_call_can_meet_is_refused(
+    match: dict[str, Any], pointer: str, message: str
+) -> None:
+    assert _refused({"match": match, "action": {"status": 503}}) == {pointer: message}
+
+
+@pytest.mark.parametrize(
+    "match",
+    [
+        {"endpoint": "poll", "method": "GET"},
+        {"endpoint": ["poll", "send"], "method": "POST"},
+        {"endpoint": ["poll", "send"], "controlType": "CHAT"},
+        {"method": "GET"},
+        {"controlType": "CONNECT", "mediaType": "TEXT"},
+        {"endpoint": "files"},
+    ],
+)
+def test_rules_some_call_can_meet_are_taken(match: dict[str, Any]) -> None:
+    # parsed without a complaint
+    assert rule({"match": match, "action": {"status": 503}}).document["match"] == match
+
+
+def test_other_names_of_a_rule_are_the_schemas_enums() -> None:
+    # the action kinds and the vendor's controlType/mediaType values: refused by the schema
+    # with the pointer of the member (and the values it takes)
+    cases: list[tuple[dict[str, Any], str]] = [
+        ({"match": {"mediaType": "TXT"}, "action": {"status": 503}}, "/match/mediaType"),
+        ({"match": {"controlType": "chat"}, "action": {"status": 503}}, "/match/controlType"),
+        ({"action": {"connection": "hangup"}}, "/action/connection"),
+        ({"action": {"body_mode": "broken"}}, "/action/body_mode"),
+        ({"action": {"token": "expire"}}, "/action/token"),
+    ]
+    for document, pointer in cases:
+        found = _refused(document)
+        assert pointer in found, found
+
+
+def test_the_names_rules_take_are_the_route_tables() -> None:
+    # written out in core (the config's and scenarios' checks come before the server);
+    # this keeps them the route table's row names, each with its method
+    from simulator.server.routes import EMULATED
+
+    assert {(route.name, route.method) for route in EMULATED} == set(OPERATIONS.items())
+    carries = {
+        route.name
+        for route in EMULATED
+        if route.request_schema is not None
+        and "controlType" in default_store().schema(route.request_schema).get("properties", {})
+    }
+    assert carries == MESSAGE_OPERATIONS
+
+
+def test_a_rules_control_and_media_types_are_the_send_bodys() -> None:
+    store = default_store()
+    rule_match = store.schema("fault-rule")["$defs"]["match"]["properties"]
+    send = store.schema("send-request")["properties"]
+    for member in ("controlType", "mediaType"):
+        assert rule_match[member]["enum"] == send[member]["enum"], member

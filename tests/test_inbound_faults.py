@@ -428,10 +428,38 @@ async def test_a_malformed_rule_is_refused_with_the_pointer_of_the_mistake(
     assert sim.app[FAULTS].rules == []
 
 
+async def test_a_rule_naming_an_unknown_endpoint_is_refused_with_a_suggestion(sim: Sim) -> None:
+    reply = await sim.admin(
+        "POST", "/faults", json_body={"match": {"endpoint": "sendd"}, "action": {"status": 503}}
+    )
+    assert reply.status == 400, reply.text
+    assert reply.json["violations"] == [
+        {
+            "pointer": "/match/endpoint",
+            "message": "'sendd' is not an endpoint of the emulated AICC; did you mean 'send'?",
+        }
+    ]
+    reply = await sim.admin(
+        "POST", "/faults", json_body={"match": {"endpoint": "zzz"}, "action": {"status": 503}}
+    )
+    assert reply.status == 400, reply.text
+    [violation] = reply.json["violations"]
+    assert "known: tokenByAkSk, applyToken, send, sendAsync, poll" in violation["message"]
+    reply = await sim.admin(
+        "POST",
+        "/faults",
+        json_body={"match": {"endpoint": "poll", "method": "POST"}, "action": {"status": 503}},
+    )
+    assert reply.status == 400, reply.text
+    assert reply.json["violations"][0]["pointer"] == "/match/method"
+    assert sim.app[FAULTS].rules == []
+
+
 async def test_a_rule_with_the_same_id_replaces_the_old_one(sim: Sim) -> None:
     await add_rule(sim, {"id": "r", "action": {"status": 500}})
     created = await add_rule(sim, {"id": "r", "action": {"status": 501}})
     assert created["action"] == {"status": 501}
+    assert created["source"] == "admin"
     listed = (await sim.admin("GET", "/faults")).json["faults"]
     assert [r["action"]["status"] for r in listed] == [501]
 
@@ -445,6 +473,8 @@ async def test_rules_from_the_config_file_are_in_force_from_start(
             faults=[{"id": "cfg", "match": {"endpoint": "applyToken"}, "action": {"status": 503}}],
         )
     )
+    [listed] = (await sim.admin("GET", "/faults")).json["faults"]
+    assert listed["id"] == "cfg" and listed["source"] == "start-up"
     customer = sim.customer("cust-19")
     assert (await customer.token_by_ak_sk()).status == 200
     assert (await customer.apply_token()).status == 503
@@ -496,6 +526,18 @@ async def test_a_scenario_fault_step_acts_from_that_point_for_the_runs_customer(
     assert entry["userId"] == "cust-20"
 
 
+def test_a_scenario_fault_step_is_listed_as_the_scenarios() -> None:
+    from simulator.core.clock import VirtualClock
+    from simulator.core.faults import FaultStore
+    from simulator.core.validation import default_store
+    from simulator.server.faults import from_scenario
+
+    faults = FaultStore(VirtualClock(0))
+    from_scenario(faults, default_store())({"id": "s", "action": {"status": 503}})
+    [installed] = faults.listing()
+    assert installed.to_json()["source"] == "scenario"
+
+
 def test_a_bad_scenario_fault_step_is_refused_with_its_line(tmp_path: Any) -> None:
     from simulator.core.errors import FileError
     from simulator.scenario import load_library
@@ -505,6 +547,22 @@ def test_a_bad_scenario_fault_step_is_refused_with_its_line(tmp_path: Any) -> No
     with pytest.raises(FileError) as caught:
         load_library([str(tmp_path)])
     assert "times" in str(caught.value)
+
+
+def test_a_scenario_fault_step_naming_an_unknown_endpoint_is_refused_with_its_line(
+    tmp_path: Any,
+) -> None:
+    from simulator.core.errors import FileError
+    from simulator.scenario import load_library
+
+    bad = FLAKY_AGENT.replace("{endpoint: send,", "{endpoint: snd,")
+    (tmp_path / "flaky-agent.yaml").write_text(bad)
+    with pytest.raises(FileError) as caught:
+        load_library([str(tmp_path)])
+    assert caught.value.line == 8  # the match: line
+    assert "'snd' is not an endpoint of the emulated AICC; did you mean 'send'?" in str(
+        caught.value
+    )
 
 
 # ------------------------------------------------------------------ X-Aicc-Sim-Reason
@@ -622,6 +680,30 @@ def test_a_bad_rule_in_the_config_file_names_its_line(tmp_path: Any) -> None:
         load_config(str(path), environ={})
     assert caught.value.line == 5
     assert "/faults/0/action/status" in str(caught.value)
+
+
+def test_a_rule_in_the_config_file_naming_an_unknown_endpoint_names_its_line(
+    tmp_path: Any,
+) -> None:
+    from simulator.config import load_config
+    from simulator.core.errors import ConfigError
+
+    path = tmp_path / "sim.yaml"
+    path.write_text(
+        "credentials: [{app_key: k, app_secret: s}]\n"
+        "channels: [{id: '1'}]\n"
+        "faults:\n"
+        "  - action: {status: 503}\n"
+        "    match:\n"
+        "      endpoint: [send, applytoken]\n"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_config(str(path), environ={})
+    assert caught.value.line == 6
+    assert str(caught.value).endswith(
+        "/faults/0/match/endpoint/1: 'applytoken' is not an endpoint of the emulated AICC; "
+        "did you mean 'applyToken'?"
+    )
 
 
 def test_rule_endpoint_names_are_the_route_tables_row_names() -> None:

@@ -28,6 +28,7 @@ from schemathesis.checks import not_a_server_error
 from simulator.config import parse_config
 from simulator.core.validation import default_store
 from simulator.server import RunningServer, start_server
+from simulator.server.admin_table import ADMIN
 from simulator.server.openapi import openapi_document
 
 #: fuzzing takes seconds: `-m "not slow"` leaves the whole module out locally
@@ -122,7 +123,7 @@ def http() -> Iterator[requests.Session]:
 #: The document ``/__admin/openapi.json`` serves (the same function builds both; the test
 #: below proves the live one is equal). Loaded at import because schemathesis's lazy
 #: ``from_fixture`` loader uses a pytest internal that pytest 9 removed.
-DOCUMENT = openapi_document(default_store())
+DOCUMENT = openapi_document(default_store(), ADMIN)
 schema = schemathesis.openapi.from_dict(DOCUMENT)
 #: (method path, status) of every fuzzed call, to show the fuzzing reached the server
 SEEN: Counter[tuple[str, int]] = Counter()

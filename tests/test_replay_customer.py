@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from conftest import MakeSim, Sim, channel_doc, config_doc
+from conftest import ROBOT_GREETING, MakeSim, Sim, channel_doc, config_doc
 
 from simulator.cli import main
 from simulator.core.errors import FileError
@@ -27,7 +27,6 @@ from simulator.server.journal_entries import REQUESTS
 
 WAIT = 60.0  # generous bound for a whole CLI run at speed 1
 
-ROBOT_GREETING = "Hello, I am the virtual assistant. Ask me anything, or ask for an agent."
 ROBOT_ANSWER = (
     'Here is what I found about "What are your opening hours?". Not helpful? Ask for an agent.'
 )

@@ -10,6 +10,8 @@ import pytest
 from conftest import (
     CCM,
     CHANNEL,
+    GREETING,
+    ROBOT_GREETING,
     Customer,
     MakeSim,
     RecordingReceiver,
@@ -17,11 +19,9 @@ from conftest import (
     Sim,
     channel_doc,
     config_doc,
+    valid,
+    with_agent,
 )
-
-from simulator.core.validation import default_store
-
-GREETING = "Hello, this is Alice. How can I help you?"
 
 
 def rating(customer: Customer, **extra: Any) -> dict[str, Any]:
@@ -34,20 +34,6 @@ def rating(customer: Customer, **extra: Any) -> dict[str, Any]:
         "channelConfigId": customer.channel_id,
         **extra,
     }
-
-
-async def with_agent(sim: Sim, receiver: RecordingReceiver, user: str) -> Customer:
-    """A customer whose chat reached the agent (the connected scenario has greeted)."""
-    customer = sim.customer(user)
-    await customer.connect()
-    await receiver.wait_message(user, content=GREETING)
-    return customer
-
-
-def valid(schema: str, reply: Reply) -> Any:
-    assert reply.status == 200, reply.text
-    assert default_store().violations(schema, reply.json) == [], reply.text
-    return reply.json
 
 
 def violation_at(reply: Reply, pointer: str) -> None:
@@ -241,7 +227,6 @@ async def test_save_missing_fields_and_wrong_shapes(sim: Sim) -> None:
 
 # -------------------------------------------------------------------- robot feedbacksatisfaction
 
-ROBOT_GREETING = "Hello, I am the virtual assistant. Ask me anything, or ask for an agent."
 
 
 async def robot_sim(make_sim: MakeSim, receiver: RecordingReceiver) -> Sim:

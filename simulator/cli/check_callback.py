@@ -27,7 +27,8 @@ from simulator.cli.options import (
 )
 from simulator.core.tls import client_context
 from simulator.core.validation import default_store
-from simulator.delivery.conformance import CaseResult, SuiteReport, build_cases, run_suite
+from simulator.delivery.conformance import CaseResult, SuiteReport, run_suite
+from simulator.delivery.conformance_cases import build_cases
 from simulator.delivery.tls_probe import TLSCase, probe_tls
 
 __all__ = ["format_result", "format_summary", "junit_cases", "register"]

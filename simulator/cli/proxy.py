@@ -9,12 +9,12 @@ import argparse
 import asyncio
 import logging
 import os
-import signal
 import ssl
 from dataclasses import replace
 from typing import Any
 
 from simulator.cli.options import DEFAULT_APP_KEY, PUSH_KEY_VAR, callback_url, positive_float
+from simulator.cli.running import announce, until_stopped
 from simulator.cli.tls_options import add_tls_arguments, listening_tls
 from simulator.config import ChannelConfig, Config, ListenConfig, load_config
 from simulator.core.errors import SimulatorError
@@ -138,23 +138,17 @@ async def run_proxy(
     )
     mode = settings.channel.push_mode
     push_url = running.url + PUSH_PATH
-    for line in (
+    announce(
         f"aicc-sim proxy: forwarding {running.url} to {settings.upstream} "
         f"(drift: {running.url}/__admin/drift)",
-        *tls_lines,
-        f"aicc-sim proxy: the tenant pushes ({mode} mode) to {push_url}; relayed to "
-        f"{settings.channel.callback_url}",
-    ):
-        print(line, flush=True)
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-    if ready is not None:
-        ready.set()
+        tls_lines,
+        [
+            f"aicc-sim proxy: the tenant pushes ({mode} mode) to {push_url}; relayed to "
+            f"{settings.channel.callback_url}"
+        ],
+    )
     try:
-        await stop.wait()
+        await until_stopped(ready, stop)
     finally:
         summary = running.app[DRIFT].summary_lines()
         await running.stop()

@@ -8,11 +8,11 @@ import gc
 import json
 import logging
 import os
-import signal
 import ssl
 from dataclasses import replace
 from typing import Any
 
+from simulator.cli.running import announce, until_stopped
 from simulator.cli.tls_options import add_tls_arguments, listening_tls
 from simulator.config import Config, load_config
 from simulator.core.errors import SimulatorError, ValidationFailed
@@ -81,18 +81,10 @@ async def serve(
         # wait for a moment without requests
         policy = FreezeSurvivors(quiet=running.app[ADMISSION].idle)
         asyncio.get_running_loop().call_later(1.0, policy.install)
-    lines = listening_lines((running.host, running.port), running.url, config)
-    for line in [*lines[:1], *tls_lines, *lines[1:]]:
-        print(line, flush=True)
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-    if ready is not None:
-        ready.set()
+    url_line, *rest = listening_lines((running.host, running.port), running.url, config)
+    announce(url_line, tls_lines, rest)
     try:
-        await stop.wait()
+        await until_stopped(ready, stop)
     finally:
         await running.stop()
 

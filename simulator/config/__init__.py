@@ -6,60 +6,24 @@
 ``default.yaml`` (the embedded default).
 """
 
+from simulator.config import model
+from simulator.config.checks import config_schema
 from simulator.config.loading import (
-    ECHO,
-    EMBEDDED_SOURCE,
-    AdminConfig,
-    ChannelConfig,
-    Config,
-    ContractConfig,
-    Credential,
-    Delivery,
-    HistoryConfig,
-    JournalConfig,
-    LimitsConfig,
-    ListenConfig,
-    PollConfig,
-    QueueInfo,
-    StateConfig,
-    TimeoutScenarios,
-    TokenConfig,
-    Weekday,
-    WorkingHours,
-    config_schema,
     embedded_default_text,
     load_config,
-    mapping_overrides,
     override_config,
     parse_config,
-    resolve_timezone,
 )
+from simulator.config.model import *  # noqa: F403 (every name of the model is this package's)
+from simulator.config.sources import mapping_overrides
 
+#: the model's names (written once, in model.py) and the functions that make a Config
 __all__ = [
-    "ECHO",
-    "EMBEDDED_SOURCE",
-    "AdminConfig",
-    "ChannelConfig",
-    "Config",
-    "ContractConfig",
-    "Credential",
-    "Delivery",
-    "HistoryConfig",
-    "JournalConfig",
-    "LimitsConfig",
-    "ListenConfig",
-    "PollConfig",
-    "QueueInfo",
-    "StateConfig",
-    "TimeoutScenarios",
-    "TokenConfig",
-    "Weekday",
-    "WorkingHours",
+    *model.__all__,
     "config_schema",
     "embedded_default_text",
     "load_config",
     "mapping_overrides",
     "override_config",
     "parse_config",
-    "resolve_timezone",
 ]

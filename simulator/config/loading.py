@@ -25,7 +25,6 @@ from typing import Any, Final
 from simulator.config.checks import config_schema, violations
 from simulator.config.features import ClickToCallConfig, PhraseConfig, SatisfactionConfig
 from simulator.config.model import (
-    ECHO,
     EMBEDDED_SOURCE,
     WEEKDAYS,
     AdminConfig,
@@ -33,7 +32,6 @@ from simulator.config.model import (
     Config,
     ContractConfig,
     Credential,
-    Delivery,
     HistoryConfig,
     JournalConfig,
     LimitsConfig,
@@ -43,9 +41,7 @@ from simulator.config.model import (
     StateConfig,
     TimeoutScenarios,
     TokenConfig,
-    Weekday,
     WorkingHours,
-    resolve_timezone,
 )
 from simulator.config.sources import (
     CONFIG_FILE_VAR,
@@ -54,7 +50,6 @@ from simulator.config.sources import (
     blame,
     env_overrides,
     flag_overrides,
-    mapping_overrides,
     read_config_yaml,
 )
 from simulator.core.errors import ConfigError, Violation
@@ -62,33 +57,11 @@ from simulator.core.push import RetryPolicy
 from simulator.core.yamlsource import line_of
 
 __all__ = [
-    "ECHO",
-    "EMBEDDED_SOURCE",
-    "AdminConfig",
-    "ChannelConfig",
-    "Config",
-    "ContractConfig",
-    "Credential",
-    "Delivery",
-    "HistoryConfig",
-    "JournalConfig",
-    "LimitsConfig",
-    "ListenConfig",
-    "PollConfig",
-    "QueueInfo",
-    "StateConfig",
-    "TimeoutScenarios",
-    "TokenConfig",
-    "Weekday",
-    "WorkingHours",
-    "config_schema",
     "embedded_default_text",
     "file_violations",
     "load_config",
-    "mapping_overrides",
     "override_config",
     "parse_config",
-    "resolve_timezone",
 ]
 
 #: Hostile files: a size cap.

@@ -1,7 +1,7 @@
 """The ``check-callback`` conformance runner: posts each case and judges the answer.
 
 The cases themselves are pure data in :mod:`simulator.delivery.conformance_cases`
-(re-exported here). Positive cases must be answered HTTP 200 with ``resultCode`` ``"0"``;
+(import them from there). Positive cases must be answered HTTP 200 with ``resultCode`` ``"0"``;
 *security* cases must be refused (a non-200 answer or ``resultCode`` ≠ ``"0"``).
 """
 
@@ -14,20 +14,7 @@ import aiohttp
 
 from simulator.core.push import PlannedPush, PushFaults, PushTarget, RetryPolicy
 from simulator.core.validation import SchemaStore
-from simulator.delivery.conformance_cases import (
-    SEED_AGENT_DISCONNECT,
-    SEED_BATCH,
-    SEED_CHANNEL_ID,
-    SEED_CONNECTED,
-    SEED_QUEUING,
-    SEED_READ,
-    SEED_TIMEOUT_ASYNC_OFF,
-    SEED_TIMEOUT_ASYNC_ON,
-    SEED_USER_ID,
-    Case,
-    CaseGroup,
-    build_cases,
-)
+from simulator.delivery.conformance_cases import Case
 from simulator.delivery.verdicts import (
     answer_of,
     clip,
@@ -37,24 +24,7 @@ from simulator.delivery.verdicts import (
 )
 from simulator.delivery.worker import AttemptRecord, Deliverer
 
-__all__ = [
-    "SEED_AGENT_DISCONNECT",
-    "SEED_BATCH",
-    "SEED_CHANNEL_ID",
-    "SEED_CONNECTED",
-    "SEED_QUEUING",
-    "SEED_READ",
-    "SEED_TIMEOUT_ASYNC_OFF",
-    "SEED_TIMEOUT_ASYNC_ON",
-    "SEED_USER_ID",
-    "Case",
-    "CaseGroup",
-    "CaseResult",
-    "SuiteReport",
-    "build_cases",
-    "judge",
-    "run_suite",
-]
+__all__ = ["CaseResult", "SuiteReport", "judge", "run_suite"]
 
 
 @dataclass(frozen=True, slots=True)

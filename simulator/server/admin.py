@@ -12,17 +12,17 @@ from aiohttp import web
 from simulator import __version__
 from simulator.core.errors import NotFound, ValidationFailed, Violation
 from simulator.core.journal import Journal
+from simulator.server.admin_route import TEXT, AdminRoutes, Query
 from simulator.server.click_to_call import CLICK_TO_CALL
 from simulator.server.deliveries import DELIVERIES, DELIVERY_VERDICTS, DeliveryEntry
 from simulator.server.dispatch import RUNS
-from simulator.server.http import STORE, json_response, read_json
+from simulator.server.http import json_response
 from simulator.server.inject import INJECT
 from simulator.server.journal_entries import REQUESTS, RequestRecord
 from simulator.server.leave_message import LEAVE_MESSAGES
 from simulator.server.library import LIBRARY
 from simulator.server.live_config import CONFIG
 from simulator.server.metrics import METRICS, render_prometheus
-from simulator.server.openapi import openapi_document
 from simulator.server.reset import RESET
 from simulator.server.satisfaction import SATISFACTION, Rating
 from simulator.server.sessions import SESSIONS
@@ -32,8 +32,13 @@ __all__ = ["STARTED", "routes"]
 #: when the application was made (``time.monotonic``), for uptime
 STARTED = web.AppKey("started", float)
 
-routes = web.RouteTableDef()
+routes = AdminRoutes()
 ADMIN = "/__admin"
+
+_PAGING = (
+    Query("since", "integer", "Only entries with a larger sequence number (a cursor)."),
+    Query("limit", "integer", "At most this many entries (default 1000)."),
+)
 
 
 _QUERY_INT_LIMIT = 2**53  # the largest integer a JSON client can hold exactly
@@ -77,7 +82,7 @@ def _page(request: web.Request) -> tuple[int | None, int]:
     return _int_query(request, "since"), 1000 if limit is None else limit
 
 
-@routes.get(f"{ADMIN}/health")
+@routes.get(f"{ADMIN}/health", "Health")
 async def health(request: web.Request) -> web.Response:
     """Liveness and a few figures; never needs the admin token."""
     app = request.app
@@ -143,7 +148,17 @@ def _journal_page(
     )
 
 
-@routes.get(f"{ADMIN}/requests")
+@routes.get(
+    f"{ADMIN}/requests",
+    "Request journal",
+    query=(
+        Query("path", "string", "The request path, whole or its last segment."),
+        Query("method", "string", "The HTTP method."),
+        Query("userId", "string", "The caller's userId."),
+        Query("status", "integer", "The answer's HTTP status."),
+        *_PAGING,
+    ),
+)
 async def list_requests(request: web.Request) -> web.Response:
     """The request journal; filters ``path`` (full or last segment), ``method``, ``status``,
     ``userId``; paging ``since`` (seq) and ``limit``. The echo receiver's requests (marked
@@ -151,14 +166,23 @@ async def list_requests(request: web.Request) -> web.Response:
     return _journal_page(request, request.app[REQUESTS], "requests", _request_filter(request))
 
 
-@routes.delete(f"{ADMIN}/requests")
+@routes.delete(f"{ADMIN}/requests", "Clear the request journal")
 async def clear_requests(request: web.Request) -> web.Response:
     """Empty the request journal (sequence numbers keep growing)."""
     request.app[REQUESTS].clear()
     return json_response({"cleared": True})
 
 
-@routes.get(f"{ADMIN}/deliveries")
+@routes.get(
+    f"{ADMIN}/deliveries",
+    "Delivery journal",
+    query=(
+        Query("userId", "string", "The conversation's userId."),
+        Query("runId", "string", "The scenario run."),
+        Query("verdict", "string", "The attempt's verdict."),
+        *_PAGING,
+    ),
+)
 async def list_deliveries(request: web.Request) -> web.Response:
     """Every push attempt and every poll-queue hand-off; filters ``userId``, ``runId``,
     ``verdict``; paging ``since`` and ``limit``."""
@@ -176,13 +200,13 @@ async def list_deliveries(request: web.Request) -> web.Response:
     return _journal_page(request, request.app[DELIVERIES], "deliveries", keep)
 
 
-@routes.get(f"{ADMIN}/sessions")
+@routes.get(f"{ADMIN}/sessions", "Sessions")
 async def list_sessions(request: web.Request) -> web.Response:
     """Every known session."""
     return json_response({"sessions": [s.summary() for s in request.app[SESSIONS]]})
 
 
-@routes.get(f"{ADMIN}/sessions/{{userId}}")
+@routes.get(f"{ADMIN}/sessions/{{userId}}", "One user's sessions")
 async def get_session(request: web.Request) -> web.Response:
     """The sessions of one user (one per channel), newest last, with their history."""
     user_id = request.match_info["userId"]
@@ -197,13 +221,13 @@ async def get_session(request: web.Request) -> web.Response:
     )
 
 
-@routes.get(f"{ADMIN}/leave-messages")
+@routes.get(f"{ADMIN}/leave-messages", "Messages left with doLeaveMessage")
 async def list_leave_messages(request: web.Request) -> web.Response:
     """The messages left with doLeaveMessage (the last 1000), oldest first."""
     return json_response({"leaveMessages": list(request.app[LEAVE_MESSAGES].messages)})
 
 
-@routes.get(f"{ADMIN}/scenarios")
+@routes.get(f"{ADMIN}/scenarios", "Built-in scenarios")
 async def list_scenarios(request: web.Request) -> web.Response:
     """The built-in scenario library."""
     return json_response(
@@ -216,11 +240,15 @@ async def list_scenarios(request: web.Request) -> web.Response:
     )
 
 
-@routes.post(f"{ADMIN}/scenarios/{{name}}/runs")
-async def start_run(request: web.Request) -> web.Response:
+@routes.post(
+    f"{ADMIN}/scenarios/{{name}}/runs",
+    "Start a scenario run",
+    body="admin-run-request",
+    status=201,
+)
+async def start_run(request: web.Request, body: Any) -> web.Response:
     """Start a scenario for a user: body ``userId``, optional ``channelId``, ``callbackUrl``,
     ``vars``, ``speed`` (instead of the channel's); answers 201 with the ``runId``."""
-    body = await read_json(request, request.app[STORE], "admin-run-request")
     record = request.app[RUNS].start_admin_run(
         request.match_info["name"],
         user_id=body["userId"],
@@ -236,13 +264,13 @@ async def start_run(request: web.Request) -> web.Response:
     )
 
 
-@routes.get(f"{ADMIN}/runs")
+@routes.get(f"{ADMIN}/runs", "Scenario runs")
 async def list_runs(request: web.Request) -> web.Response:
     """Every remembered run."""
     return json_response({"runs": [r.summary() for r in request.app[RUNS].conductor]})
 
 
-@routes.get(f"{ADMIN}/runs/{{runId}}")
+@routes.get(f"{ADMIN}/runs/{{runId}}", "One scenario run")
 async def get_run(request: web.Request) -> web.Response:
     """One run's status and position."""
     run_id = request.match_info["runId"]
@@ -252,11 +280,15 @@ async def get_run(request: web.Request) -> web.Response:
     return json_response(record.summary())
 
 
-@routes.post(f"{ADMIN}/sessions/{{userId}}/messages")
-async def inject(request: web.Request) -> web.Response:
+@routes.post(
+    f"{ADMIN}/sessions/{{userId}}/messages",
+    "Inject messages into a live session",
+    body="admin-inject-request",
+    status=202,
+)
+async def inject(request: web.Request, body: Any) -> web.Response:
     """Push messages into a live session now: body ``{"messages": [partial DownLinkMsg]}``
     or one partial DownLinkMsg; optional ``channelId`` and ``invalid``."""
-    body = await read_json(request, request.app[STORE], "admin-inject-request")
     messages = body["messages"] if "messages" in body else [body["message"]]
     result = request.app[INJECT].inject(
         request.match_info["userId"],
@@ -267,7 +299,16 @@ async def inject(request: web.Request) -> web.Response:
     return json_response(result, status=202)
 
 
-@routes.get(f"{ADMIN}/satisfaction")
+@routes.get(
+    f"{ADMIN}/satisfaction",
+    "Ratings (saveSatisfaction, robot feedback)",
+    query=(
+        Query("userId", "string", "The rating customer."),
+        Query("kind", "string", "agent or robot."),
+        Query("accepted", "string", "true or false.", enum=("true", "false")),
+        *_PAGING,
+    ),
+)
 async def list_ratings(request: web.Request) -> web.Response:
     """Every rating (saveSatisfaction and robot feedback), oldest first; filters ``userId``,
     ``kind`` (agent|robot), ``accepted`` (true|false); paging ``since`` (seq), ``limit``."""
@@ -289,19 +330,23 @@ async def list_ratings(request: web.Request) -> web.Response:
     return _journal_page(request, request.app[SATISFACTION].journal, "ratings", keep)
 
 
-@routes.get(f"{ADMIN}/calls")
+@routes.get(f"{ADMIN}/calls", "Click-to-calls")
 async def list_calls(request: web.Request) -> web.Response:
     """Every click-to-call, live or ended."""
     calls = request.app[CLICK_TO_CALL].book
     return json_response({"calls": [c.summary() for c in calls]})
 
 
-@routes.post(f"{ADMIN}/calls/{{userId}}/events")
-async def inject_call_event(request: web.Request) -> web.Response:
+@routes.post(
+    f"{ADMIN}/calls/{{userId}}/events",
+    "Inject a click-to-call event",
+    body="admin-call-event-request",
+    status=202,
+)
+async def inject_call_event(request: web.Request, body: Any) -> web.Response:
     """Queue a call event for a customer now: body ``{"event": "connected", …}`` with
     optional ``channelId`` (default: the first channel), ``resultDesc``, ``eventId`` and
     content fields; answers 202 with what getClickToCallEvents will answer."""
-    body = await read_json(request, request.app[STORE], "admin-call-event-request")
     spec = {k: v for k, v in body.items() if k != "channelId"}
     result = request.app[CLICK_TO_CALL].inject(
         request.match_info["userId"], body.get("channelId"), spec
@@ -309,27 +354,21 @@ async def inject_call_event(request: web.Request) -> web.Response:
     return json_response(result, status=202)
 
 
-@routes.post(f"{ADMIN}/reset")
+@routes.post(f"{ADMIN}/reset", "Reset all state")
 async def reset(request: web.Request) -> web.Response:
     """Forget sessions, runs, tokens, files, journals and counters."""
     request.app[RESET]()
     return json_response({"reset": True})
 
 
-@routes.get(f"{ADMIN}/config")
+@routes.get(f"{ADMIN}/config", "Running configuration (secrets masked)")
 async def show_config(request: web.Request) -> web.Response:
     """The running configuration, secrets masked: the service's own, so that a callback
     changed while running (the pytest fixture's ``set_callback``) shows here."""
     return json_response(request.app[CONFIG].current.redacted())
 
 
-@routes.get(f"{ADMIN}/openapi.json")
-async def openapi(request: web.Request) -> web.Response:
-    """An OpenAPI 3.1 document of the emulated and admin endpoints."""
-    return json_response(openapi_document(request.app[STORE]))
-
-
-@routes.get(f"{ADMIN}/metrics")
+@routes.get(f"{ADMIN}/metrics", "Prometheus metrics", content=TEXT)
 async def metrics(request: web.Request) -> web.Response:
     """Prometheus text format."""
     app = request.app

@@ -17,7 +17,7 @@ from simulator.core.journal import Journal
 from simulator.core.validation import SchemaStore, default_store
 from simulator.delivery.records import AttemptRecord
 from simulator.delivery.worker import Deliverer
-from simulator.server import admin, config_admin, console, console_log, echo, routes
+from simulator.server import admin, admin_table, console, console_log, echo, routes
 from simulator.server.admission import ADMISSION, Admission
 from simulator.server.call_events import CallBook
 from simulator.server.click_to_call import CLICK_TO_CALL, ClickToCall
@@ -25,7 +25,6 @@ from simulator.server.conversation import CONVERSATION, Conversation
 from simulator.server.deliveries import DELIVERIES, DeliveryEntry
 from simulator.server.dispatch import DELIVERER, RUNS, Runs
 from simulator.server.faults import FAULTS, fault_store, from_scenario
-from simulator.server.faults import routes as fault_routes
 from simulator.server.files import FILES, Files, FileStore
 from simulator.server.history import HISTORY, History
 from simulator.server.http import BODY_TIMEOUT, CLOCK, STORE
@@ -210,9 +209,7 @@ def create_app(
     app[FAULTS] = faults
     gate = app[ADMISSION] = Admission(lambda: runs.conductor.active)
     routes.install(app, tokens, store, gate)
-    app.add_routes(admin.routes)
-    app.add_routes(fault_routes.routes)
-    app.add_routes(config_admin.routes)
+    admin_table.install(app)
     app.add_routes(echo.routes)
     console.setup(app)
 

@@ -30,13 +30,14 @@ from aiohttp import web
 
 from simulator.config import Config, config_schema, mapping_overrides, override_config
 from simulator.core.errors import ConfigError, Violation
+from simulator.server.admin_route import AdminRoutes
 from simulator.server.http import error_response, json_response, parse_json_body, read_body
 from simulator.server.library import LIBRARY
 from simulator.server.live_config import CONFIG
 
 __all__ = ["FIXED", "routes"]
 
-routes = web.RouteTableDef()
+routes = AdminRoutes()
 _PATH: Final = "/__admin/config"
 _SOURCE: Final = "PUT /__admin/config"
 #: Settings fixed for a server's lifetime, read once when it was built or bound:
@@ -84,7 +85,7 @@ def _written(startup: Config, body: Any) -> Config:
     return override_config(startup.to_document(), _SOURCE, overrides)
 
 
-@routes.put(_PATH)
+@routes.put(_PATH, "Run with configuration layers")  # body: partial config documents
 async def replace_config(request: web.Request) -> web.Response:
     """Write the body's layers over the start-up configuration and run with the result."""
     try:
@@ -109,7 +110,7 @@ async def replace_config(request: web.Request) -> web.Response:
     return _answer(config)
 
 
-@routes.delete(_PATH)
+@routes.delete(_PATH, "Run with the start-up configuration again")
 async def restore_config(request: web.Request) -> web.Response:
     """Run with the start-up configuration again."""
     startup = request.app[CONFIG].startup

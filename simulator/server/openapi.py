@@ -1,17 +1,19 @@
 """The OpenAPI 3.1 document served at ``/__admin/openapi.json``.
 
-The emulated endpoints come from the route table (:data:`simulator.server.routes.EMULATED`).
+The emulated endpoints come from the route table (:data:`simulator.server.routes.EMULATED`),
+the admin API from the admin route table (:data:`simulator.server.admin_table.ADMIN`).
 Request and response bodies are the contract schemas themselves (OpenAPI 3.1 speaks JSON
 Schema 2020-12), so the document cannot drift from what the server enforces.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from simulator import __version__
 from simulator.core.validation import SchemaStore
+from simulator.server.admin_route import AdminRoute
 from simulator.server.endpoint import Auth
 from simulator.server.routes import EMULATED
 
@@ -25,98 +27,6 @@ _SECURITY: dict[Auth, list[dict[str, list[str]]]] = {
     Auth.ACCESS: _GATEWAY_AUTH,
     Auth.SESSION: _SESSION_AUTH,
     Auth.SESSION_IF_SENT: [{}, *_SESSION_AUTH],
-}
-
-# (method, path, summary, request schema, success status, tag)
-_ADMIN: list[tuple[str, str, str, str | None, str]] = [
-    ("get", "/__admin/health", "Health", None, "200"),
-    ("get", "/__admin/requests", "Request journal", None, "200"),
-    ("delete", "/__admin/requests", "Clear the request journal", None, "200"),
-    ("get", "/__admin/deliveries", "Delivery journal", None, "200"),
-    ("get", "/__admin/sessions", "Sessions", None, "200"),
-    ("get", "/__admin/sessions/{userId}", "One user's sessions", None, "200"),
-    ("get", "/__admin/leave-messages", "Messages left with doLeaveMessage", None, "200"),
-    ("get", "/__admin/scenarios", "Built-in scenarios", None, "200"),
-    ("post", "/__admin/scenarios/{name}/runs", "Start a scenario run", "admin-run-request", "201"),
-    ("get", "/__admin/runs", "Scenario runs", None, "200"),
-    ("get", "/__admin/runs/{runId}", "One scenario run", None, "200"),
-    (
-        "post",
-        "/__admin/sessions/{userId}/messages",
-        "Inject messages into a live session",
-        "admin-inject-request",
-        "202",
-    ),
-    ("post", "/__admin/reset", "Reset all state", None, "200"),
-    # the web console's actions (its page and its event stream are not API calls)
-    (
-        "post",
-        "/__admin/sessions/{userId}/events/{event}",
-        "Push an agent event (queuing, connected, read, transfer, agent-disconnect, timeout)",
-        None,
-        "202",
-    ),
-    ("put", "/__admin/channels/{channelId}/async-switch", "Set the async switch", None, "200"),
-    ("post", "/__admin/runs/{runId}/stop", "Stop a scenario run", None, "200"),
-    ("get", "/__admin/scenarios/{name}", "One scenario: vars, media, source", None, "200"),
-    ("get", "/__admin/media", "Media files the scenarios serve", None, "200"),
-    ("get", "/__admin/config", "Running configuration (secrets masked)", None, "200"),
-    # body: a list of partial config documents merged over the start-up configuration
-    ("put", "/__admin/config", "Run with configuration layers", None, "200"),
-    ("delete", "/__admin/config", "Run with the start-up configuration again", None, "200"),
-    ("get", "/__admin/openapi.json", "This document", None, "200"),
-    ("get", "/__admin/metrics", "Prometheus metrics", None, "200"),
-    ("post", "/__admin/faults", "Put an inbound fault rule in force", "fault-rule", "201"),
-    ("get", "/__admin/faults", "Fault rules in force, with their counters", None, "200"),
-    ("delete", "/__admin/faults", "Remove every fault rule", None, "200"),
-    ("delete", "/__admin/faults/{id}", "Remove one fault rule", None, "200"),
-    ("get", "/__admin/satisfaction", "Ratings (saveSatisfaction, robot feedback)", None, "200"),
-    ("get", "/__admin/calls", "Click-to-calls", None, "200"),
-    (
-        "post",
-        "/__admin/calls/{userId}/events",
-        "Inject a click-to-call event",
-        "admin-call-event-request",
-        "202",
-    ),
-]
-
-def _query(name: str, kind: str, description: str, **schema: Any) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": {"type": kind, **schema},
-    }
-
-
-_SINCE = _query("since", "integer", "Only entries with a larger sequence number (a cursor).")
-_LIMIT = _query("limit", "integer", "At most this many entries (default 1000).")
-#: the query parameters of the admin listings, so that the fuzzing reaches them too
-_ADMIN_QUERY: dict[str, list[dict[str, Any]]] = {
-    "/__admin/requests": [
-        _query("path", "string", "The request path, whole or its last segment."),
-        _query("method", "string", "The HTTP method."),
-        _query("userId", "string", "The caller's userId."),
-        _query("status", "integer", "The answer's HTTP status."),
-        _SINCE,
-        _LIMIT,
-    ],
-    "/__admin/deliveries": [
-        _query("userId", "string", "The conversation's userId."),
-        _query("runId", "string", "The scenario run."),
-        _query("verdict", "string", "The attempt's verdict."),
-        _SINCE,
-        _LIMIT,
-    ],
-    "/__admin/satisfaction": [
-        _query("userId", "string", "The rating customer."),
-        _query("kind", "string", "agent or robot."),
-        _query("accepted", "string", "true or false.", enum=["true", "false"]),
-        _SINCE,
-        _LIMIT,
-    ],
 }
 
 #: The simulator's own response header (not the vendor's): why it chose a non-zero resultCode.
@@ -185,8 +95,9 @@ def _rewrite_ref(ref: str, current: str) -> str:
     return f"#/components/schemas/{name}{fragment}"
 
 
-def openapi_document(store: SchemaStore) -> dict[str, Any]:
-    """The whole document."""
+def openapi_document(store: SchemaStore, admin: Iterable[AdminRoute]) -> dict[str, Any]:
+    """The whole document: the emulated endpoints, then the ``admin`` routes (the admin
+    route table, :data:`simulator.server.admin_table.ADMIN`)."""
     paths: dict[str, dict[str, Any]] = {}
     used: set[str] = set()
     for route in EMULATED:
@@ -221,31 +132,30 @@ def openapi_document(store: SchemaStore) -> dict[str, Any]:
         if method == "get" and route.request_schema is not None:
             operation["parameters"] = _query_params(store.schema(route.request_schema))
         paths.setdefault(path, {})[method] = operation
-    for method, path, summary, req, status in _ADMIN:
+    for row in admin:
+        if not row.openapi:
+            continue
+        status = str(row.status)
+        content = {"type": "string"} if row.content != "application/json" else {"type": "object"}
         operation = {
-            "summary": summary,
+            "summary": row.summary,
             "tags": ["admin"],
             "security": [{}, {"adminToken": []}],
-            "responses": {status: {"description": "OK"}, **_errors("400", "401", "404", "405")},
+            "responses": {
+                status: {"description": "OK", "content": {row.content: {"schema": content}}},
+                **_errors("400", "401", "404", "405"),
+            },
         }
-        if path.endswith("/metrics"):
-            operation["responses"][status]["content"] = {
-                "text/plain": {"schema": {"type": "string"}}
-            }
-        else:
-            operation["responses"][status]["content"] = {
-                "application/json": {"schema": {"type": "object"}}
-            }
-        params = _path_params(path) + (_ADMIN_QUERY.get(path, []) if method == "get" else [])
+        params = _path_params(row.path) + [q.to_openapi() for q in row.query]
         if params:
             operation["parameters"] = params
-        if req:
-            used.add(req)
+        if row.request_schema:
+            used.add(row.request_schema)
             operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": _ref(req)}},
+                "required": not row.optional_body,
+                "content": {"application/json": {"schema": _ref(row.request_schema)}},
             }
-        paths.setdefault(path, {})[method] = operation
+        paths.setdefault(row.path, {})[row.method.lower()] = operation
     schemas: dict[str, Any] = {name: _component(store.schema(name), name) for name in store.names}
     schemas["error"] = {
         "type": "object",

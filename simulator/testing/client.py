@@ -435,7 +435,8 @@ class AdminClient:
         return result
 
     def faults(self) -> list[dict[str, Any]]:
-        """The fault rules in force with their ``seen`` / ``fired`` counters."""
+        """The fault rules in force with their ``source`` (``start-up``, ``scenario``,
+        ``admin``) and their ``seen`` / ``fired`` counters."""
         result: list[dict[str, Any]] = self._call("GET", "/faults")["faults"]
         return result
 

@@ -25,19 +25,13 @@ import threading
 from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import Future
 from dataclasses import replace
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, TypeVar, Unpack
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from simulator.core.errors import SimulatorError, WaitTimeout
-from simulator.testing.client import AdminClient
-from simulator.testing.handle import ConfigViews
+from simulator.testing.handle import Handle
 from simulator.testing.matching import (
-    DEFAULT_TIMEOUT,
     SHOWN_ON_TIMEOUT,
-    DeliveryFilters,
     DeliveryMatch,
-    Predicate,
-    RequestFilters,
     RequestMatch,
     timeout_message,
 )
@@ -97,7 +91,7 @@ def _entry_json(seq: int, item: Any) -> dict[str, Any]:
     return {"seq": seq, **item.to_json()}
 
 
-class InProcessSimulator(ConfigViews, AdminClient):
+class InProcessSimulator(Handle):
     """A simulator running in this process, on its own event loop in a daemon thread.
 
     Use it as a context manager (or :meth:`start` / :meth:`stop`). Every admin call of
@@ -153,17 +147,6 @@ class InProcessSimulator(ConfigViews, AdminClient):
         if self._error is not None:
             error, self._error = self._error, None
             raise SimulatorError(f"the simulator failed while stopping: {error!r}") from error
-
-    def __enter__(self) -> InProcessSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _run(self) -> None:
         try:
@@ -234,12 +217,10 @@ class InProcessSimulator(ConfigViews, AdminClient):
         live = self.app[CONFIG]
         current = live.current
         document = current.to_document()
-        ids = [c["id"] for c in document["channels"]]
-        wanted = channel_id if channel_id is not None else ids[0]
-        if wanted not in ids:
-            raise SimulatorError(f"no channel {wanted!r} is configured; known: {', '.join(ids)}")
         setting = Override(
-            f"{CONFIG_SOURCE} (set_callback)", ("channels", ids.index(wanted), "callback_url"), url
+            f"{CONFIG_SOURCE} (set_callback)",
+            ("channels", self._channel_index(channel_id), "callback_url"),
+            url,
         )
         updated = override_config(document, CONFIG_SOURCE, [setting])
         # Every capability reads its channels from the one live configuration on every call,
@@ -280,49 +261,21 @@ class InProcessSimulator(ConfigViews, AdminClient):
             raise WaitTimeout(timeout_message(match.kind, match, timeout, recent)) from None
         return _entry_json(found.seq, found.item)
 
-    def _wait_for_match(
+    def _blocking_wait(
         self, match: DeliveryMatch | RequestMatch, since: int | None, timeout: float
     ) -> dict[str, Any]:
         """What ``wait_for_delivery`` / ``wait_for_request`` (inherited) do here: block this
         thread on :meth:`_wait` in the server's loop, instead of polling over HTTP."""
-        if _running_loop() is not None:
-            raise SimulatorError(
-                f"wait_for_{match.kind}() would block the running event loop (and any receiver"
-                f" served on it); use 'await aicc_sim.await_{match.kind}(...)' in async code"
-            )
         return self._call_in_loop(
             lambda: self._wait(match, since, timeout), timeout + THREAD_TIMEOUT
         )
 
-    async def await_delivery(
+    async def _await_match(
         self,
-        predicate: Predicate | None = None,
-        *,
-        since: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - mirrors the sync twin
-        **filters: Unpack[DeliveryFilters],
+        match: DeliveryMatch | RequestMatch,
+        since: int | None,
+        timeout: float,  # noqa: ASYNC109 - the journal's own wait takes one
     ) -> dict[str, Any]:
-        """:meth:`wait_for_delivery` for async tests: the wait runs in the simulator's loop
-        while the test's loop keeps serving (e.g. the integration's push receiver)."""
-        match = DeliveryMatch(predicate, **filters)
+        """The async waits: :meth:`_wait` runs in the simulator's loop while the test's loop
+        keeps serving (e.g. the integration's push receiver)."""
         return await self._await_in_loop(lambda: self._wait(match, since, timeout))
-
-    async def await_request(
-        self,
-        predicate: Predicate | None = None,
-        *,
-        since: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - mirrors the sync twin
-        **filters: Unpack[RequestFilters],
-    ) -> dict[str, Any]:
-        """:meth:`wait_for_request` for async tests."""
-        match = RequestMatch(predicate, **filters)
-        return await self._await_in_loop(lambda: self._wait(match, since, timeout))
-
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None

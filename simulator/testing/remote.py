@@ -12,7 +12,8 @@ The handle (:class:`RemoteSimulator`) has the in-process handle's API: every
 :class:`~simulator.testing.client.AdminClient` call, ``config`` / ``credentials`` /
 ``channel`` / ``channel_id``, ``set_callback``, and the async waits ``await_delivery`` /
 ``await_request`` (the client's polling waits in a worker thread, so the test's loop keeps
-serving the integration's receiver). Only ``app`` (white-box access to the aiohttp
+serving the integration's receiver; :class:`~simulator.testing.handle.Handle` has what the
+two handles share). Only ``app`` (white-box access to the aiohttp
 application) does not exist across a process boundary.
 
 Between tests: before each, ``POST /__admin/reset`` and ``PUT /__admin/config`` with the
@@ -25,22 +26,11 @@ shown by the server only to a caller with its admin token, so ``config`` needs o
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, Unpack
+from typing import TYPE_CHECKING, Any, Final
 
 from simulator.core.errors import SimulatorError
-from simulator.testing.client import AdminClient
-from simulator.testing.handle import ConfigViews
-from simulator.testing.matching import (
-    DEFAULT_TIMEOUT,
-    DeliveryFilters,
-    DeliveryMatch,
-    Predicate,
-    RequestFilters,
-    RequestMatch,
-)
+from simulator.testing.handle import Handle
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -56,7 +46,7 @@ TOKEN_VAR: Final = "AICC_SIM_ADMIN_TOKEN"
 HEALTHY_TIMEOUT: Final = 30.0
 
 
-class RemoteSimulator(ConfigViews, AdminClient):
+class RemoteSimulator(Handle):
     """A running simulator at ``base_url``, configured per test over the admin API.
 
     Use it as a context manager (or :meth:`start` / :meth:`stop`)."""
@@ -85,17 +75,6 @@ class RemoteSimulator(ConfigViews, AdminClient):
         self.reset()
         self._call("DELETE", "/config")
         self._document = None
-
-    def __enter__(self) -> RemoteSimulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _apply(self) -> None:
         self._document = self._call("PUT", "/config", self._layers)
@@ -133,59 +112,10 @@ class RemoteSimulator(ConfigViews, AdminClient):
         The sidecar must be able to reach ``url`` (for a receiver in this process: run the
         sidecar on the host's network, or give the receiver an address the container
         reaches); the URL is validated by the server (``callback_allowlist`` included)."""
-        ids = [channel.id for channel in self.config.channels]
-        wanted = channel_id if channel_id is not None else ids[0]
-        if wanted not in ids:
-            raise SimulatorError(f"no channel {wanted!r} is configured; known: {', '.join(ids)}")
-        self._layers.append({f"channels.{ids.index(wanted)}.callback_url": url})
+        index = self._channel_index(channel_id)
+        self._layers.append({f"channels.{index}.callback_url": url})
         try:
             self._apply()
         except Exception:
             self._layers.pop()
             raise
-
-    # -- waits: the client's polling waits; the async ones off the test's loop -------------
-    def _wait_for_match(
-        self, match: DeliveryMatch | RequestMatch, since: int | None, timeout: float
-    ) -> dict[str, Any]:
-        """As in-process: a sync wait refuses to block a running event loop (it would starve
-        a receiver served on that loop until the timeout)."""
-        if _running_loop() is not None:
-            raise SimulatorError(
-                f"wait_for_{match.kind}() would block the running event loop (and any receiver"
-                f" served on it); use 'await aicc_sim.await_{match.kind}(...)' in async code"
-            )
-        return super()._wait_for_match(match, since, timeout)
-
-    async def await_delivery(
-        self,
-        predicate: Predicate | None = None,
-        *,
-        since: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - mirrors the sync twin
-        **filters: Unpack[DeliveryFilters],
-    ) -> dict[str, Any]:
-        """:meth:`wait_for_delivery` for async tests (it polls in a worker thread)."""
-        return await asyncio.to_thread(
-            self.wait_for_delivery, predicate, since=since, timeout=timeout, **filters
-        )
-
-    async def await_request(
-        self,
-        predicate: Predicate | None = None,
-        *,
-        since: int | None = None,
-        timeout: float = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - mirrors the sync twin
-        **filters: Unpack[RequestFilters],
-    ) -> dict[str, Any]:
-        """:meth:`wait_for_request` for async tests."""
-        return await asyncio.to_thread(
-            self.wait_for_request, predicate, since=since, timeout=timeout, **filters
-        )
-
-
-def _running_loop() -> asyncio.AbstractEventLoop | None:
-    try:
-        return asyncio.get_running_loop()
-    except RuntimeError:
-        return None

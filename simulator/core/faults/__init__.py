@@ -1,4 +1,5 @@
-"""Inbound fault rules, pure: the model and parser, the matcher, the store of rules in force.
+"""Inbound fault rules, pure: the model and parser, the names rules take, the matcher, the store
+of rules in force.
 The aiohttp side (what a fired rule does, ``/__admin/faults``) is
 :mod:`simulator.server.faults`."""
 
@@ -15,9 +16,11 @@ from simulator.core.faults.model import (
     rule_document,
     semantic_violations,
 )
+from simulator.core.faults.operations import OPERATIONS, name_violations
 from simulator.core.faults.store import FaultStore, Installed
 
 __all__ = [
+    "OPERATIONS",
     "SCHEMA",
     "Action",
     "CallView",
@@ -27,6 +30,7 @@ __all__ = [
     "Installed",
     "Match",
     "matches",
+    "name_violations",
     "parse_rule",
     "resolve_pointer",
     "rule_document",

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict, Unpack, cast
 
 from simulator.core.errors import ValidationFailed, Violation
+from simulator.core.faults.operations import name_violations
 
 if TYPE_CHECKING:  # the admin client imports this module with the standard library only
     from simulator.core.validation import SchemaStore
@@ -136,8 +137,9 @@ def _epoch_ms(value: Any) -> int:
 
 def semantic_violations(document: Mapping[str, Any], at: str = "") -> list[Violation]:
     """What the schema cannot say about a rule that conforms to it; pointers start with
-    ``at`` (the rule's own pointer in a larger document)."""
-    found: list[Violation] = []
+    ``at`` (the rule's own pointer in a larger document). A name that no call of the emulated
+    AICC can meet is one (:func:`~simulator.core.faults.operations.name_violations`)."""
+    found: list[Violation] = name_violations(document, at)
     action = document["action"]
     if "connection" in action:
         for other in ("status", "body", "headers", "retry_after", "body_mode", "token"):

@@ -12,12 +12,18 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Literal
 
 from simulator.core.clock import Clock
 from simulator.core.faults.matcher import CallView, matches
 from simulator.core.faults.model import FaultRule
 
-__all__ = ["FaultStore", "Installed"]
+__all__ = ["FaultStore", "Installed", "Source"]
+
+#: where a rule came from: the start-up configuration (the config file's ``faults:`` and
+#: ``serve --fault``), a scenario's ``fault:`` step, or ``POST /__admin/faults`` (the pytest
+#: handle and the web console call it too)
+Source = Literal["start-up", "scenario", "admin"]
 
 
 @dataclass(slots=True)
@@ -26,6 +32,7 @@ class Installed:
 
     rule: FaultRule
     order: int
+    source: Source = "admin"
     #: calls that met the rule's conditions
     seen: int = 0
     #: times the rule acted
@@ -33,8 +40,14 @@ class Installed:
     rng: random.Random = field(default_factory=random.Random)
 
     def to_json(self) -> dict[str, object]:
-        """The rule document with its counters (``GET /__admin/faults``)."""
-        return {**self.rule.document, "seen": self.seen, "fired": self.fired}
+        """The rule document with where it came from and its counters
+        (``GET /__admin/faults``)."""
+        return {
+            **self.rule.document,
+            "source": self.source,
+            "seen": self.seen,
+            "fired": self.fired,
+        }
 
 
 class FaultStore:
@@ -47,11 +60,12 @@ class FaultStore:
         #: the rules in acting order (falsy when there is none: the hot path's only question)
         self.rules: list[Installed] = []
 
-    def add(self, rule: FaultRule) -> Installed:
-        """Put ``rule`` in force; a rule with the same id is replaced (its counters too)."""
+    def add(self, rule: FaultRule, source: Source = "admin") -> Installed:
+        """Put ``rule`` (from ``source``) in force; a rule with the same id is replaced (its
+        counters too)."""
         self.remove(rule.id)
         self._order += 1
-        installed = Installed(rule, self._order, rng=random.Random(rule.match.seed))
+        installed = Installed(rule, self._order, source, rng=random.Random(rule.match.seed))
         self.rules = sorted([*self.rules, installed], key=lambda i: (-i.rule.priority, -i.order))
         return installed
 

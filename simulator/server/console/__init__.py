@@ -3,21 +3,19 @@ every conversation live, plays the agent, runs scenarios and browses the journal
 
 The page talks only to the admin API: the existing endpoints, plus the few this package adds
 (:mod:`.stream` the live event stream, :mod:`.actions` the agent's events, the async switch,
-stopping a run, a scenario's declared variables). :func:`setup` registers all of it.
+stopping a run, a scenario's declared variables), whose routes are rows of the admin route
+table (:mod:`simulator.server.admin_table`); :func:`setup` starts the stream's feeds.
 """
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from simulator.server.console import actions, pages, stream
+from simulator.server.console import stream
 
 __all__ = ["setup"]
 
 
 def setup(app: web.Application) -> None:
-    """Add the console's page, its static files and its admin endpoints to ``app``."""
-    app.add_routes(pages.routes)
-    app.add_routes(stream.routes)
-    app.add_routes(actions.routes)
+    """Give ``app`` the live stream's feeds (the console's routes are in the admin table)."""
     stream.setup(app)

@@ -18,6 +18,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.core.errors import NotFound, ValidationFailed, Violation
+from simulator.server.admin_route import AdminRoutes
 from simulator.server.console import agent_events
 from simulator.server.console.stream import FEEDS
 from simulator.server.conversation import CONVERSATION
@@ -30,7 +31,7 @@ from simulator.server.sessions import SESSIONS
 
 __all__ = ["routes"]
 
-routes = web.RouteTableDef()
+routes = AdminRoutes()
 ADMIN = "/__admin"
 
 
@@ -56,7 +57,11 @@ def _optional_string(body: dict[str, Any], name: str, schema: str) -> str | None
     return value
 
 
-@routes.post(f"{ADMIN}/sessions/{{userId}}/events/{{event}}")
+@routes.post(
+    f"{ADMIN}/sessions/{{userId}}/events/{{event}}",
+    "Push an agent event (queuing, connected, read, transfer, agent-disconnect, timeout)",
+    status=202,
+)
 async def agent_event(request: web.Request) -> web.Response:
     """Push one of the agent's events into the user's live session; body optional
     ``{"channelId": ...}``. Answers 202 with the messages pushed (one list per push)."""
@@ -111,7 +116,7 @@ async def agent_event(request: web.Request) -> web.Response:
     )
 
 
-@routes.put(f"{ADMIN}/channels/{{channelId}}/async-switch")
+@routes.put(f"{ADMIN}/channels/{{channelId}}/async-switch", "Set the async switch")
 async def set_async_switch(request: web.Request) -> web.Response:
     """Body ``{"asyncSwitch": true|false}``: which timeout scenario an idle customer of the
     channel gets from now on (``async_on`` or ``async_off``)."""
@@ -146,7 +151,7 @@ async def set_async_switch(request: web.Request) -> web.Response:
     )
 
 
-@routes.post(f"{ADMIN}/runs/{{runId}}/stop")
+@routes.post(f"{ADMIN}/runs/{{runId}}/stop", "Stop a scenario run")
 async def stop_run(request: web.Request) -> web.Response:
     """Stop a scenario run now (nothing more is pushed for it); a run that already finished
     is left as it was. Answers the run's summary."""
@@ -160,7 +165,7 @@ async def stop_run(request: web.Request) -> web.Response:
     return json_response(record.summary())
 
 
-@routes.get(f"{ADMIN}/scenarios/{{name}}")
+@routes.get(f"{ADMIN}/scenarios/{{name}}", "One scenario: vars, media, source")
 async def get_scenario(request: web.Request) -> web.Response:
     """One scenario of the library: description, declared variables with their defaults,
     media ids, and its YAML source."""
@@ -179,7 +184,7 @@ async def get_scenario(request: web.Request) -> web.Response:
     )
 
 
-@routes.get(f"{ADMIN}/media")
+@routes.get(f"{ADMIN}/media", "Media files the scenarios serve")
 async def list_media(request: web.Request) -> web.Response:
     """The media files the library's scenarios declare (served by downloadFileStream and
     ``/__files/{fileId}``), for an agent message with IMAGE, VIDEO, AUDIO or DOCUMENT."""

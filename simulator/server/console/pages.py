@@ -10,12 +10,13 @@ from typing import Final
 
 from aiohttp import web
 
+from simulator.server.admin_route import AdminRoutes
 from simulator.server.http import json_response
 from simulator.server.live_config import CONFIG
 
 __all__ = ["UI_PATH", "routes"]
 
-routes = web.RouteTableDef()
+routes = AdminRoutes()
 
 #: where the console is served; the admin-token check lets this path (and below) through
 UI_PATH: Final = "/__admin/ui"
@@ -54,25 +55,25 @@ def _static(name: str) -> web.Response:
     )
 
 
-@routes.get("/")
+@routes.get("/", "The console (a redirect)", openapi=False)
 async def root(request: web.Request) -> web.Response:
     """Nothing else is served at ``/``: send a browser to the console."""
     raise web.HTTPFound(UI_PATH + "/")
 
 
-@routes.get(UI_PATH)
+@routes.get(UI_PATH, "The console page", openapi=False)
 async def index_bare(request: web.Request) -> web.Response:
     """The console page (relative links resolve against ``/__admin/ui/``)."""
     raise web.HTTPFound(UI_PATH + "/")
 
 
-@routes.get(UI_PATH + "/")
+@routes.get(UI_PATH + "/", "The console page", openapi=False)
 async def index(request: web.Request) -> web.Response:
     """The console page."""
     return _static("index.html")
 
 
-@routes.get(UI_PATH + "/auth")
+@routes.get(UI_PATH + "/auth", "Whether the admin token is needed and accepted", openapi=False)
 async def auth(request: web.Request) -> web.Response:
     """Whether the admin API needs a token, and whether the one sent (``X-Admin-Token``) is
     right: the page asks before it calls the API, so that a login prompt needs no failed
@@ -83,7 +84,9 @@ async def auth(request: web.Request) -> web.Response:
     return json_response({"required": bool(token), "accepted": accepted})
 
 
-@routes.get(UI_PATH + "/{name:[A-Za-z0-9_-]+\\.[a-z]+}")
+@routes.get(
+    UI_PATH + "/{name:[A-Za-z0-9_-]+\\.[a-z]+}", "A file of the console page", openapi=False
+)
 async def asset(request: web.Request) -> web.Response:
     """A static file of the page (script, style sheet, icon)."""
     return _static(request.match_info["name"])

@@ -29,6 +29,7 @@ from aiohttp import web
 
 from simulator.core.errors import ValidationFailed, Violation
 from simulator.core.journal import Entry, Journal
+from simulator.server.admin_route import AdminRoutes
 from simulator.server.deliveries import DELIVERIES
 from simulator.server.dispatch import RUNS
 from simulator.server.journal_entries import REQUESTS
@@ -36,7 +37,7 @@ from simulator.server.sessions import SESSIONS
 
 __all__ = ["MAX_SESSIONS", "THROTTLE", "Feeds", "routes", "setup"]
 
-routes = web.RouteTableDef()
+routes = AdminRoutes()
 
 #: the shortest time between two batches (a busy server is sent one batch per period)
 THROTTLE: Final = 0.1
@@ -146,7 +147,12 @@ def _anything(_: Any) -> bool:
     return True
 
 
-@routes.get("/__admin/stream")
+@routes.get(
+    "/__admin/stream",
+    "The console's live feed (server-sent events; never ends, so not in the OpenAPI document)",
+    openapi=False,
+    content="text/event-stream",
+)
 async def stream(request: web.Request) -> web.StreamResponse:
     """The live feed (see the module's docstring); ``since`` (or the ``Last-Event-ID``
     header) resumes after a cursor."""

@@ -41,7 +41,7 @@ def fault_store(rules: Iterable[object], store: SchemaStore, clock: Clock) -> Fa
     ``faults:`` and ``serve --fault``) in force; ``until`` runs on ``clock``."""
     faults = FaultStore(clock)
     for document in rules:
-        faults.add(parse_rule(document, store))
+        faults.add(parse_rule(document, store), "start-up")
     return faults
 
 
@@ -50,6 +50,6 @@ def from_scenario(faults: FaultStore, store: SchemaStore) -> Callable[[dict[str,
     force (it was checked when the scenario was loaded, so parsing cannot fail here)."""
 
     def add(document: dict[str, Any]) -> None:
-        faults.add(parse_rule(document, store))
+        faults.add(parse_rule(document, store), "scenario")
 
     return add

@@ -86,6 +86,7 @@ function onEvent(name, data, id) {
     );
   }
   if (name === "request" || name === "delivery") journalSaw(name);
+  if (name === "request" && data.fault) faultsSaw();
   scheduleRender();
 }
 
@@ -214,10 +215,11 @@ function switchView(view) {
     if (tab.dataset.view === view) tab.setAttribute("aria-current", "page");
     else tab.removeAttribute("aria-current");
   }
-  for (const name of ["conversations", "scenarios", "journals", "config"]) {
+  for (const name of ["conversations", "scenarios", "journals", "faults", "config"]) {
     $(`view-${name}`).hidden = name !== view;
   }
   if (view === "config") loadConfig();
+  if (view === "faults") loadFaults();
   if (view === "journals") loadJournal(true);
   if (view === "scenarios") {
     loadScenarios();
@@ -919,7 +921,160 @@ function setJournalKind(kind) {
   loadJournal(true);
 }
 
-// 6. config ---------------------------------------------------------------------------------
+// 6. faults --------------------------------------------------------------------------------
+// Everything goes through /__admin/faults: the page checks nothing itself, so a rule meets
+// exactly the admin API's checks and the page shows its words (each violation's pointer).
+
+function faultStatus(text, error = null) {
+  $("fault-status").textContent = text;
+  $("fault-status").className = error ? "error" : "muted";
+  const violations = error instanceof ApiError && error.body ? error.body.violations || [] : [];
+  const list = $("fault-violations");
+  list.hidden = violations.length === 0;
+  list.replaceChildren(
+    ...violations.map((v) => h("li", {}, h("code", {}, v.pointer || "/"), " ", v.message)),
+  );
+}
+
+/** The value of a number field: a number when it reads as one, else the text as typed (the
+ * API then says what is wrong with it, as it would to any client). */
+function numberOrText(raw) {
+  return /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw;
+}
+
+function faultFromForm() {
+  const form = $("fault-form");
+  const value = (name) => form.elements[name].value.trim();
+  const match = {};
+  const action = {};
+  const rule = {};
+  for (const name of ["endpoint", "method", "userId", "controlType"]) {
+    if (value(name)) match[name] = value(name);
+  }
+  for (const name of ["status", "delay_ms"]) {
+    if (value(name)) action[name] = numberOrText(value(name));
+  }
+  for (const name of ["connection", "token"]) {
+    if (value(name)) action[name] = value(name);
+  }
+  const body = form.elements.body.value;
+  if (body.trim()) {
+    try {
+      action.body = JSON.parse(body);
+    } catch {
+      action.body = body;
+    }
+  }
+  if (value("id")) rule.id = value("id");
+  for (const name of ["times", "priority"]) {
+    if (value(name)) rule[name] = numberOrText(value(name));
+  }
+  if (Object.keys(match).length) rule.match = match;
+  rule.action = action;
+  return rule;
+}
+
+async function postFault(rule) {
+  try {
+    const created = await api("POST", "/__admin/faults", rule);
+    faultStatus(`Rule ${created.id} is in force.`);
+  } catch (error) {
+    faultStatus(errorText(error), error);
+  }
+  await loadFaults();
+}
+
+async function addFault(event) {
+  event.preventDefault();
+  await postFault(faultFromForm());
+}
+
+async function addJsonFault(event) {
+  event.preventDefault();
+  let rule;
+  try {
+    rule = JSON.parse($("fault-json").value);
+  } catch (error) {
+    faultStatus(`Not JSON: ${error.message}`, error);
+    return;
+  }
+  await postFault(rule);
+}
+
+async function removeFault(id) {
+  try {
+    await api("DELETE", `/__admin/faults/${encodeURIComponent(id)}`);
+    faultStatus(`Rule ${id} removed.`);
+  } catch (error) {
+    faultStatus(errorText(error), error);
+  }
+  await loadFaults();
+}
+
+async function clearFaults() {
+  try {
+    const result = await api("DELETE", "/__admin/faults");
+    faultStatus(`${result.removed} rule${result.removed === 1 ? "" : "s"} removed.`);
+  } catch (error) {
+    faultStatus(errorText(error), error);
+  }
+  await loadFaults();
+}
+
+const SOURCES = {
+  "start-up": "the config file's faults: or serve --fault",
+  scenario: "a scenario's fault: step",
+  admin: "POST /__admin/faults (this page, the pytest handle, curl)",
+};
+const compact = (value) => (value === undefined ? "" : JSON.stringify(value));
+
+async function loadFaults() {
+  let rules;
+  try {
+    rules = (await api("GET", "/__admin/faults")).faults;
+  } catch (error) {
+    faultStatus(errorText(error), error);
+    return;
+  }
+  $("faults-empty").hidden = rules.length > 0;
+  $("faults-clear").disabled = rules.length === 0;
+  replaceKeepingFocus(
+    $("faults-body"),
+    "data-focus",
+    rules.map((rule) => {
+      const lifetime = [
+        rule.times !== undefined ? `${rule.times} time${rule.times === 1 ? "" : "s"}` : "until removed",
+        rule.until !== undefined ? `until ${rule.until}` : null,
+        rule.priority ? `priority ${rule.priority}` : null,
+      ].filter(Boolean).join(", ");
+      return h(
+        "tr",
+        { "data-rule": rule.id },
+        h("td", { class: "mono" }, rule.id),
+        h("td", { class: "source", title: SOURCES[rule.source] || "" }, rule.source),
+        h("td", {}, h("code", {}, rule.match ? compact(rule.match) : "every call")),
+        h("td", {}, h("code", {}, compact(rule.action))),
+        h("td", {}, lifetime),
+        h("td", { class: "seen" }, String(rule.seen)),
+        h("td", { class: "fired" }, String(rule.fired)),
+        h("td", {}, h("button", {
+          type: "button", class: "danger", "data-focus": `remove-${rule.id}`,
+          "aria-label": `Remove rule ${rule.id}`, onclick: () => removeFault(rule.id),
+        }, "Remove")),
+      );
+    }),
+  );
+}
+
+let faultsTimer = null;
+/** A request a rule acted on: the counters moved (and a rule with ``times`` may be gone). */
+function faultsSaw() {
+  if (state.view !== "faults") return;
+  clearTimeout(faultsTimer);
+  faultsTimer = setTimeout(loadFaults, 150);
+}
+
+// 7. config ---------------------------------------------------------------------------------
 
 async function loadConfig() {
   try {
@@ -970,6 +1125,10 @@ function wire() {
   $("async-switch").addEventListener("change", (event) => setAsyncSwitch(event.target.checked));
   $("run-scenario").addEventListener("change", onScenario);
   $("run-form").addEventListener("submit", startRun);
+  $("fault-form").addEventListener("submit", addFault);
+  $("fault-json-form").addEventListener("submit", addJsonFault);
+  $("faults-refresh").addEventListener("click", loadFaults);
+  $("faults-clear").addEventListener("click", clearFaults);
   $("j-requests").addEventListener("click", () => setJournalKind("requests"));
   $("j-deliveries").addEventListener("click", () => setJournalKind("deliveries"));
   $("j-filter").addEventListener("submit", (event) => {
