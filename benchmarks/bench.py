@@ -94,12 +94,16 @@ class Figure:
     #: True when the figure meets its bar, None when it has none (informational)
     passed: bool | None = None
     note: str = ""
+    #: lower is better (a cost): the ratio is baseline / value, so that 1.0 is the ceiling
+    cost: bool = False
 
     @property
     def ratio(self) -> float | None:
-        """value / baseline, when there is a baseline."""
+        """value / baseline (baseline / value for a cost), when there is a baseline."""
         if self.baseline is None or self.baseline == 0:
             return None
+        if self.cost:
+            return self.baseline / self.value if self.value else None
         return self.value / self.baseline
 
     @property
@@ -650,6 +654,10 @@ def bench_send(opts: argparse.Namespace, work: Path, details: dict[str, Any]) ->
     ).encode()
     config = write_config(work / "send.yaml", "http://127.0.0.1:9/unused", None)
     rounds: dict[str, list[LoadResult]] = {"simulator": [], "bare": [], "bare+jsonschema-rs": []}
+    # the server's own CPU per answered request, per round: unlike a rate, it does not fall
+    # when other work takes the core away, so its ratio is the steadier one on a busy machine
+    cpu_us: dict[str, list[float]] = {name: [] for name in rounds}
+    pids: dict[str, int] = {}
     with contextlib.ExitStack() as stack:
         sim = stack.enter_context(
             started(
@@ -659,16 +667,21 @@ def bench_send(opts: argparse.Namespace, work: Path, details: dict[str, Any]) ->
         base = f"http://127.0.0.1:{sim.port}"
         headers = open_session(base, user)
         urls = {"simulator": base + SEND_PATH}
+        pids["simulator"] = sim.proc.pid
         for variant, extra in (("bare", ()), ("bare+jsonschema-rs", ("--validate",))):
             child = stack.enter_context(started(role_command("bare-send", *extra), work, variant))
             urls[variant] = f"http://127.0.0.1:{child.port}{SEND_PATH}"
+            pids[variant] = child.proc.pid
         before = _journal_total(base)
         for n in range(opts.rounds):
             for variant, url in urls.items():
                 warm = (1.0 if n == 0 else 0.3) if not opts.quick else 0.2
-                rounds[variant].append(
-                    load(kind, url, headers, body, opts.connections, opts.duration, warm, work)
-                )
+                load(kind, url, headers, body, opts.connections, warm, 0.0, work)
+                cpu_before = _proc_cpu(pids[variant])
+                result = load(kind, url, headers, body, opts.connections, opts.duration, 0.0, work)
+                spent = _proc_cpu(pids[variant]) - cpu_before
+                rounds[variant].append(result)
+                cpu_us[variant].append(spent * 1e6 / max(1, result.requests))
         journaled = _journal_total(base) - before
         last = http_json(f"{base}/__admin/requests?limit=1&since={before + journaled - 1}")[1]
     for name, results in rounds.items():
@@ -687,8 +700,11 @@ def bench_send(opts: argparse.Namespace, work: Path, details: dict[str, Any]) ->
         "round_seconds": opts.duration,
         "journaled_requests": journaled,
         "rounds": {k: [asdict(r) for r in v] for k, v in rounds.items()},
+        "server_cpu_us_per_request": cpu_us,
     }
     sim_best, bare, validating = best["simulator"], best["bare"], best["bare+jsonschema-rs"]
+    # the cheapest round of each: noise only ever adds CPU (caches shared with other work)
+    sim_cpu, bare_cpu = min(cpu_us["simulator"]), min(cpu_us["bare"])
     counted = sum(r.requests for r in rounds["simulator"])
     if journaled < counted:
         raise BenchError(f"only {journaled} of {counted} sends were journaled")
@@ -707,6 +723,21 @@ def bench_send(opts: argparse.Namespace, work: Path, details: dict[str, Any]) ->
         f"(bare {_fmt(bare.latency_p50_ms, 'ms')} / {_fmt(bare.latency_p99_ms, 'ms')})",
     )
     fig.passed = (fig.ratio or 0) >= 0.70
+    per_request = Figure(
+        "  server CPU per send",
+        sim_cpu,
+        "us",
+        bare_cpu,
+        "bare aiohttp",
+        note="the server process's CPU time (/proc) over a round / the requests answered in "
+        "it, the cheapest of the rounds; ratio = bare / simulator, comparable with the rate "
+        "ratio and steadier when the machine is busy (simulator "
+        + ", ".join(f"{v:.0f}" for v in cpu_us["simulator"])
+        + "; bare "
+        + ", ".join(f"{v:.0f}" for v in cpu_us["bare"])
+        + " us)",
+        cost=True,
+    )
     info = Figure(
         "  bare + jsonschema-rs check",
         validating.rps,
@@ -715,7 +746,7 @@ def bench_send(opts: argparse.Namespace, work: Path, details: dict[str, Any]) ->
         "bare aiohttp",
         note="reference point: the bare handler plus SchemaStore.check('send-request')",
     )
-    return [fig, info]
+    return [fig, per_request, info]
 
 
 def _journal_total(base: str) -> int:
@@ -782,6 +813,7 @@ def bench_push(opts: argparse.Namespace, work: Path, details: dict[str, Any]) ->
             spec = work / "raw-push.json"
             for n in range(opts.rounds):
                 http_json(f"{rbase}/__reset", {})
+                cpu_before = _proc_cpu(sim.proc.pid)
                 for i in range(runs):
                     status, answer, _ = http_json(
                         f"{base}/__admin/scenarios/bench-burst/runs",
@@ -790,7 +822,8 @@ def bench_push(opts: argparse.Namespace, work: Path, details: dict[str, Any]) ->
                     if status != 201:
                         raise BenchError(f"starting a run answered {status}: {answer}")
                 stats = _wait_count(rbase, expected, timeout=120)
-                sim_rounds.append({**stats, "rate": _rate(stats)})
+                cpu_us = (_proc_cpu(sim.proc.pid) - cpu_before) * 1e6 / expected
+                sim_rounds.append({**stats, "rate": _rate(stats), "cpu_us_per_push": cpu_us})
                 if n == 0:
                     sample, journaled = _first_delivery(base, expected)
                     body = sample["requestBody"]
@@ -815,7 +848,10 @@ def bench_push(opts: argparse.Namespace, work: Path, details: dict[str, Any]) ->
                 if client["errors"]:
                     raise BenchError(f"raw push loop: {client['errors']} failed posts")
                 stats = _wait_count(rbase, expected, timeout=60)
-                raw_rounds.append({**stats, "rate": _rate(stats), "client": client})
+                cpu_us = client["cpu_seconds"] * 1e6 / expected
+                raw_rounds.append(
+                    {**stats, "rate": _rate(stats), "client": client, "cpu_us_per_push": cpu_us}
+                )
     sim_rate = max(r["rate"] for r in sim_rounds)
     raw_rate = max(r["rate"] for r in raw_rounds)
     size = len(body.encode())
@@ -840,7 +876,25 @@ def bench_push(opts: argparse.Namespace, work: Path, details: dict[str, Any]) ->
         f"{_rates(sim_rounds)}; raw {_rates(raw_rounds)})",
     )
     fig.passed = (fig.ratio or 0) >= 0.80
-    return [fig]
+    sim_cpu = [r["cpu_us_per_push"] for r in sim_rounds]
+    raw_cpu = [r["cpu_us_per_push"] for r in raw_rounds]
+    per_push = Figure(
+        "  CPU per push",
+        min(sim_cpu),
+        "us",
+        min(raw_cpu),
+        "raw aiohttp loop",
+        note="the simulator process's CPU time (/proc) from starting the runs to the last "
+        "push received / the pushes (everything a push costs it: engine, routing, delivery, "
+        "journal), against the raw loop's own CPU time over its posts; cheapest round of "
+        "each, ratio = raw / simulator (simulator "
+        + ", ".join(f"{v:.0f}" for v in sim_cpu)
+        + "; raw "
+        + ", ".join(f"{v:.0f}" for v in raw_cpu)
+        + " us)",
+        cost=True,
+    )
+    return [fig, per_push]
 
 
 def _rates(rounds: list[dict[str, Any]]) -> str:
@@ -911,10 +965,11 @@ async def _raw_push_main(spec: dict[str, Any], concurrency: int, per_worker: int
                     await response.read()
                     counts[0 if response.status == 200 else 1] += 1
 
-        began = time.perf_counter()
+        began, cpu_began = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         seconds = time.perf_counter() - began
-    return {"ok": counts[0], "errors": counts[1], "seconds": seconds}
+        cpu = time.process_time() - cpu_began
+    return {"ok": counts[0], "errors": counts[1], "seconds": seconds, "cpu_seconds": cpu}
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,8 +33,10 @@ bench = _load_bench()
 
 EXPECTED_FIGURES = {
     "send req/s (validated, journaled)": "req/s",
+    "  server CPU per send": "us",
     "  bare + jsonschema-rs check": "req/s",
     "scenario pushes/s": "push/s",
+    "  CPU per push": "us",
     "bytes per conversation (200 live)": "B",
     "  peak RSS (200 conversations)": "MiB",
     "  step lateness p50, opening at full speed": "ms",
@@ -76,6 +78,11 @@ def test_quick_run_measures_every_figure(tmp_path: Path) -> None:
         assert figures[name]["baseline"] > 0
         assert figures[name]["ratio"] == pytest.approx(
             figures[name]["value"] / figures[name]["baseline"]
+        )
+    for name in ("  server CPU per send", "  CPU per push"):  # costs: baseline / value
+        assert figures[name]["value"] > 0 and figures[name]["baseline"] > 0
+        assert figures[name]["ratio"] == pytest.approx(
+            figures[name]["baseline"] / figures[name]["value"]
         )
     # generous sanity bounds, not timing: a live conversation costs something, not megabytes
     assert 0 < figures["  peak RSS (200 conversations)"]["value"] < 2048
