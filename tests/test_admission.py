@@ -1,5 +1,5 @@
 """Timers first: the admission gate shuts while the event loop runs late (and scenario runs
-are active) and lets every waiting request in, in arrival order, on the first short turn;
+are active) and lets the waiting requests in, in arrival order, a batch per short turn;
 without active runs it never shuts; an idle gate stops ticking; closing it releases everyone."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from simulator.server.admission import LATE_S, Admission
+from simulator.server.admission import LATE_S, RELEASE, Admission
 
 
 async def _until(condition: object, what: str) -> None:
@@ -34,20 +34,34 @@ async def test_a_late_loop_shuts_the_gate_and_a_short_turn_reopens_it() -> None:
     gate.arrived()
     await _until(lambda: gate.behind, "the gate shuts after a late beat")
     assert gate.late_max > LATE_S
-    admitted: list[int] = []
+    admitted: list[tuple[int, int]] = []  # (request, the loop turn it was let in on)
+    turn = [0]
+    loop = asyncio.get_running_loop()
+
+    def count_turns() -> None:  # one increment per turn of the loop, until all are in
+        turn[0] += 1
+        if len(admitted) < queued:
+            loop.call_soon(count_turns)
 
     async def request(n: int) -> None:
         await gate.wait()
-        admitted.append(n)
+        admitted.append((n, turn[0]))
 
-    waiting = [asyncio.ensure_future(request(n)) for n in range(11)]
+    queued = 2 * RELEASE + 3
+    waiting = [asyncio.ensure_future(request(n)) for n in range(queued)]
     for _ in range(3):
         await asyncio.sleep(0)
     assert admitted == [] and gate.behind  # held while every turn is long
+    loop.call_soon(count_turns)
     busy[0] = False
     await asyncio.wait_for(asyncio.gather(*waiting), 10)
-    assert admitted == list(range(11))  # all of them on the first short turn, first come first in
-    assert gate.held == 11
+    assert [n for n, _ in admitted] == list(range(queued))  # first come first in
+    per_turn: dict[int, int] = {}
+    for _, at in admitted:
+        per_turn[at] = per_turn.get(at, 0) + 1
+    # a batch per short turn, never the whole queue at once
+    assert max(per_turn.values()) == RELEASE and len(per_turn) >= 3
+    assert gate.held == queued
     assert not gate.behind
     gate.close()
 

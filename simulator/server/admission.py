@@ -11,9 +11,10 @@ and reads its lateness, which is exactly what any scenario timer due at that mom
 suffer. While the heartbeat is later than :data:`LATE_S` and scenario runs are active (no
 run, no step to protect), the loop is *behind*: an emulated request that arrives waits
 (before its body is read or validated). While requests wait, the heartbeat checks every
-turn (``call_soon``-like), and the first turn that is short again lets every waiting request
-in, first come first in: the loop is never left idle while work waits, so throughput is
-kept; what changes is that new work does not pile into a turn that is already late. The
+turn (``call_soon``-like), and each turn that is short again lets the next :data:`RELEASE`
+waiting requests in, first come first in (newcomers queue behind them): the loop is never
+left idle while work waits, so throughput is kept, and a long queue does not land in one
+turn; what changes is that new work does not pile into a turn that is already late. The
 timers' work always runs; inbound work waits, so under saturation the customers' calls take
 a little longer while the scenario keeps its timing. An unsaturated simulator never holds a
 request and pays one method call and one attribute test per request.
@@ -27,12 +28,15 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-__all__ = ["ADMISSION", "BEAT_S", "LATE_S", "Admission"]
+__all__ = ["ADMISSION", "BEAT_S", "LATE_S", "RELEASE", "Admission"]
 
 #: the heartbeat's period while requests arrive (seconds)
 BEAT_S = 0.005
 #: the heartbeat is late by more than this: the loop is behind, inbound work waits
 LATE_S = 0.010
+#: waiting requests let in per short turn: a whole queue let in at once makes the next turn
+#: as long as the queue (64 CONNECTs: ~20 ms), so the gate lets it in a few at a time
+RELEASE = 16
 #: beats without a request before the heartbeat stops (an idle simulator does not tick)
 _IDLE_BEATS = 200
 
@@ -92,11 +96,14 @@ class Admission:
         self.late_max = max(self.late_max, late)
         on_time = late <= LATE_S
         if on_time:
-            self.behind = False
-            while self._waiting:  # everyone waiting, in arrival order
+            released = 0
+            while self._waiting and released < RELEASE:  # in arrival order
                 future = self._waiting.popleft()
                 if not future.done():
                     future.set_result(None)
+                    released += 1
+            # while some still wait, newcomers queue behind them
+            self.behind = bool(self._waiting)
         elif not self.behind and self._active():
             self.behind = True
         self._quiet += 1
