@@ -91,3 +91,16 @@ async def test_without_active_runs_a_late_loop_does_not_shut_the_gate() -> None:
     await _until(lambda: gate.late_max > LATE_S, "the late beat was seen")
     assert not gate.behind  # no scenario step to protect: inbound work is never held
     gate.close()
+
+
+async def test_the_gate_is_idle_only_without_requests_and_without_runs() -> None:
+    # the collector policy thaws (one full-length pause) only when the gate says idle
+    runs = [0]
+    gate = Admission(lambda: runs[0])
+    assert gate.idle()  # nothing has arrived, no run
+    gate.arrived()
+    assert not gate.idle()  # the heartbeat beats while requests arrive
+    await _until(gate.idle, "the heartbeat stops when no request arrives")
+    runs[0] = 1
+    assert not gate.idle()  # a run's next step could be due during the pause
+    gate.close()

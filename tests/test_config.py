@@ -291,7 +291,26 @@ BAD_FILES: list[tuple[str, str, int | None, str]] = [
         5,
         "/channels/0/push_mode: 'basic' is not one of 'oauth', 'signature'",
     ),
-    ("bad log level", CRED + CHANNEL + "log_level: loud\n", 5, "/log_level: 'loud' is not one of"),
+    (
+        "bad log level",
+        CRED + CHANNEL + "log_level: loud\n",
+        5,
+        "/log_level: 'loud' is not one of 'debug', 'info', 'warning', 'error'",
+    ),
+    (
+        "bad fault mediaType (an upper-case-only enum is listed whole)",
+        CRED
+        + CHANNEL
+        + "faults:\n  - match: {endpoint: send, mediaType: text}\n    action: {status: 503}\n",
+        6,
+        "/faults/0/match/mediaType: 'text' is not one of 'TEXT', ",
+    ),
+    (
+        "bad fault method",
+        CRED + CHANNEL + "faults:\n  - match: {method: post}\n    action: {status: 503}\n",
+        6,
+        "/faults/0/match/method: 'post' is not one of 'GET', 'POST'",
+    ),
     (
         "push_key too short",
         CRED + CHANNEL + f"    push_key: {PUSH_KEY[:-1]}\n",

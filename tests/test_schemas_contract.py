@@ -943,9 +943,25 @@ def test_mutation_violations_are_all_reported_at_once() -> None:
     assert {"/sourceType", "/messageId", ""} <= pointers
 
 
-def test_store_compiles_the_schema_directory_directly() -> None:
-    # the bundled store and a store built from the source directory agree on the names
+def test_the_source_directory_and_the_bundled_store_hold_the_same_schemas() -> None:
     assert SchemaStore.from_directory(SCHEMA_DIR).names == default_store().names
+
+
+def test_the_compiled_engine_compiles_every_bundled_schema() -> None:
+    # the store compiles each schema on first use: a schema the compiled engine refuses
+    # (an ECMA regex it cannot take...) must fail here, not in the middle of a request
+    store = SchemaStore.from_directory(SCHEMA_DIR, check_schemas=False)
+    for name in store.names:
+        store.compile(name)
+    store.prepare_explanations()  # and the explaining engine takes the registry
+
+
+def test_a_schema_the_compiled_engine_refuses_fails_at_compile() -> None:
+    broken = SchemaStore(
+        {"broken": {"type": "object", "properties": {"a": {"pattern": "("}}}}, check_schemas=False
+    )
+    with pytest.raises(ValueError):
+        broken.compile("broken")
 
 
 # --------------------------------------------------------------------------- null = absent

@@ -262,6 +262,19 @@ def test_cli_validate_reports_every_violation_as_file_pointer_message(
     assert "Traceback" not in out.err
 
 
+def test_cli_validate_judges_a_fault_rule_as_the_server_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # schema-valid, but no route is called "sendd": POST /__admin/faults refuses it, so does
+    # validate; a rule that can fire passes
+    action = {"status": 503}
+    never = _write(tmp_path, "never.json", {"match": {"endpoint": "sendd"}, "action": action})
+    fires = _write(tmp_path, "fires.json", {"match": {"endpoint": "send"}, "action": action})
+    assert main(["validate", "--schema", "fault-rule", str(never)]) == 1
+    assert "/match/endpoint: 'sendd' is not an endpoint" in capsys.readouterr().out
+    assert main(["validate", "--schema", "fault-rule", str(fires)]) == 0
+
+
 def test_cli_validate_mixed_files_exit_1_but_checks_all(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

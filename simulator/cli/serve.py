@@ -10,7 +10,7 @@ import logging
 import os
 import ssl
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.cli.running import announce, until_stopped
 from simulator.cli.tls_options import add_tls_arguments, listening_tls
@@ -19,6 +19,9 @@ from simulator.core.errors import SimulatorError, ValidationFailed
 from simulator.core.faults import parse_rule
 from simulator.core.validation import default_store
 from simulator.server import console_log
+
+if TYPE_CHECKING:
+    from simulator.server.gcpolicy import FreezeSurvivors
 
 __all__ = ["cli_faults", "listening_lines", "register", "serve"]
 
@@ -72,21 +75,35 @@ async def serve(
     from simulator.server import start_server
 
     running = await start_server(config, tls=tls)
+    loop = asyncio.get_running_loop()
+    policy: FreezeSurvivors | None = None
+    installing: asyncio.TimerHandle | None = None
     if tune_gc:
         from simulator.server.admission import ADMISSION
         from simulator.server.gcpolicy import FreezeSurvivors
 
         # scenario timers would fire late behind long pauses; a second after start, so that
         # its one full collection does not delay the first answers; full-heap collections
-        # wait for a moment without requests
+        # wait for a moment without requests or runs
         policy = FreezeSurvivors(quiet=running.app[ADMISSION].idle)
-        asyncio.get_running_loop().call_later(1.0, policy.install)
+        installing = loop.call_later(1.0, policy.install)
+    # the explaining schema engine is set up by the first refused request (~0.1 s on the
+    # loop): set it up now, beside the loop
+    from simulator.server.http import STORE
+
+    explaining = loop.run_in_executor(None, running.app[STORE].prepare_explanations)
     url_line, *rest = listening_lines((running.host, running.port), running.url, config)
     announce(url_line, tls_lines, rest)
     try:
         await until_stopped(ready, stop)
     finally:
+        if installing is not None:
+            installing.cancel()
+        if policy is not None:
+            policy.uninstall()
         await running.stop()
+        # a failure there fails the first refused request the same way, in its own answer
+        await asyncio.gather(explaining, return_exceptions=True)
 
 
 def listening_lines(bound: Any, base_url: str, config: Config) -> list[str]:

@@ -11,6 +11,7 @@ from simulator.cli.status import CANNOT_RUN, CHECK_FAILED
 from simulator.config.loading import file_violations
 from simulator.config.yamltext import read_config_yaml
 from simulator.core.errors import FileError, Violation
+from simulator.core.faults.model import semantic_violations
 from simulator.core.validation import default_store
 from simulator.scenario.source import parse_yaml
 
@@ -75,12 +76,23 @@ def _violations(text: str, label: str, schema: str) -> Located:
     if schema == "config":
         document, positions = read_config_yaml(text, label)
         return file_violations(document, positions)
-    store = default_store()
+    lines = None
     if label.endswith((".yaml", ".yml")):
         data, lines = parse_yaml(text, label)
-        return [(lines.of(v.pointer), v) for v in store.violations(schema, data)]
-    data = load_json_document(text, label)
-    return [(None, v) for v in store.violations(schema, data)]
+    else:
+        data = load_json_document(text, label)
+    found = _judged(schema, data)
+    return [(lines.of(v.pointer) if lines else None, v) for v in found]
+
+
+def _judged(schema: str, data: object) -> list[Violation]:
+    """The schema's violations; for a fault rule that conforms, also what its schema cannot
+    say (a rule that could never fire), as POST /__admin/faults and ``serve --fault`` judge
+    it."""
+    found = default_store().violations(schema, data)
+    if schema == "fault-rule" and not found and isinstance(data, dict):
+        found = semantic_violations(data)
+    return found
 
 
 def _handle(args: argparse.Namespace) -> int:

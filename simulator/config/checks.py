@@ -128,14 +128,25 @@ def _explain(error: ValidationError) -> Iterator[Violation]:
         wanted = " or ".join(repr(t) for t in types)
         yield Violation(pointer, f"{_show(value)} is not of type {wanted}{_type_hint(key, value)}")
     elif kind == "enum":
-        choices = ", ".join(repr(c) for c in expected if not (isinstance(c, str) and c.isupper()))
-        yield Violation(pointer, f"{_show(value)} is not one of {choices}")
+        yield Violation(pointer, f"{_show(value)} is not one of {_choices(expected)}")
     elif kind == "pattern" and isinstance(key, str) and key in _PATTERN_HINTS:
         yield Violation(pointer, f"{_show(value)} {_PATTERN_HINTS[key]}")
     elif kind == "pattern" and path[:1] == ["callback_allowlist"]:
         yield Violation(pointer, f"{_show(value)} is not a host name or IP address")
     else:
         yield Violation(pointer, error.message)
+
+
+def _choices(expected: list[Any]) -> str:
+    """An enum's choices, shown once: an upper-case twin of a listed lower-case choice
+    (``DEBUG`` beside ``debug``) is left out; an upper-case-only enum is shown whole."""
+    lower = {c for c in expected if isinstance(c, str)}
+    shown = [
+        c
+        for c in expected
+        if not (isinstance(c, str) and c.isupper() and c.lower() in lower and c.lower() != c)
+    ]
+    return ", ".join(repr(c) for c in shown)
 
 
 def _explain_secret(kind: str, expected: Any, value: Any) -> str:
@@ -175,8 +186,10 @@ def _explain_any_of(
 
 
 def _schema_violations(document: Mapping[str, Any]) -> list[Violation]:
+    store = default_store()
+    store.compile("config")  # a broken bundled schema is an error, not a "cannot decide"
     try:
-        if default_store().is_valid("config", document):
+        if store.is_valid("config", document):
             return []  # the compiled verdict (the same schema file); explanations only below
     except ValueError:
         pass  # a value JSON cannot hold (a YAML date...): the explaining engine says where

@@ -70,9 +70,10 @@ class Admission:
         self._waiting: deque[asyncio.Future[None]] = deque()
 
     def idle(self) -> bool:
-        """No request for a while (the heartbeat has stopped): a pause would hurt nobody
-        waiting on an answer (the collector policy thaws then, gcpolicy.py)."""
-        return self._beat is None
+        """No request for a while (the heartbeat has stopped) and no scenario run active:
+        a pause would hurt nobody waiting on an answer or on a step (the collector policy
+        thaws then, gcpolicy.py)."""
+        return self._beat is None and not self._active()
 
     def arrived(self) -> None:
         """A request arrived: keep the heartbeat running (started lazily)."""

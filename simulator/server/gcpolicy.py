@@ -14,8 +14,9 @@ of *cycles* among frozen objects. To bound that, the survivors are thawed (``gc.
 once at least :data:`THAW_EVERY` full collections have passed *and* the frozen count has
 grown by ``growth`` (2) since the last thaw; the next full collection then walks everything
 once, which at ten thousand conversations stops the loop for 100-200 ms. So a thaw that is
-due waits until the simulator is quiet (no inbound request for a second: ``quiet``), and is
-then done at once (``gc.collect``) by a check every second; under load it happens only when
+due waits until the simulator is quiet (no inbound request for a second and no scenario run
+active: ``quiet``), and is then done at once (``gc.collect``) by a check every second; under
+load it happens only when
 the frozen count has grown by ``valve`` (8) since the last thaw, which bounds what frozen
 cycles can hold. (Full collections come more often once survivors are frozen, since Python
 spaces them by 25 % of what the last one walked: thawing on the count alone brought back a
@@ -57,9 +58,10 @@ class FreezeSurvivors:
     ) -> None:
         """``growth``: the factor the frozen count must have grown by since the last thaw
         for a thaw to be due; ``quiet``: whether a full-length pause would hurt nobody now
-        (the simulator's admission gate: no request for a second); ``valve``: the growth
-        at which a due thaw happens even under load; ``check_every``: seconds between two
-        looks for a quiet moment (needs a running event loop at :meth:`install`)."""
+        (the simulator's admission gate: no request for a second, no run active);
+        ``valve``: the growth at which a due thaw happens even under load;
+        ``check_every``: seconds between two looks for a quiet moment (needs a running event
+        loop at :meth:`install`)."""
         self._growth = growth
         self._quiet = quiet
         self._valve = valve

@@ -10,7 +10,6 @@ before the server (the config file's and the scenarios' checks give ``file:line`
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any, Final
 
@@ -49,6 +48,8 @@ MESSAGE_OPERATIONS: Final = frozenset({"send", "sendAsync"})
 
 def _unknown(name: str) -> str:
     """Why ``name`` is refused: a close match when there is one, else every known name."""
+    import difflib  # only to word a refusal: not on every start-up
+
     close = difflib.get_close_matches(name, OPERATIONS, n=1, cutoff=0.6)
     if not close:
         close = [known for known in OPERATIONS if known.lower() == name.lower()]

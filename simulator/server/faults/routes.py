@@ -26,7 +26,8 @@ def _store(request: web.Request) -> FaultStore:
 @routes.post(FAULTS_PATH, "Put an inbound fault rule in force", body=SCHEMA, status=201)
 async def add_fault(request: web.Request, document: Any) -> web.Response:
     """Put one rule in force (a rule with the same id is replaced); 201 with the rule, its
-    id included. A malformed rule is refused 400 with the pointer of each mistake."""
+    id included. A malformed rule, or one that could never fire (an endpoint or method no
+    route has), is refused 400 with the pointer of each mistake."""
     installed = _store(request).add(parse_rule(document, request.app[STORE]))
     return json_response(installed.to_json(), status=201)
 
