@@ -88,10 +88,15 @@ async def serve(
         policy = FreezeSurvivors(quiet=running.app[ADMISSION].idle)
         installing = loop.call_later(1.0, policy.install)
     # the explaining schema engine is set up by the first refused request (~0.1 s on the
-    # loop): set it up now, beside the loop
+    # loop): set it up beside the loop, a second after start (not competing with the first
+    # answers)
     from simulator.server.http import STORE
 
-    explaining = loop.run_in_executor(None, running.app[STORE].prepare_explanations)
+    async def prepare_explanations() -> None:
+        await asyncio.sleep(1.0)
+        await asyncio.to_thread(running.app[STORE].prepare_explanations)
+
+    preparing = asyncio.create_task(prepare_explanations())
     url_line, *rest = listening_lines((running.host, running.port), running.url, config)
     announce(url_line, tls_lines, rest)
     try:
@@ -101,9 +106,10 @@ async def serve(
             installing.cancel()
         if policy is not None:
             policy.uninstall()
+        preparing.cancel()
         await running.stop()
         # a failure there fails the first refused request the same way, in its own answer
-        await asyncio.gather(explaining, return_exceptions=True)
+        await asyncio.gather(preparing, return_exceptions=True)
 
 
 def listening_lines(bound: Any, base_url: str, config: Config) -> list[str]:
