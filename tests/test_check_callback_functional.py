@@ -20,7 +20,7 @@ from simulator.cli import main
 from simulator.cli.junit import JUnitCase, junit_bytes
 from simulator.core import signing
 from simulator.core.validation import default_store
-from simulator.delivery import conformance_cases as conformance
+from simulator.delivery import conformance_cases as catalogue
 from simulator.delivery.conformance_cases import Case, build_cases
 
 FIXTURES = Path(__file__).parent / "fixtures" / "vendor"
@@ -152,17 +152,17 @@ def test_seed_messages_are_exact_copies_of_the_fixtures(constant: str, fixture: 
     file, _, part = fixture.partition("#")
     data = json.loads((FIXTURES / file).read_text())
     expected = data["messages"][0] if part == "0" else data["messages"] if part == "all" else data
-    got = getattr(conformance, constant)
+    got = getattr(catalogue, constant)
     got = list(got) if isinstance(got, tuple) else got
     assert json.dumps(got) == json.dumps(expected)  # key order included
 
 
 def test_seed_cases_are_exact_by_default_and_retargeted_on_request() -> None:
     [batch] = [c for c in ALL if c.name == "seed-batch"]
-    assert list(batch.messages) == list(conformance.SEED_BATCH)
+    assert list(batch.messages) == list(catalogue.SEED_BATCH)
     moved = {c.name: c for c in build_cases(user_id="u-1", channel_id="c-1")}
     assert all(m["to"] == "u-1" and m["from"] == "c-1" for c in moved.values() for m in c.messages)
-    assert conformance.SEED_BATCH[0]["to"] == conformance.SEED_USER_ID  # not mutated
+    assert catalogue.SEED_BATCH[0]["to"] == catalogue.SEED_USER_ID  # not mutated
 
 
 # --------------------------------------------------------------------------------------------
@@ -185,7 +185,7 @@ async def test_a_conforming_oauth_receiver_passes(
     assert len(receiver.seen) == len(ALL)  # one attempt per case
     # the bodies went as built: the seed batch exactly
     batch = json.loads(receiver.seen[NAMES.index("seed-batch")].body)
-    assert batch["messages"] == list(conformance.SEED_BATCH)
+    assert batch["messages"] == list(catalogue.SEED_BATCH)
     assert type(batch["timestamp"]) is int
     root = ET.parse(report).getroot()
     assert (root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == (

@@ -17,7 +17,7 @@ from typing import Any, Final, TypeVar
 
 from aiohttp import web
 
-from simulator.server.http import STORE, read_json, read_optional_json
+from simulator.server.http import STORE, read_json
 
 __all__ = ["JSON", "TEXT", "AdminRoute", "AdminRoutes", "Query", "bind"]
 
@@ -64,8 +64,6 @@ class AdminRoute:
     summary: str
     #: the body's schema: the router checks it and passes the body on (None: no body read)
     request_schema: str | None = None
-    #: an empty body is ``{}`` (checked against the schema as such)
-    optional_body: bool = False
     #: the success status
     status: int = 200
     #: the success answer's media type
@@ -125,9 +123,8 @@ def bind(row: AdminRoute) -> Callable[[web.Request], Awaitable[web.StreamRespons
     if schema is None:
         return row.handler
     handler = row.handler
-    read = read_optional_json if row.optional_body else read_json
 
     async def checked(request: web.Request) -> web.StreamResponse:
-        return await handler(request, await read(request, request.app[STORE], schema))
+        return await handler(request, await read_json(request, request.app[STORE], schema))
 
     return checked

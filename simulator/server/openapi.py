@@ -152,7 +152,7 @@ def openapi_document(store: SchemaStore, admin: Iterable[AdminRoute]) -> dict[st
         if row.request_schema:
             used.add(row.request_schema)
             operation["requestBody"] = {
-                "required": not row.optional_body,
+                "required": True,
                 "content": {"application/json": {"schema": _ref(row.request_schema)}},
             }
         paths.setdefault(row.path, {})[row.method.lower()] = operation
