@@ -21,6 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from simulator.core.clock import epoch_ms
+from simulator.server.packed import pack
 
 __all__ = [
     "HISTORY_LIMIT",
@@ -66,7 +67,8 @@ class CustomerHistory:
 
     def __init__(self, limit: Callable[[], int] = lambda: HISTORY_LIMIT) -> None:
         self._limit = limit
-        #: (record id, message, from the customer?, epoch ms received, callId)
+        #: (record id, message, from the customer?, epoch ms received, callId); the messages
+        #: are packed (:mod:`simulator.server.packed`), or dicts restored from ``state.path``
         # a list, not a deque: an empty deque costs ~600 bytes (a 64-slot block) per
         # customer; trimming the head of a list of at most ``limit`` records is one memmove
         self.entries: list[tuple[int, Mapping[str, Any], bool, int, str]] = []
@@ -75,7 +77,8 @@ class CustomerHistory:
     def append(
         self, message: Mapping[str, Any], *, from_customer: bool, now_ms: int, call_id: str
     ) -> None:
-        """Keep one record (a reference: bodies and pushed messages are never mutated)."""
+        """Keep one record (``message`` as given: the caller packs it, see
+        :meth:`Session.record`)."""
         self.entries.append((next(_history_ids), message, from_customer, now_ms, call_id))
         limit = max(1, self._limit())
         excess = len(self.entries) - limit
@@ -152,7 +155,8 @@ class Session:
         #: a robot session's TRANS2AGENT was taken (a second one answers 13)
         self.transfer_asked = False
         # a list, not a deque (an empty deque is ~600 bytes on every live session)
-        self.poll_queue: list[dict[str, Any]] = []
+        #: messages waiting for a poll, packed as in history (the same objects)
+        self.poll_queue: list[Mapping[str, Any]] = []
         self.unread_ids: list[str] = []
 
     @property
@@ -199,7 +203,7 @@ class Session:
             self.ended_reason = reason
 
     def observe_push(
-        self, messages: Iterable[dict[str, Any]], now_ms: int, state: str | None = None
+        self, messages: Iterable[Mapping[str, Any]], now_ms: int, state: str | None = None
     ) -> None:
         """Follow what a push (its DownLinkMsgs, oldest first) does to the session.
 
@@ -214,7 +218,7 @@ class Session:
         elif explicit is not None and self.active:
             self._enter(explicit, now_ms)
 
-    def observe_downlink(self, message: dict[str, Any], now_ms: int) -> None:
+    def observe_downlink(self, message: Mapping[str, Any], now_ms: int) -> None:
         """Follow the state one pushed DownLinkMsg implies (inferred from its text)."""
         self._observe(message, now_ms, infer=True)
 
@@ -226,7 +230,7 @@ class Session:
             self.transfer_asked = False
         self.state = state
 
-    def _observe(self, message: dict[str, Any], now_ms: int, *, infer: bool) -> None:
+    def _observe(self, message: Mapping[str, Any], now_ms: int, *, infer: bool) -> None:
         control = message.get("controlType")
         source = message.get("sourceType")
         content = message.get("content")
@@ -248,12 +252,16 @@ class Session:
         self, message: Mapping[str, Any], *, from_customer: bool, now_ms: int | None = None
     ) -> None:
         """Keep ``message`` in the customer's history with this call's id, received at
-        ``now_ms`` (the simulator clock's time; default: the wall clock). Only a reference
-        is kept (parsed bodies and pushed messages are never mutated); the vendor's
-        history-record shape is built when history is asked for (:meth:`history_records`)."""
+        ``now_ms`` (the simulator clock's time; default: the wall clock). It is kept packed
+        (:func:`~simulator.server.packed.pack`: a poll-queued message already is, and stays
+        the same object); the vendor's history-record shape is built when history is asked
+        for (:meth:`history_records`)."""
         received = epoch_ms() if now_ms is None else now_ms
         self.history.append(
-            message, from_customer=from_customer, now_ms=received, call_id=self.call_id
+            pack(message, self.user_id),
+            from_customer=from_customer,
+            now_ms=received,
+            call_id=self.call_id,
         )
 
     def history_records(self) -> list[dict[str, Any]]:
