@@ -12,6 +12,9 @@ growth in objects the garbage collector tracks.
     .venv/bin/python benchmarks/memory_profile.py --top 40 --conversations 4000
 
 The figures are what docs/performance.md ("Memory per live conversation") records per step.
+``--cpu`` measures instead what a memory change may cost on the hot paths: process CPU time
+per customer CHAT (the send, and the two pushes the ``connected`` scenario answers it with,
+at ``speed: 1000``), client included; run it alternately on two checkouts and compare.
 """
 
 from __future__ import annotations
@@ -81,6 +84,81 @@ async def _open(base: str, users: range, concurrency: int) -> None:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+async def _chats(base: str, users: range, rounds: int, concurrency: int) -> None:
+    """``rounds`` CHATs from each of ``users`` (already connected), with messageIds."""
+    import aiohttp
+
+    queue = iter([(n, r) for r in range(rounds) for n in users])
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=concurrency)) as http:
+        token = await (
+            await http.post(
+                base + "/apigovernance/api/oauth/tokenByAkSk",
+                json={"app_key": APP_KEY, "app_secret": APP_SECRET},
+            )
+        ).json()
+        access = {"Authorization": f"Bearer {token['AccessToken']}", "x-app-key": APP_KEY}
+        tokens: dict[int, str] = {}
+        for n in users:
+            user = f"conv-{n}"
+            async with http.post(
+                base + "/apiaccess/ccmessaging/applyToken",
+                json={"userId": user, "userName": user, "channelId": CHANNEL, "locale": "en"},
+                headers=access,
+            ) as response:
+                tokens[n] = (await response.json())["token"]
+
+        async def worker() -> None:
+            for n, r in queue:
+                user = f"conv-{n}"
+                body = {
+                    "channel": "WEB",
+                    "controlType": "CHAT",
+                    "from": user,
+                    "to": CHANNEL,
+                    "mediaType": "TEXT",
+                    "sourceType": "CUSTOMER",
+                    "senderNickname": user,
+                    "content": f"question {r}",
+                    "messageId": f"m-{n}-{r}",
+                    "timestamp": str(int(time.time() * 1000)),
+                }
+                headers = {**access, "ccmessaging-token": tokens[n]}
+                async with http.post(
+                    base + "/apiaccess/ccmessaging/send", json=body, headers=headers
+                ) as response:
+                    if (await response.json()).get("resultCode") != "0":
+                        raise RuntimeError(f"CHAT answered {response.status}")
+
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+
+
+async def cpu_per_chat(conversations: int, rounds: int, concurrency: int) -> float:
+    """Process CPU seconds per CHAT (send + two pushes), after a warm-up round."""
+    from simulator.server import start_server
+    from simulator.testing.inprocess import build_config
+
+    config = build_config(
+        {
+            "channels": [{"delivery": "poll", "idle_timeout": 3600, "speed": 1000}],
+            "log_level": "warning",
+        }
+    )
+    running = await start_server(config)
+    try:
+        users = range(conversations)
+        await _open(running.url, users, concurrency)
+        await _settled(running.app, conversations)
+        await _chats(running.url, users, 1, concurrency)  # warm-up
+        await asyncio.sleep(0.2)
+        began = time.process_time()
+        await _chats(running.url, users, rounds, concurrency)
+        # three pushes queued per CONNECT, two per CHAT
+        await _settled(running.app, conversations * (3 + 2 * (rounds + 1)) // 3)
+        return (time.process_time() - began) / (conversations * rounds)
+    finally:
+        await running.stop()
+
+
 async def _settled(app: Any, conversations: int, limit_s: float = 120.0) -> None:
     """Wait until ``conversations`` sessions each have their three pushes queued."""
     from simulator.server.sessions import SESSIONS
@@ -137,9 +215,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--top", type=int, default=25, help="source lines shown")
     parser.add_argument("--frames", type=int, default=1, help="traceback depth grouped by")
+    parser.add_argument("--cpu", action="store_true", help="CPU per CHAT instead")
+    parser.add_argument("--rounds", type=int, default=10, help="CHATs per conversation (--cpu)")
     opts = parser.parse_args(argv)
     # this checkout's simulator package, not an installed copy
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    if opts.cpu:
+        n = min(opts.conversations, 200)
+        seconds = asyncio.run(cpu_per_chat(n, opts.rounds, opts.concurrency))
+        print(f"{seconds * 1e6:.1f} us CPU per CHAT (send + 2 pushes, client included)")
+        return 0
     tracemalloc.start(opts.frames)
     before, after, objects = asyncio.run(
         measure(opts.conversations, opts.warm_up, opts.journal_capacity, opts.concurrency)

@@ -262,7 +262,7 @@ class Runs:
         if taken and session is not None and not push.faults.invalid and not push.faults.drop:
             session.observe_push(messages, self._clock.now(), push.state)
             if not session.active:
-                self._idle.cancel((session.channel_id, session.user_id))
+                self._idle.cancel(session.key)
                 self._poll.wake(session)
         if session is not None:
             self._sessions.touch(session)  # its poll queue, history or state (state.path)

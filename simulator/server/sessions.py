@@ -112,6 +112,7 @@ class Session:
         "created_ms",
         "ended_reason",
         "history",
+        "key",
         "last_uplink",
         "poll_queue",
         "queued_since",
@@ -138,6 +139,8 @@ class Session:
         sessions (:meth:`SessionStore.history_for`); a new one when not given."""
         self.channel_id = channel_id
         self.user_id = user_id
+        #: (channel id, userId): one tuple, the key of the session store and the idle timer
+        self.key = (channel_id, user_id)
         self.user_name = user_name
         self.state = SessionState.ROBOT if robot else SessionState.QUEUING
         #: the chat started with a robot (a robot channel)
@@ -367,7 +370,7 @@ class SessionStore:
     def put(self, session: Session) -> None:
         """Add (or replace) a session, forgetting the oldest ended ones (and their
         customers' history) past capacity."""
-        key = (session.channel_id, session.user_id)
+        key = session.key
         self._sessions.pop(key, None)
         self._sessions[key] = session
         if session.history is not self._histories.get(key):
@@ -388,7 +391,7 @@ class SessionStore:
         """Say that ``session`` (or its history, poll queue...) changed (for ``state.path``;
         nothing when state is in memory only)."""
         if self._changed is not None:
-            self._changed((session.channel_id, session.user_id))
+            self._changed(session.key)
 
     def restore(self, sessions: Iterable[Session]) -> None:
         """Put back sessions kept by ``state.path`` (oldest first, each with its customer's
