@@ -90,10 +90,17 @@ class RealClock(Clock):
     def __init__(self) -> None:
         self._anchor_ms = time.time() * 1000
         self._anchor_mono = time.monotonic()
+        self._last_ms = 0
 
     def now(self) -> int:
         """Epoch milliseconds, now (monotonic)."""
-        return int(self.now_exact())
+        ms = int(self.now_exact())
+        if ms == self._last_ms:
+            # the same int object as the last call's: the several timestamps a request keeps
+            # (session, history record, token, idle) share one 32-byte int, not one each
+            return self._last_ms
+        self._last_ms = ms
+        return ms
 
     def now_exact(self) -> float:
         """Epoch milliseconds, now, with the monotonic clock's resolution (measurements)."""
