@@ -124,15 +124,14 @@ else:
 
 
 def _shape(names: tuple[str, ...]) -> Shape:
-    shape = _shapes.get(names)
-    if shape is None:
-        shape = (
-            names,
-            tuple(i for i, name in enumerate(names) if name in REPEATED_FIELDS),
-            tuple(i for i, name in enumerate(names) if name in CUSTOMER_FIELDS),
-        )
-        if len(_shapes) < MAX_SHAPES:
-            _shapes[names] = shape
+    # positions are of the packed tuple, whose item 0 is the names
+    shape = (
+        names,
+        tuple(i + 1 for i, name in enumerate(names) if name in REPEATED_FIELDS),
+        tuple(i + 1 for i, name in enumerate(names) if name in CUSTOMER_FIELDS),
+    )
+    if len(_shapes) < MAX_SHAPES:
+        _shapes[names] = shape
     return shape
 
 
@@ -141,16 +140,21 @@ def pack(message: Mapping[str, Any], customer: str | None = None) -> PackedMessa
     equal ``from`` / ``senderNickname`` values are replaced by."""
     if type(message) is PackedMessage:
         return message
-    names, repeated, own = _shape(tuple(message))
-    if not repeated and (customer is None or not own):
-        return PackedMessage(names, tuple(message.values()))
-    values = list(message.values())
+    # this runs for every kept message (each send's body, each pushed DownLinkMsg): one
+    # list, fixed in place, becomes the packed tuple (no intermediate tuples)
+    keys = tuple(message)
+    names, repeated, own = _shapes.get(keys) or _shape(keys)
+    items = [names, *message.values()]
     for i in repeated:
-        value = values[i]
+        value = items[i]
         if type(value) is str:
-            values[i] = sys.intern(value)
+            items[i] = _intern(value)
     if customer is not None:
         for i in own:
-            if values[i] == customer:
-                values[i] = customer
-    return PackedMessage(names, tuple(values))
+            if items[i] == customer:
+                items[i] = customer
+    return _new(_Packed, items)  # type: ignore[return-value]
+
+
+_intern = sys.intern
+_new = tuple.__new__
