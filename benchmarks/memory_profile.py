@@ -14,7 +14,13 @@ growth in objects the garbage collector tracks.
 The figures are what docs/performance.md ("Memory per live conversation") records per step.
 ``--cpu`` measures instead what a memory change may cost on the hot paths: process CPU time
 per customer CHAT (the send, and the two pushes the ``connected`` scenario answers it with,
-at ``speed: 1000``), client included; run it alternately on two checkouts and compare.
+at ``speed: 1000``; ``--no-scenario``: the send alone), client included; run it alternately
+on two checkouts and compare. On a shared machine CPU time is too noisy for a few percent:
+count instructions instead, under callgrind, for two ``--rounds`` and take the difference
+(start-up cancels out):
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
+        .venv/bin/python benchmarks/memory_profile.py --cpu --conversations 50 --rounds 4
 """
 
 from __future__ import annotations
@@ -132,28 +138,32 @@ async def _chats(base: str, users: range, rounds: int, concurrency: int) -> None
         await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
-async def cpu_per_chat(conversations: int, rounds: int, concurrency: int) -> float:
-    """Process CPU seconds per CHAT (send + two pushes), after a warm-up round."""
+async def cpu_per_chat(
+    conversations: int, rounds: int, concurrency: int, *, scenario: bool = True
+) -> float:
+    """Process CPU seconds per CHAT (send + two pushes; without ``scenario``, the send
+    alone: the channel starts no run on CONNECT), after a warm-up round."""
     from simulator.server import start_server
     from simulator.testing.inprocess import build_config
 
-    config = build_config(
-        {
-            "channels": [{"delivery": "poll", "idle_timeout": 3600, "speed": 1000}],
-            "log_level": "warning",
-        }
-    )
+    # the scenario's waits a thousand times as fast, its ``expect`` still 10 minutes long
+    # (the idle timeout's maximum, at that speed), however slowly the process runs
+    channel: dict[str, Any] = {"delivery": "poll", "idle_timeout": 604800, "speed": 1000}
+    if not scenario:
+        channel["on_connect"] = None
+    config = build_config({"channels": [channel], "log_level": "warning"})
     running = await start_server(config)
+    # three pushes queued per CONNECT, two per CHAT
+    per_connect, per_chat = (3, 2) if scenario else (0, 0)
     try:
         users = range(conversations)
         await _open(running.url, users, concurrency)
-        await _settled(running.app, conversations)
+        await _settled(running.app, conversations * per_connect // 3)
         await _chats(running.url, users, 1, concurrency)  # warm-up
-        await asyncio.sleep(0.2)
+        await _settled(running.app, conversations * (per_connect + per_chat) // 3)
         began = time.process_time()
         await _chats(running.url, users, rounds, concurrency)
-        # three pushes queued per CONNECT, two per CHAT
-        await _settled(running.app, conversations * (3 + 2 * (rounds + 1)) // 3)
+        await _settled(running.app, conversations * (per_connect + per_chat * (rounds + 1)) // 3)
         return (time.process_time() - began) / (conversations * rounds)
     finally:
         await running.stop()
@@ -217,13 +227,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=1, help="traceback depth grouped by")
     parser.add_argument("--cpu", action="store_true", help="CPU per CHAT instead")
     parser.add_argument("--rounds", type=int, default=10, help="CHATs per conversation (--cpu)")
+    parser.add_argument("--no-scenario", action="store_true", help="--cpu: sends only")
     opts = parser.parse_args(argv)
     # this checkout's simulator package, not an installed copy
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     if opts.cpu:
         n = min(opts.conversations, 200)
-        seconds = asyncio.run(cpu_per_chat(n, opts.rounds, opts.concurrency))
-        print(f"{seconds * 1e6:.1f} us CPU per CHAT (send + 2 pushes, client included)")
+        seconds = asyncio.run(
+            cpu_per_chat(n, opts.rounds, opts.concurrency, scenario=not opts.no_scenario)
+        )
+        what = "send" if opts.no_scenario else "send + 2 pushes"
+        print(f"{seconds * 1e6:.1f} us CPU per CHAT ({what}, client included)")
         return 0
     tracemalloc.start(opts.frames)
     before, after, objects = asyncio.run(
