@@ -14,7 +14,7 @@ growth in objects the garbage collector tracks.
 The figures are what docs/performance.md ("Memory per live conversation") records per step.
 ``--cpu`` measures instead what a memory change may cost on the hot paths: process CPU time
 per customer CHAT (the send, and the two pushes the ``connected`` scenario answers it with,
-at ``speed: 1000``; ``--no-scenario``: the send alone), client included; run it alternately
+at ``speed: 100``; ``--no-scenario``: the send alone), client included; run it alternately
 on two checkouts and compare. On a shared machine CPU time is too noisy for a few percent:
 count instructions instead, under callgrind, for two ``--rounds`` and take the difference
 (start-up cancels out):
@@ -147,9 +147,9 @@ async def cpu_per_chat(
     from simulator.server import start_server
     from simulator.testing.inprocess import build_config
 
-    # the scenario's waits a thousand times as fast, its ``expect`` still 10 minutes long
-    # (the idle timeout's maximum, at that speed), however slowly the process runs
-    channel: dict[str, Any] = {"delivery": "poll", "idle_timeout": 604800, "speed": 1000}
+    # the scenario's waits a hundred times as fast, its ``expect`` still 14 minutes long (a
+    # day, the longest a scenario duration may be, at that speed), however slowly it runs
+    channel: dict[str, Any] = {"delivery": "poll", "idle_timeout": 86400, "speed": 100}
     if not scenario:
         channel["on_connect"] = None
     config = build_config({"channels": [channel], "log_level": "warning"})
