@@ -144,9 +144,12 @@ async def cpu_per_chat(
 ) -> float:
     """Process CPU seconds per CHAT (send + two pushes; without ``scenario``, the send
     alone: the channel starts no run on CONNECT), after a warm-up round."""
-    from simulator.server import start_server
+    from simulator.server import admission, start_server
     from simulator.testing.inprocess import build_config
 
+    # no heartbeat (every 5 ms while requests arrive): its work grows with the run's wall
+    # time, not with the CHATs, and would swamp an instruction count's difference
+    admission.BEAT_S = 3600.0
     # the scenario's waits a hundred times as fast, its ``expect`` still 14 minutes long (a
     # day, the longest a scenario duration may be, at that speed), however slowly it runs
     channel: dict[str, Any] = {"delivery": "poll", "idle_timeout": 86400, "speed": 100}
@@ -159,18 +162,22 @@ async def cpu_per_chat(
     try:
         users = range(conversations)
         await _open(running.url, users, concurrency)
-        await _settled(running.app, conversations * per_connect // 3)
+        # looked at every 0.5 s: the looking, too, grows with wall time
+        await _settled(running.app, conversations * per_connect // 3, 600, 0.5)
         await _chats(running.url, users, 1, concurrency)  # warm-up
-        await _settled(running.app, conversations * (per_connect + per_chat) // 3)
+        await _settled(running.app, conversations * (per_connect + per_chat) // 3, 600, 0.5)
         began = time.process_time()
         await _chats(running.url, users, rounds, concurrency)
-        await _settled(running.app, conversations * (per_connect + per_chat * (rounds + 1)) // 3)
+        queued = conversations * (per_connect + per_chat * (rounds + 1)) // 3
+        await _settled(running.app, queued, 600, 0.5)
         return (time.process_time() - began) / (conversations * rounds)
     finally:
         await running.stop()
 
 
-async def _settled(app: Any, conversations: int, limit_s: float = 120.0) -> None:
+async def _settled(
+    app: Any, conversations: int, limit_s: float = 120.0, every_s: float = 0.05
+) -> None:
     """Wait until ``conversations`` sessions each have their three pushes queued."""
     from simulator.server.sessions import SESSIONS
 
@@ -181,7 +188,7 @@ async def _settled(app: Any, conversations: int, limit_s: float = 120.0) -> None
             return
         if time.monotonic() > deadline:
             raise RuntimeError(f"{queued} of {3 * conversations} pushes queued after {limit_s} s")
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(every_s)
 
 
 async def _quiet(running: Any, limit_s: float = 30.0) -> None:
