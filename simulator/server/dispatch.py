@@ -253,19 +253,18 @@ class Runs:
         what the push says only if it was taken (not refused as invalid for poll, nor
         refused by a full delivery backlog)."""
         conversation = conversation_key(channel.id, user_id)
-        messages: Sequence[Mapping[str, Any]] = push.messages
+        queued: Sequence[Mapping[str, Any]] | None = None
         if channel.delivery == "poll" and target is None:
             queued = self._poll.enqueue(session, run_id, push, conversation)
             taken = queued is not None
-            if queued is not None:
-                messages = queued  # packed: history keeps the queue's objects, not copies
         else:
             future = self._deliverer.submit(
                 conversation, target or self._target(channel, None), push, run_id=run_id
             )
             taken = not future.done()  # a future that is already done was refused at once
         if taken and session is not None and not push.faults.invalid and not push.faults.drop:
-            session.observe_push(messages, self._clock.now(), push.state)
+            # packed by the poll queue: history keeps the queue's objects, not copies
+            session.observe_push(push.messages, self._clock.now(), push.state, queued)
             if not session.active:
                 self._idle.cancel(session.key)
                 self._poll.wake(session)

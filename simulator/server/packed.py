@@ -135,9 +135,13 @@ def _shape(names: tuple[str, ...]) -> Shape:
     return shape
 
 
-def pack(message: Mapping[str, Any], customer: str | None = None) -> PackedMessage:
-    """``message`` packed (itself when it already is); ``customer``: the userId string that
-    equal ``from`` / ``senderNickname`` values are replaced by."""
+def pack(
+    message: Mapping[str, Any], customer: str | None = None, *, share: bool = True
+) -> PackedMessage:
+    """``message`` packed (itself when it already is). ``customer``: the userId string that
+    equal ``from`` / ``senderNickname`` values are replaced by. ``share=False`` for a
+    scenario's rendered DownLinkMsg: its repeated values are already the scenario's own
+    strings, one object each, so only the values are copied."""
     if type(message) is PackedMessage:
         return message
     # this runs for every kept message (each send's body, each pushed DownLinkMsg): one
@@ -145,6 +149,8 @@ def pack(message: Mapping[str, Any], customer: str | None = None) -> PackedMessa
     keys = tuple(message)
     names, repeated, own = _shapes.get(keys) or _shape(keys)
     items = [names, *message.values()]
+    if not share:
+        return _new(_Packed, items)  # type: ignore[return-value]
     for i in repeated:
         value = items[i]
         if type(value) is str:

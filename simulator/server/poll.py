@@ -72,8 +72,7 @@ class Poll:
                 )
                 return None
         copies = 1 + push.faults.duplicate
-        customer = session.user_id if session is not None else None
-        packed = tuple(pack(message, customer) for message in push.messages)
+        packed = tuple([pack(message, share=False) for message in push.messages])
         if session is not None:
             for _ in range(copies):
                 session.poll_queue.extend(packed)

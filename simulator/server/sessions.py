@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -206,16 +206,27 @@ class Session:
             self.ended_reason = reason
 
     def observe_push(
-        self, messages: Iterable[Mapping[str, Any]], now_ms: int, state: str | None = None
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        now_ms: int,
+        state: str | None = None,
+        kept: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         """Follow what a push (its DownLinkMsgs, oldest first) does to the session.
 
         ``state`` is what the scenario step says the push leads to (``queuing``, ``agent``,
         ``robot``, ``ended``); without it the state is inferred from the messages, matching
-        the vendor's sample texts (the documented fallback, reference §7.2)."""
+        the vendor's sample texts (the documented fallback, reference §7.2). ``kept``: the
+        same messages already packed (the poll queue's), for history to keep those objects;
+        the state is read from ``messages`` (dict lookups, cheaper than a packed one's)."""
         explicit = SessionState(state) if state is not None else None
-        for message in messages:
-            self._observe(message, now_ms, infer=explicit is None)
+        infer = explicit is None
+        if kept is None:
+            for message in messages:
+                self._observe(message, now_ms, infer=infer)
+        else:
+            for message, packed in zip(messages, kept, strict=True):
+                self._observe(message, now_ms, infer=infer, keep=packed)
         if explicit is SessionState.ENDED:
             self.end("agent-disconnect")
         elif explicit is not None and self.active:
@@ -233,7 +244,14 @@ class Session:
             self.transfer_asked = False
         self.state = state
 
-    def _observe(self, message: Mapping[str, Any], now_ms: int, *, infer: bool) -> None:
+    def _observe(
+        self,
+        message: Mapping[str, Any],
+        now_ms: int,
+        *,
+        infer: bool,
+        keep: Mapping[str, Any] | None = None,
+    ) -> None:
         control = message.get("controlType")
         source = message.get("sourceType")
         content = message.get("content")
@@ -249,7 +267,7 @@ class Session:
             (source == "SYSTEM" and content in _CONNECTED_TEXTS) or source == "AGENT"
         ):
             self.state = SessionState.AGENT
-        self.record(message, from_customer=False, now_ms=now_ms)
+        self.record(message if keep is None else keep, from_customer=False, now_ms=now_ms)
 
     def record(
         self, message: Mapping[str, Any], *, from_customer: bool, now_ms: int | None = None
@@ -261,7 +279,9 @@ class Session:
         for (:meth:`history_records`)."""
         received = epoch_ms() if now_ms is None else now_ms
         self.history.append(
-            pack(message, self.user_id),
+            # a customer's body: its repeated values shared; a pushed one is a scenario's
+            # rendering, whose repeated values already are
+            pack(message, self.user_id) if from_customer else pack(message, share=False),
             from_customer=from_customer,
             now_ms=received,
             call_id=self.call_id,
