@@ -10,6 +10,7 @@ expiry is tested without waiting for it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import heapq
 import itertools
 import time
@@ -90,21 +91,36 @@ class RealClock(Clock):
     def __init__(self) -> None:
         self._anchor_ms = time.time() * 1000
         self._anchor_mono = time.monotonic()
+        self._last_ms = 0
+        # every timer runs in this one context instead of a copy of its scheduler's (a
+        # ~64-byte Context per pending timer, two per live conversation): the simulator's
+        # only context variable is a request's reason (server/reasons.py), set and read by
+        # request handlers, never by a timer's callback
+        self._timer_context = contextvars.Context()
 
     def now(self) -> int:
         """Epoch milliseconds, now (monotonic)."""
-        return int(self.now_exact())
+        ms = int(self.now_exact())
+        if ms == self._last_ms:
+            # the same int object as the last call's: the several timestamps a request keeps
+            # (session, history record, token, idle) share one 32-byte int, not one each
+            return self._last_ms
+        self._last_ms = ms
+        return ms
 
     def now_exact(self) -> float:
         """Epoch milliseconds, now, with the monotonic clock's resolution (measurements)."""
         return self._anchor_ms + (time.monotonic() - self._anchor_mono) * 1000
 
     def call_at(self, when_ms: float, callback: Callable[..., Any], *args: Any) -> Timer:
-        """A loop timer (``loop.call_at``); one handle, no task."""
+        """A loop timer (``loop.call_at``); one handle, no task, run in the clock's one
+        timer context (a callback's context-variable changes are not the scheduler's)."""
         loop = asyncio.get_running_loop()
         # the loop's clock is time.monotonic: convert through the same anchor, exactly
         mono = self._anchor_mono + (when_ms - self._anchor_ms) / 1000
-        return loop.call_at(loop.time() + (mono - time.monotonic()), callback, *args)
+        return loop.call_at(
+            loop.time() + (mono - time.monotonic()), callback, *args, context=self._timer_context
+        )
 
 
 class _VirtualTimer:

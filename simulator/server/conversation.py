@@ -69,6 +69,8 @@ class Conversation:
         self._idle = idle
         self._poll = poll
         self._clock = clock
+        # made once: every armed idle timer keeps it (a bound method per timer is ~60 bytes)
+        self._on_idle = self._idle_expired
 
     def send(self, token: MessagingToken, body: Mapping[str, Any]) -> Outcome:
         """One uplink message (CONNECT, CHAT, INPUT, READ, TRANS2AGENT, DISCONNECT)."""
@@ -140,7 +142,7 @@ class Conversation:
             return Outcome("12", OUTSIDE_HOURS, "CONNECT outside the channel's working_hours")
         if session is not None:
             # an ended session's timer must not stand in for the new one
-            self._idle.cancel((session.channel_id, session.user_id))
+            self._idle.cancel(session.key)
         session = self._runs.new_session(channel, token.user_id, token.user_name)
         session.record(body, from_customer=True, now_ms=self._clock.now())
         if not channel.on_connect:
@@ -168,7 +170,7 @@ class Conversation:
         """End ``session``: its idle timer, its run and its waiting polls go with it."""
         session.end(reason)
         self._sessions.touch(session)
-        self._idle.cancel((session.channel_id, session.user_id))
+        self._idle.cancel(session.key)
         self._runs.cancel(session)
         self._poll.wake(session)
 
@@ -182,9 +184,8 @@ class Conversation:
             return
         now = self._clock.now()
         session.last_uplink = now
-        key = (session.channel_id, session.user_id)
-        if key not in self._idle:
-            self._idle.arm(key, now + timeout * 1000, self._idle_expired, channel, session)
+        if session.key not in self._idle:
+            self._idle.arm(session.key, now + timeout * 1000, self._on_idle, channel, session)
 
     def resume_idle(self, session: Session) -> None:
         """Arm the idle timer of a live session restored by ``state.path``, due
@@ -193,8 +194,7 @@ class Conversation:
         if channel is None or not channel.idle_timeout or channel.idle_timeout <= 0:
             return
         due = max(self._clock.now(), session.last_uplink + channel.idle_timeout * 1000)
-        key = (session.channel_id, session.user_id)
-        self._idle.arm(key, due, lambda: self._idle_expired(channel, session))
+        self._idle.arm(session.key, due, self._on_idle, channel, session)
 
     def _idle_expired(self, channel: ChannelConfig, session: Session) -> None:
         if not session.active:
@@ -204,8 +204,7 @@ class Conversation:
         channel = self._live.current.channel(channel.id) or channel
         due = session.last_uplink + (channel.idle_timeout or 0) * 1000
         if due - self._clock.now() >= 1:  # the customer wrote since the timer was set
-            key = (session.channel_id, session.user_id)
-            self._idle.arm(key, due, self._idle_expired, channel, session)
+            self._idle.arm(session.key, due, self._on_idle, channel, session)
             return
         self._runs.cancel(session)
         name = channel.timeout_scenario

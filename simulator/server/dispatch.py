@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -32,6 +33,8 @@ from simulator.server.token_store import AccessToken, TokenStore
 
 __all__ = ["DELIVERER", "RUNS", "Runs"]
 
+#: the ``vars`` of a run given none (one read-only mapping, not an empty dict per run)
+_NO_VARS: Mapping[str, Any] = MappingProxyType({})
 #: a push bearer this close to expiry (ms) is replaced before it is used
 BEARER_MARGIN_MS = 60_000
 
@@ -71,6 +74,8 @@ class Runs:
         self._clock = clock
         self.echo_url = f"{base_url.rstrip('/')}{ECHO_PATH}"
         self._push_tokens: dict[str, AccessToken] = {}
+        # made once: every run's context keeps it (a bound method per run is ~60 bytes)
+        self._now = clock.now
         self.conductor = Conductor(
             self._dispatch, on_finished=self._finished, clock=clock, on_fault=on_fault
         )
@@ -107,8 +112,8 @@ class Runs:
             channel_id=channel.id,
             speed=channel.speed if speed is None else speed,
             tips=channel.tips,
-            vars=dict(extra),
-            wall_ms=self._clock.now,
+            vars=dict(extra) if extra else _NO_VARS,
+            wall_ms=self._now,
             message_ids=tuple(unread),
             idle_timeout=float(channel.idle_timeout or 0) or 3600.0,
         )
@@ -248,17 +253,20 @@ class Runs:
         what the push says only if it was taken (not refused as invalid for poll, nor
         refused by a full delivery backlog)."""
         conversation = conversation_key(channel.id, user_id)
+        queued: Sequence[Mapping[str, Any]] | None = None
         if channel.delivery == "poll" and target is None:
-            taken = self._poll.enqueue(session, run_id, push, conversation)
+            queued = self._poll.enqueue(session, run_id, push, conversation)
+            taken = queued is not None
         else:
             future = self._deliverer.submit(
                 conversation, target or self._target(channel, None), push, run_id=run_id
             )
             taken = not future.done()  # a future that is already done was refused at once
         if taken and session is not None and not push.faults.invalid and not push.faults.drop:
-            session.observe_push(push.messages, self._clock.now(), push.state)
+            # packed by the poll queue: history keeps the queue's objects, not copies
+            session.observe_push(push.messages, self._clock.now(), push.state, queued)
             if not session.active:
-                self._idle.cancel((session.channel_id, session.user_id))
+                self._idle.cancel(session.key)
                 self._poll.wake(session)
         if session is not None:
             self._sessions.touch(session)  # its poll queue, history or state (state.path)

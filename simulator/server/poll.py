@@ -5,6 +5,7 @@ session ends) or answered empty at the end of the window, on the simulator's clo
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
@@ -18,6 +19,7 @@ from simulator.server.deliveries import DeliveryEntry, DeliveryNote
 from simulator.server.endpoint import Call
 from simulator.server.http import json_response
 from simulator.server.live_config import LiveConfig
+from simulator.server.packed import PackedMessage, pack
 from simulator.server.sessions import Session, SessionStore
 from simulator.server.token_store import MessagingToken
 
@@ -48,13 +50,14 @@ class Poll:
 
     def enqueue(
         self, session: Session | None, run_id: str | None, push: PlannedPush, conversation: str
-    ) -> bool:
-        """Queue ``push`` for the user's polls; False when it was not queued."""
+    ) -> tuple[PackedMessage, ...] | None:
+        """Queue ``push`` for the user's polls: its messages as queued (packed, for the
+        session's history to keep the same objects), or None when it was not queued."""
         if push.faults.drop:
             self._note(
                 DeliveryNote(run_id, conversation, push.messages, self._clock.now(), "dropped")
             )
-            return False
+            return None
         if not push.faults.invalid:
             # what poll will answer must match poll-response (e.g. content <= 500), as a push
             # must match push-request before it leaves
@@ -67,14 +70,15 @@ class Poll:
                         run_id, conversation, push.messages, now, "invalid-outbound", found
                     )
                 )
-                return False
+                return None
         copies = 1 + push.faults.duplicate
+        packed = tuple([pack(message, share=False) for message in push.messages])
         if session is not None:
             for _ in range(copies):
-                session.poll_queue.extend(push.messages)
+                session.poll_queue.extend(packed)
             self.wake(session)
         self._note(DeliveryNote(run_id, conversation, push.messages, self._clock.now()))
-        return True
+        return packed
 
     def _note(self, note: DeliveryNote) -> None:
         self._deliveries.append(note)
@@ -112,7 +116,7 @@ class Poll:
             session = self._sessions.get(*key)
         if session is None:
             return []
-        taken = list(session.poll_queue)
+        taken = [_unpacked(m) for m in session.poll_queue]
         session.poll_queue.clear()
         if need_read:
             return taken
@@ -147,6 +151,13 @@ class Poll:
             if not waiter.done():
                 waiter.set_result(None)
         self._waiters.clear()
+
+
+def _unpacked(message: Mapping[str, Any]) -> dict[str, Any]:
+    # queued messages are packed; one restored from ``state.path`` may be a plain dict
+    if type(message) is PackedMessage:
+        return message.to_dict()
+    return dict(message)
 
 
 #: the application's poll capability

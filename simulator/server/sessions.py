@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import itertools
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
 from aiohttp import web
 
 from simulator.core.clock import epoch_ms
+from simulator.server.packed import pack
 
 __all__ = [
     "HISTORY_LIMIT",
@@ -66,7 +67,8 @@ class CustomerHistory:
 
     def __init__(self, limit: Callable[[], int] = lambda: HISTORY_LIMIT) -> None:
         self._limit = limit
-        #: (record id, message, from the customer?, epoch ms received, callId)
+        #: (record id, message, from the customer?, epoch ms received, callId); the messages
+        #: are packed (:mod:`simulator.server.packed`), or dicts restored from ``state.path``
         # a list, not a deque: an empty deque costs ~600 bytes (a 64-slot block) per
         # customer; trimming the head of a list of at most ``limit`` records is one memmove
         self.entries: list[tuple[int, Mapping[str, Any], bool, int, str]] = []
@@ -75,7 +77,8 @@ class CustomerHistory:
     def append(
         self, message: Mapping[str, Any], *, from_customer: bool, now_ms: int, call_id: str
     ) -> None:
-        """Keep one record (a reference: bodies and pushed messages are never mutated)."""
+        """Keep one record (``message`` as given: the caller packs it, see
+        :meth:`Session.record`)."""
         self.entries.append((next(_history_ids), message, from_customer, now_ms, call_id))
         limit = max(1, self._limit())
         excess = len(self.entries) - limit
@@ -109,6 +112,7 @@ class Session:
         "created_ms",
         "ended_reason",
         "history",
+        "key",
         "last_uplink",
         "poll_queue",
         "queued_since",
@@ -135,6 +139,8 @@ class Session:
         sessions (:meth:`SessionStore.history_for`); a new one when not given."""
         self.channel_id = channel_id
         self.user_id = user_id
+        #: (channel id, userId): one tuple, the key of the session store and the idle timer
+        self.key = (channel_id, user_id)
         self.user_name = user_name
         self.state = SessionState.ROBOT if robot else SessionState.QUEUING
         #: the chat started with a robot (a robot channel)
@@ -152,7 +158,8 @@ class Session:
         #: a robot session's TRANS2AGENT was taken (a second one answers 13)
         self.transfer_asked = False
         # a list, not a deque (an empty deque is ~600 bytes on every live session)
-        self.poll_queue: list[dict[str, Any]] = []
+        #: messages waiting for a poll, packed as in history (the same objects)
+        self.poll_queue: list[Mapping[str, Any]] = []
         self.unread_ids: list[str] = []
 
     @property
@@ -199,22 +206,33 @@ class Session:
             self.ended_reason = reason
 
     def observe_push(
-        self, messages: Iterable[dict[str, Any]], now_ms: int, state: str | None = None
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        now_ms: int,
+        state: str | None = None,
+        kept: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         """Follow what a push (its DownLinkMsgs, oldest first) does to the session.
 
         ``state`` is what the scenario step says the push leads to (``queuing``, ``agent``,
         ``robot``, ``ended``); without it the state is inferred from the messages, matching
-        the vendor's sample texts (the documented fallback, reference §7.2)."""
+        the vendor's sample texts (the documented fallback, reference §7.2). ``kept``: the
+        same messages already packed (the poll queue's), for history to keep those objects;
+        the state is read from ``messages`` (dict lookups, cheaper than a packed one's)."""
         explicit = SessionState(state) if state is not None else None
-        for message in messages:
-            self._observe(message, now_ms, infer=explicit is None)
+        infer = explicit is None
+        if kept is None:
+            for message in messages:
+                self._observe(message, now_ms, infer=infer)
+        else:
+            for message, packed in zip(messages, kept, strict=True):
+                self._observe(message, now_ms, infer=infer, keep=packed)
         if explicit is SessionState.ENDED:
             self.end("agent-disconnect")
         elif explicit is not None and self.active:
             self._enter(explicit, now_ms)
 
-    def observe_downlink(self, message: dict[str, Any], now_ms: int) -> None:
+    def observe_downlink(self, message: Mapping[str, Any], now_ms: int) -> None:
         """Follow the state one pushed DownLinkMsg implies (inferred from its text)."""
         self._observe(message, now_ms, infer=True)
 
@@ -226,7 +244,14 @@ class Session:
             self.transfer_asked = False
         self.state = state
 
-    def _observe(self, message: dict[str, Any], now_ms: int, *, infer: bool) -> None:
+    def _observe(
+        self,
+        message: Mapping[str, Any],
+        now_ms: int,
+        *,
+        infer: bool,
+        keep: Mapping[str, Any] | None = None,
+    ) -> None:
         control = message.get("controlType")
         source = message.get("sourceType")
         content = message.get("content")
@@ -242,18 +267,24 @@ class Session:
             (source == "SYSTEM" and content in _CONNECTED_TEXTS) or source == "AGENT"
         ):
             self.state = SessionState.AGENT
-        self.record(message, from_customer=False, now_ms=now_ms)
+        self.record(message if keep is None else keep, from_customer=False, now_ms=now_ms)
 
     def record(
         self, message: Mapping[str, Any], *, from_customer: bool, now_ms: int | None = None
     ) -> None:
         """Keep ``message`` in the customer's history with this call's id, received at
-        ``now_ms`` (the simulator clock's time; default: the wall clock). Only a reference
-        is kept (parsed bodies and pushed messages are never mutated); the vendor's
-        history-record shape is built when history is asked for (:meth:`history_records`)."""
+        ``now_ms`` (the simulator clock's time; default: the wall clock). It is kept packed
+        (:func:`~simulator.server.packed.pack`: a poll-queued message already is, and stays
+        the same object); the vendor's history-record shape is built when history is asked
+        for (:meth:`history_records`)."""
         received = epoch_ms() if now_ms is None else now_ms
         self.history.append(
-            message, from_customer=from_customer, now_ms=received, call_id=self.call_id
+            # a customer's body: its repeated values shared; a pushed one is a scenario's
+            # rendering, whose repeated values already are
+            pack(message, self.user_id) if from_customer else pack(message, share=False),
+            from_customer=from_customer,
+            now_ms=received,
+            call_id=self.call_id,
         )
 
     def history_records(self) -> list[dict[str, Any]]:
@@ -359,7 +390,7 @@ class SessionStore:
     def put(self, session: Session) -> None:
         """Add (or replace) a session, forgetting the oldest ended ones (and their
         customers' history) past capacity."""
-        key = (session.channel_id, session.user_id)
+        key = session.key
         self._sessions.pop(key, None)
         self._sessions[key] = session
         if session.history is not self._histories.get(key):
@@ -380,7 +411,7 @@ class SessionStore:
         """Say that ``session`` (or its history, poll queue...) changed (for ``state.path``;
         nothing when state is in memory only)."""
         if self._changed is not None:
-            self._changed((session.channel_id, session.user_id))
+            self._changed(session.key)
 
     def restore(self, sessions: Iterable[Session]) -> None:
         """Put back sessions kept by ``state.path`` (oldest first, each with its customer's

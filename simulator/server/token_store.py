@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from itertools import islice
@@ -170,6 +171,10 @@ class TokenStore:
         the issued ones, and 24 random bytes make each value unguessable, so a token with
         edited claims is an unknown token (401)."""
         now = self._clock.now()
+        # one string object for what repeats across customers (kept per live token)
+        channel_id, locale = sys.intern(channel_id), sys.intern(locale)
+        if user_name == user_id:
+            user_name = user_id
         claims = json.dumps(
             {
                 "createTime": now,

@@ -49,7 +49,7 @@ class SessionSnapshot:
     user_id: str
     state: str
     fields: tuple[Any, ...]
-    poll_queue: list[dict[str, Any]]
+    poll_queue: list[Mapping[str, Any]]
     unread_ids: list[str]
     history: list[tuple[int, Mapping[str, Any], bool, int, str]]
     dropped: int
