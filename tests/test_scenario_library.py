@@ -170,6 +170,14 @@ def test_connected_without_a_customer() -> None:
     # trigger owns the timeout DISCONNECT
 
 
+def test_connected_waits_out_the_longest_idle_timeout_a_channel_may_have() -> None:
+    # idle_timeout may be up to a week (config schema); connected waits {{ idleTimeout }}:
+    # a duration above the scenario cap failed the run at its expect
+    run, timeline = play("connected", idle_timeout=604800)
+    assert len(messages(timeline)) == 3
+    assert run.outcome == "completed", run.error
+
+
 def test_connected_answers_each_chat_and_ends_on_disconnect() -> None:
     run, timeline = play(
         "connected",

@@ -26,7 +26,9 @@ __all__ = [
 STEP_KINDS = (
     "push", "batch", "wait", "expect", "repeat", "set", "goto", "end", "fault", "call_event"
 )
-MAX_DURATION = 86400.0
+#: a week: the longest idle_timeout a channel may have, which connected.yaml waits as
+#: {{ idleTimeout }}
+MAX_DURATION = 604800.0
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s|m)?\s*$")
 _UNITS = {None: 1.0, "s": 1.0, "ms": 0.001, "m": 60.0}
 
