@@ -22,6 +22,7 @@ from simulator.core.errors import UnknownSchemaError, ValidationFailed, Violatio
 
 if TYPE_CHECKING:
     import jsonschema
+    import referencing
     from jsonschema.exceptions import ValidationError
 
 __all__ = ["SCHEMA_BASE_URI", "SchemaStore", "default_store", "pointer_of"]
@@ -70,6 +71,7 @@ class SchemaStore:
             [(self._uris[name], dict(schema)) for name, schema in self._schemas.items()]
         )
         self._explainers: dict[str, jsonschema.Draft202012Validator] = {}
+        self._registry: referencing.Registry[Any] | None = None
         self._deciders: dict[str, Any] = {}
         if check_schemas:
             import jsonschema
@@ -107,20 +109,26 @@ class SchemaStore:
         explainer = self._explainers.get(name)
         if explainer is None:
             import jsonschema
-            import referencing
-            from referencing.jsonschema import DRAFT202012
 
-            registry: referencing.Registry[Any] = referencing.Registry().with_resources(
-                (self._uris[other], DRAFT202012.create_resource(schema))
-                for other, schema in self._schemas.items()
-            )
             explainer = jsonschema.Draft202012Validator(
                 self._schemas[name],
-                registry=registry,
+                registry=self._explaining_registry(),
                 format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
             )
             self._explainers[name] = explainer
         return explainer
+
+    def _explaining_registry(self) -> referencing.Registry[Any]:
+        """Every schema as a resource of the pure-Python engine, built once."""
+        if self._registry is None:
+            import referencing
+            from referencing.jsonschema import DRAFT202012
+
+            self._registry = referencing.Registry().with_resources(
+                (self._uris[name], DRAFT202012.create_resource(schema))
+                for name, schema in self._schemas.items()
+            )
+        return self._registry
 
     @classmethod
     def from_directory(cls, directory: Path, *, check_schemas: bool = True) -> SchemaStore:
