@@ -16,12 +16,11 @@ grown by ``growth`` (2) since the last thaw; the next full collection then walks
 once, which at ten thousand conversations stops the loop for 100-200 ms. So a thaw that is
 due waits until the simulator is quiet (no inbound request for a second and no scenario run
 active: ``quiet``), and is then done at once (``gc.collect``) by a check every second; under
-load it happens only when
-the frozen count has grown by ``valve`` (8) since the last thaw, which bounds what frozen
-cycles can hold. (Full collections come more often once survivors are frozen, since Python
-spaces them by 25 % of what the last one walked: thawing on the count alone brought back a
-full-length pause every 8 of them, 19 collections and a 355 ms pause at 10,000
-conversations.) A steady heap thus keeps its survivors frozen; cycles among them are
+load it happens only when the frozen count has grown by ``valve`` (8) since the last thaw,
+which bounds what frozen cycles can hold. (Full collections come more often once survivors
+are frozen, since Python spaces them by 25 % of what the last one walked: thawing on the
+count alone brought back a full-length pause every 8 of them, 19 collections and a 355 ms
+pause at 10,000 conversations.) A steady heap thus keeps its survivors frozen; cycles among them are
 collected when the simulator is quiet.
 
 Installed by ``aicc-sim serve`` a second after it started (one process per simulator);
