@@ -1227,7 +1227,6 @@ def role_sim(args: argparse.Namespace) -> None:
                 },
                 "gc_pauses": gc_pauses,
                 "gc_thaws": policies[0].thaws if policies else None,
-                "gc_frozen": gc.get_freeze_count(),
                 "sessions": len(app[SESSIONS]),
                 "active_runs": app[RUNS].conductor.active,
                 "pending_deliveries": app[DELIVERER].pending,

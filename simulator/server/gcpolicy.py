@@ -11,13 +11,16 @@ survivors, to the permanent generation (``gc.freeze``), so the next full collect
 only what was created since. Objects freed by reference counting still go at once (the
 permanent generation does not keep anything alive); what the freeze delays is the collection
 of *cycles* among frozen objects. To bound that, the survivors are thawed (``gc.unfreeze``)
-once at least :data:`THAW_EVERY` full collections have passed *and* the frozen count has
-grown by ``growth`` (2) since the last thaw; the next full collection then walks everything
+once at least :data:`THAW_EVERY` full collections have passed *and* the heap has grown by
+``growth`` (2) since the last thaw; the next full collection then walks everything
 once, which at ten thousand conversations stops the loop for 100-200 ms. So a thaw that is
 due waits until the simulator is quiet (no inbound request for a second and no scenario run
 active: ``quiet``), and is then done at once (``gc.collect``) by a check every second; under
-load it happens only when the frozen count has grown by ``valve`` (8) since the last thaw,
-which bounds what frozen cycles can hold. (Full collections come more often once survivors
+load it happens only when the heap has grown by ``valve`` (8) since the last thaw, which
+bounds what frozen cycles can hold. The heap is measured as Python's allocated blocks
+(``sys.getallocatedblocks``, a sum over arenas), not as the frozen count
+(``gc.get_freeze_count`` walks every frozen object: ~40 ms at ten thousand conversations,
+paid after each full collection). (Full collections come more often once survivors
 are frozen, since Python spaces them by 25 % of what the last one walked: thawing on the
 count alone brought back a full-length pause every 8 of them, 19 collections and a 355 ms
 pause at 10,000 conversations.) A steady heap thus keeps its survivors frozen; cycles among them are
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -55,7 +59,7 @@ class FreezeSurvivors:
         valve: float = 8.0,
         check_every: float = 1.0,
     ) -> None:
-        """``growth``: the factor the frozen count must have grown by since the last thaw
+        """``growth``: the factor the heap must have grown by since the last thaw
         for a thaw to be due; ``quiet``: whether a full-length pause would hurt nobody now
         (the simulator's admission gate: no request for a second, no run active);
         ``valve``: the growth at which a due thaw happens even under load;
@@ -68,7 +72,7 @@ class FreezeSurvivors:
         self._installed = False
         self._timer: asyncio.TimerHandle | None = None
         self._fulls = 0
-        #: frozen objects at the last thaw (or at install)
+        #: the heap's allocated blocks at the last thaw (or at install)
         self._base = 0
         #: a thaw is due and waits for a quiet moment
         self.due = False
@@ -83,7 +87,7 @@ class FreezeSurvivors:
         self._installed = True
         gc.collect()
         gc.freeze()
-        self._base = gc.get_freeze_count()
+        self._base = sys.getallocatedblocks()
         gc.callbacks.append(self._on_gc)
         try:
             self._timer = asyncio.get_running_loop().call_later(self._check_every, self._check)
@@ -105,25 +109,25 @@ class FreezeSurvivors:
         if phase != "stop" or info["generation"] != 2:
             return
         self._fulls += 1
-        frozen = gc.get_freeze_count()
-        if self._fulls >= THAW_EVERY and frozen >= self._growth * self._base:
-            if self._quiet() or frozen >= self._valve * self._base:
+        heap = sys.getallocatedblocks()
+        if self._fulls >= THAW_EVERY and heap >= self._growth * self._base:
+            if self._quiet() or heap >= self._valve * self._base:
                 # the next full collection walks everything once: cycles among survivors go
-                self._thaw(frozen)
+                self._thaw(heap)
                 return
             self.due = True
         gc.freeze()
 
-    def _thaw(self, frozen: int) -> None:
+    def _thaw(self, heap: int) -> None:
         gc.unfreeze()
         self._fulls = 0
-        self._base = frozen
+        self._base = heap
         self.due = False
         self.thaws += 1
 
     def _check(self) -> None:
         """A due thaw, now that nothing is waiting: thaw, collect everything, freeze again."""
         if self.due and self._quiet():
-            self._thaw(gc.get_freeze_count())
+            self._thaw(sys.getallocatedblocks())
             gc.collect()  # its own callback freezes the survivors again
         self._timer = asyncio.get_running_loop().call_later(self._check_every, self._check)
