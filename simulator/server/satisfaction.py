@@ -102,6 +102,28 @@ class Satisfaction:
 
     # -- getsatisfactionsurveymode ----------------------------------------------------------
 
+    def _keep(
+        self,
+        kind: str,
+        channel_id: str,
+        user_id: str,
+        code: str,
+        session: Session | None,
+        fields: dict[str, Any],
+    ) -> None:
+        """Journal one rating (or refused rating) of ``kind`` with its answer's code."""
+        self.journal.append(
+            Rating(
+                kind=kind,
+                channel_id=channel_id,
+                user_id=user_id,
+                result_code=code,
+                received_ms=self._clock.now(),
+                contact_started_ms=session.created_ms if session is not None else None,
+                fields=fields,
+            )
+        )
+
     def survey(self, channel_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """The channel's survey in the requested language (else the default language)."""
         channel = self._live.current.channel(channel_id)
@@ -155,22 +177,19 @@ class Satisfaction:
         if not rated:
             note("saveSatisfaction without an agent chat to rate (the session never reached one)")
         evaluation = str(info["evaluation"])
-        self.journal.append(
-            Rating(
-                kind="agent",
-                channel_id=channel_id,
-                user_id=user_id,
-                result_code=code,
-                received_ms=self._clock.now(),
-                contact_started_ms=session.created_ms if session is not None else None,
-                fields={
-                    "form": "wrapped" if wrapped else "flat",
-                    "evaluation": evaluation,
-                    "comment": info["comment"],
-                    "npsScore": _text(info.get("npsScore")),
-                    "fcrValue": _text(info.get("fcrValue")),
-                },
-            )
+        self._keep(
+            "agent",
+            channel_id,
+            user_id,
+            code,
+            session,
+            {
+                "form": "wrapped" if wrapped else "flat",
+                "evaluation": evaluation,
+                "comment": info["comment"],
+                "npsScore": _text(info.get("npsScore")),
+                "fcrValue": _text(info.get("fcrValue")),
+            },
         )
         if rated:
             assert session is not None
@@ -198,20 +217,17 @@ class Satisfaction:
             note("a thumbs-down (feedback 0) without feedbackContent")
         else:
             code, desc = "0", FEEDBACK_OK
-        self.journal.append(
-            Rating(
-                kind="robot",
-                channel_id=channel_id,
-                user_id=user_id,
-                result_code=code,
-                received_ms=self._clock.now(),
-                contact_started_ms=session.created_ms if session is not None else None,
-                fields={
-                    "feedback": feedback,
-                    "feedbackContent": content,
-                    "interIdx": _text(body.get("interIdx")),
-                },
-            )
+        self._keep(
+            "robot",
+            channel_id,
+            user_id,
+            code,
+            session,
+            {
+                "feedback": feedback,
+                "feedbackContent": content,
+                "interIdx": _text(body.get("interIdx")),
+            },
         )
         if code == "0":
             assert session is not None
