@@ -19,10 +19,14 @@ import copy
 import gc
 import json
 import logging
+import os
+import subprocess
+import sys
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -501,3 +505,17 @@ def no_unretrieved_futures_at_exit() -> Iterator[None]:
     gc.collect()
     logger.removeHandler(handler)
     assert not handler.found, "\n".join(handler.found)
+
+
+def serve_process(*args: str, cwd: Path | None = None) -> subprocess.Popen[str]:
+    """``aicc-sim serve ARGS`` (``python -m simulator``, this checkout first on the path) as
+    a child with text pipes; its first stdout line is the URL line, so reading it waits for
+    the server (no sleep)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "simulator", "serve", *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )

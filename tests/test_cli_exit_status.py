@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import RecordingReceiver
+from conftest import RecordingReceiver, serve_process
 
 from simulator.cli import main
 from simulator.cli.status import CANNOT_RUN, CHECK_FAILED, CLOSED_PIPE
@@ -107,14 +107,7 @@ def test_serve_with_an_unusable_scenario_cannot_run(
 
 
 def test_serve_prints_the_address_it_bound_and_a_url_that_reaches_it(tmp_path: Path) -> None:
-    process = subprocess.Popen(
-        [*PYTHON, "serve", "--host", "0.0.0.0", "--port", "0"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
-    )
+    process = serve_process("--host", "0.0.0.0", "--port", "0", cwd=tmp_path)
     try:
         assert process.stdout is not None
         first = process.stdout.readline()  # blocks until serve prints: no sleep needed

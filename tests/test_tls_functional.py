@@ -6,9 +6,7 @@ channel's TLS settings checked at start."""
 
 from __future__ import annotations
 
-import os
 import ssl
-import subprocess
 import sys
 import urllib.request
 import warnings
@@ -20,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
-from conftest import CHANNEL, WAIT, MakeSim, Sim, channel_doc, config_doc
+from conftest import CHANNEL, WAIT, MakeSim, Sim, channel_doc, config_doc, serve_process
 from receivers import Recorder, serving
 
 from simulator.cli.main import main
@@ -76,13 +74,8 @@ def test_every_context_refuses_below_tls_1_2(tls_sets: dict[str, SelfSigned]) ->
 
 def test_serve_tls_self_signed_writes_a_ca_the_client_trusts(tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
-    process = subprocess.Popen(
-        [*PYTHON, "serve", "--port", "0", "--tls", "self-signed", "--tls-ca-out", str(ca)],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    process = serve_process(
+        "--port", "0", "--tls", "self-signed", "--tls-ca-out", str(ca), cwd=tmp_path
     )
     try:
         assert process.stdout is not None
