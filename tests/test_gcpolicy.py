@@ -1,7 +1,8 @@
-"""The collector policy of ``aicc-sim serve``: the start-up heap and every full collection's
-survivors are frozen (the next full collection walks only newer objects), thawed again once
-the heap has grown, at a quiet moment (or under load past the valve), so that cycles among
-them are still collected; uninstalling leaves the collector as Python had it."""
+"""The collector policy of ``aicc-sim serve``: the start-up heap and every collection's
+survivors are frozen (the next collection walks only newer objects); once the heap has grown,
+the survivors are thawed and collected at a quiet moment (or under load past the valve), so
+that cycles among them are still collected; uninstalling leaves the collector as Python had
+it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import asyncio
 import gc
 import weakref
 
-from simulator.server.gcpolicy import THAW_EVERY, FreezeSurvivors
+from simulator.server.gcpolicy import FreezeSurvivors
 
 
 class _Cycle:
@@ -17,26 +18,26 @@ class _Cycle:
         self.me = self
 
 
-def test_survivors_are_frozen_and_thawed_so_cycles_are_still_collected() -> None:
-    policy = FreezeSurvivors(growth=0)  # this test process's heap will not double
+def test_survivors_of_every_collection_are_frozen_then_thawed_and_collected() -> None:
+    policy = FreezeSurvivors(growth=0)  # due at every look (this test process's heap is steady)
     policy.install()
     try:
         assert gc.get_freeze_count() > 0  # the start-up heap
-        survivor = [object() for _ in range(10)]
-        gc.collect()  # a full collection: its survivors are frozen
-        frozen = gc.get_freeze_count()
-        assert frozen > 0
-        # a cycle that became garbage while frozen is collected after a thaw
-        garbage = _Cycle()
-        gone = weakref.ref(garbage)
-        gc.collect()  # frozen with the survivors
-        del garbage
-        gc.collect()
-        assert gone() is not None  # frozen: a full collection does not walk it
-        for _ in range(THAW_EVERY + 1):
+        for generation in (0, 1, 2):
+            garbage = _Cycle()
+            gone = weakref.ref(garbage)
+            before = gc.get_freeze_count()
+            gc.collect(generation)  # the cycle survives (still referenced): frozen
+            assert gc.get_freeze_count() > before
+            assert gc.get_count()[generation] == 0
+            del garbage
             gc.collect()
-        assert policy.thaws >= 1
+            assert gone() is not None  # frozen: no collection walks it
+        survivor = [object() for _ in range(10)]
+        policy.look()
+        assert policy.thaws == 1 and not policy.due
         assert gone() is None  # thawed, then collected
+        assert gc.get_freeze_count() > 0  # the survivors are frozen again
         assert all(isinstance(o, object) for o in survivor)  # freezing frees nothing
     finally:
         policy.uninstall()
@@ -44,12 +45,12 @@ def test_survivors_are_frozen_and_thawed_so_cycles_are_still_collected() -> None
     policy.uninstall()  # idempotent
 
 
-async def test_a_due_thaw_waits_for_a_quiet_moment_then_collects_everything() -> None:
+async def test_a_due_collection_waits_for_a_quiet_moment_then_collects_everything() -> None:
     quiet = False
     looked = asyncio.Event()
 
     def is_quiet() -> bool:
-        if quiet:  # set once the policy's check that asked has finished
+        if quiet:  # set once the policy's look that asked has finished
             asyncio.get_running_loop().call_soon(looked.set)
         return quiet
 
@@ -60,14 +61,13 @@ async def test_a_due_thaw_waits_for_a_quiet_moment_then_collects_everything() ->
         gone = weakref.ref(garbage)
         gc.collect()  # frozen with the survivors
         del garbage
-        for _ in range(THAW_EVERY + 1):
-            gc.collect()
-        # under load (not quiet): the thaw is due, not done, and the cycle stays frozen
+        policy.look()
+        # under load (not quiet): the collection is due, not done, and the cycle stays frozen
         assert policy.due and policy.thaws == 0
         assert gone() is not None
         quiet = True
-        await asyncio.wait_for(looked.wait(), 10)  # the policy's own check, every 10 ms
-        assert policy.thaws == 1 and not policy.due
+        await asyncio.wait_for(looked.wait(), 10)  # the policy's own look, every 10 ms
+        assert policy.thaws >= 1 and not policy.due
         assert gone() is None  # thawed and collected at the quiet moment
         assert gc.get_freeze_count() > 0  # the survivors are frozen again
     finally:
@@ -75,12 +75,40 @@ async def test_a_due_thaw_waits_for_a_quiet_moment_then_collects_everything() ->
     assert gc.get_freeze_count() == 0
 
 
-def test_under_load_the_valve_thaws_anyway() -> None:
+def test_under_load_the_valve_collects_anyway() -> None:
     policy = FreezeSurvivors(growth=0, quiet=lambda: False, valve=0)
     policy.install()
     try:
-        for _ in range(THAW_EVERY + 1):
-            gc.collect()
-        assert policy.thaws >= 1
+        garbage = _Cycle()
+        gone = weakref.ref(garbage)
+        gc.collect()
+        del garbage
+        policy.look()
+        assert policy.thaws == 1
+        assert gone() is None
     finally:
         policy.uninstall()
+
+
+def test_a_steady_heap_keeps_its_survivors_frozen() -> None:
+    policy = FreezeSurvivors(growth=1e9)
+    policy.install()
+    try:
+        garbage = _Cycle()
+        gone = weakref.ref(garbage)
+        gc.collect()
+        del garbage
+        policy.look()
+        assert policy.thaws == 0 and not policy.due
+        assert gone() is not None
+    finally:
+        policy.uninstall()
+    gc.collect()
+    assert gone() is None  # uninstalled: everything thawed
+
+
+def test_an_uninstalled_policy_does_nothing() -> None:
+    policy = FreezeSurvivors(growth=0)
+    policy.look()
+    assert policy.thaws == 0
+    assert gc.get_freeze_count() == 0

@@ -1,30 +1,28 @@
 """Short garbage-collector pauses for a long-running simulator process.
 
-CPython's full (generation 2) collection walks every tracked object. Ten thousand live
-conversations are about 300,000 of them, plus the 60,000 of the start-up heap (modules,
-schemas, the scenario library), and one full collection then stops the event loop for
-hundreds of milliseconds: every scenario timer due meanwhile fires that late (measured in
-docs/performance.md: the p99 of step lateness under load was these pauses).
+A CPython collection walks every tracked object of the generations it collects. The
+simulator's heap is mostly *medium-lived* objects: a customer's pending long poll, a
+scenario run's coroutine and timers, a conversation's state. They outlive the young
+collections, so by default they pile up in generation 1 and then 2, and every collection of
+those walks them again: with a thousand customers each holding a long poll, a generation-1
+collection walked ~40,000 live objects and stopped the event loop for 30-70 ms, several
+times a second; a full collection at ten thousand conversations, hundreds of milliseconds
+(measured in docs/performance.md: these pauses were the p99 of send latency and of step
+lateness, with the server's CPU at a third of a core).
 
-:class:`FreezeSurvivors` moves the start-up heap, and after every full collection its
-survivors, to the permanent generation (``gc.freeze``), so the next full collection walks
-only what was created since. Objects freed by reference counting still go at once (the
-permanent generation does not keep anything alive); what the freeze delays is the collection
-of *cycles* among frozen objects. To bound that, the survivors are thawed (``gc.unfreeze``)
-once at least :data:`THAW_EVERY` full collections have passed *and* the heap has grown by
-``growth`` (2) since the last thaw; the next full collection then walks everything
-once, which at ten thousand conversations stops the loop for 100-200 ms. So a thaw that is
-due waits until the simulator is quiet (no inbound request for a second and no scenario run
-active: ``quiet``), and is then done at once (``gc.collect``) by a check every second; under
-load it happens only when the heap has grown by ``valve`` (8) since the last thaw, which
-bounds what frozen cycles can hold. The heap is measured as Python's allocated blocks
-(``sys.getallocatedblocks``, a sum over arenas), not as the frozen count
-(``gc.get_freeze_count`` walks every frozen object: ~40 ms at ten thousand conversations,
-paid after each full collection). (Full collections come more often once survivors
-are frozen, since Python spaces them by 25 % of what the last one walked: thawing on the
-count alone brought back a full-length pause every 8 of them, 19 collections and a 355 ms
-pause at 10,000 conversations.) A steady heap thus keeps its survivors frozen; cycles among them are
-collected when the simulator is quiet.
+:class:`FreezeSurvivors` moves the start-up heap, and the survivors of *every* collection,
+to the permanent generation (``gc.freeze``, a constant-time list splice), so that each
+collection walks only what was created since the previous one. Objects freed by reference
+counting still go at once (the permanent generation keeps nothing alive); what the freeze
+delays is the collection of *cycles* that became garbage after they were frozen. To bound
+that, the heap (Python's allocated blocks, ``sys.getallocatedblocks``) is looked at every
+``check_every`` seconds; once it has grown by ``growth`` (2) since the last full collection,
+one is due: the survivors are thawed (``gc.unfreeze``) and collected at once
+(``gc.collect``, which at ten thousand conversations stops the loop for 100-200 ms). A due
+collection waits until the simulator is quiet (no inbound request for a second and no
+scenario run active: ``quiet``); under load it happens only once the heap has grown by
+``valve`` (8). A steady heap thus keeps its survivors frozen, and garbage cycles among them
+are collected at the next quiet moment after the heap has doubled.
 
 Installed by ``aicc-sim serve`` a second after it started (one process per simulator);
 never by an in-process simulator, whose host process owns its collector.
@@ -38,10 +36,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["THAW_EVERY", "FreezeSurvivors"]
-
-#: full collections between two thaws at most
-THAW_EVERY = 8
+__all__ = ["FreezeSurvivors"]
 
 
 def _always() -> bool:
@@ -59,29 +54,28 @@ class FreezeSurvivors:
         valve: float = 8.0,
         check_every: float = 1.0,
     ) -> None:
-        """``growth``: the factor the heap must have grown by since the last thaw
-        for a thaw to be due; ``quiet``: whether a full-length pause would hurt nobody now
+        """``growth``: the factor the heap must have grown by since the last full collection
+        for the next to be due; ``quiet``: whether a full-length pause would hurt nobody now
         (the simulator's admission gate: no request for a second, no run active);
-        ``valve``: the growth at which a due thaw happens even under load;
-        ``check_every``: seconds between two looks for a quiet moment (needs a running event
-        loop at :meth:`install`)."""
+        ``valve``: the growth at which a due collection happens even under load;
+        ``check_every``: seconds between two looks at the heap (by a timer on the event loop
+        running at :meth:`install`; without one, call :meth:`look`)."""
         self._growth = growth
         self._quiet = quiet
         self._valve = valve
         self._check_every = check_every
         self._installed = False
         self._timer: asyncio.TimerHandle | None = None
-        self._fulls = 0
-        #: the heap's allocated blocks at the last thaw (or at install)
+        #: the heap's allocated blocks after the last full collection (or at install)
         self._base = 0
-        #: a thaw is due and waits for a quiet moment
+        #: a full collection is due and waits for a quiet moment
         self.due = False
-        #: how many times the survivors were thawed (tests, diagnostics)
+        #: how many times the survivors were thawed and collected (tests, diagnostics)
         self.thaws = 0
 
     def install(self) -> None:
-        """Freeze the start-up heap and watch the collector (and, inside a running event
-        loop, look for quiet moments every ``check_every`` seconds)."""
+        """Freeze the start-up heap and every later collection's survivors (and, inside a
+        running event loop, look at the heap every ``check_every`` seconds)."""
         if self._installed:
             return
         self._installed = True
@@ -90,9 +84,9 @@ class FreezeSurvivors:
         self._base = sys.getallocatedblocks()
         gc.callbacks.append(self._on_gc)
         try:
-            self._timer = asyncio.get_running_loop().call_later(self._check_every, self._check)
+            self._timer = asyncio.get_running_loop().call_later(self._check_every, self._tick)
         except RuntimeError:
-            self._timer = None  # no loop: thaws happen at full collections only
+            self._timer = None  # no loop: the owner calls look()
 
     def uninstall(self) -> None:
         """Stop watching and thaw everything (the collector is as Python left it)."""
@@ -106,28 +100,26 @@ class FreezeSurvivors:
         gc.unfreeze()
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
-        if phase != "stop" or info["generation"] != 2:
+        if phase == "stop":
+            gc.freeze()  # the survivors: the next collection walks only newer objects
+
+    def look(self) -> None:
+        """Look at the heap: once it has grown by ``growth`` since the last full collection,
+        thaw and collect everything if the simulator is quiet (or the heap has grown by
+        ``valve``); otherwise the collection stays due."""
+        if not self._installed:
             return
-        self._fulls += 1
         heap = sys.getallocatedblocks()
-        if self._fulls >= THAW_EVERY and heap >= self._growth * self._base:
-            if self._quiet() or heap >= self._valve * self._base:
-                # the next full collection walks everything once: cycles among survivors go
-                self._thaw(heap)
-                return
-            self.due = True
-        gc.freeze()
+        if heap < self._growth * self._base:
+            return
+        self.due = True
+        if self._quiet() or heap >= self._valve * self._base:
+            gc.unfreeze()
+            gc.collect()  # its callback freezes the survivors again
+            self._base = sys.getallocatedblocks()
+            self.due = False
+            self.thaws += 1
 
-    def _thaw(self, heap: int) -> None:
-        gc.unfreeze()
-        self._fulls = 0
-        self._base = heap
-        self.due = False
-        self.thaws += 1
-
-    def _check(self) -> None:
-        """A due thaw, now that nothing is waiting: thaw, collect everything, freeze again."""
-        if self.due and self._quiet():
-            self._thaw(sys.getallocatedblocks())
-            gc.collect()  # its own callback freezes the survivors again
-        self._timer = asyncio.get_running_loop().call_later(self._check_every, self._check)
+    def _tick(self) -> None:
+        self.look()
+        self._timer = asyncio.get_running_loop().call_later(self._check_every, self._tick)
