@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import aiohttp
+import orjson
 from yarl import URL
 
 from simulator.core.push import AuthFault, PushTarget
@@ -64,7 +65,20 @@ def _wrong_key(push_key: str) -> str:
 
 
 def _parse_answer(raw: bytes) -> Any:
-    """``json.loads(raw)``, minus its per-call set-up in the usual case."""
+    """``json.loads(raw)`` as far as the verdict reads it: by orjson when it accepts ``raw``,
+    else by the standard library, whose errors are the ones reported. orjson reads an
+    integer beyond 64 bits as a float: a float ``resultCode`` or ``resultDesc`` is read
+    again by the standard library, so the journal quotes the number as it was sent."""
+    try:
+        answer = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        pass  # a BOM, NaN, a lone surrogate, 1e400, UTF-16, broken JSON
+    else:
+        if not isinstance(answer, dict) or (
+            type(answer.get("resultCode")) is not float
+            and type(answer.get("resultDesc")) is not float
+        ):
+            return answer
     # A body that opens with "{" and no NUL after it is UTF-8 by json.detect_encoding's
     # rules, so this is exactly what json.loads does (same codec, same error handler);
     # anything else (UTF-16/32, a BOM, not an object) goes through json.loads itself.

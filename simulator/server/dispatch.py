@@ -74,6 +74,9 @@ class Runs:
         self._clock = clock
         self.echo_url = f"{base_url.rstrip('/')}{ECHO_PATH}"
         self._push_tokens: dict[str, AccessToken] = {}
+        #: each channel id's last target, with the channel object, bearer and echo URL it was
+        #: made for (a channel's config is immutable: a new config makes new objects)
+        self._targets: dict[str, tuple[ChannelConfig, str, str, PushTarget]] = {}
         # made once: every run's context keeps it (a bound method per run is ~60 bytes)
         self._now = clock.now
         self.conductor = Conductor(
@@ -275,7 +278,19 @@ class Runs:
         if override_url is not None:
             channel = replace(channel, callback_url=override_url)
         bearer = self._push_bearer(channel.app_key) if channel.push_mode == "oauth" else ""
-        return channel.push_target(echo_url=self.echo_url, bearer_token=bearer)
+        if override_url is not None:
+            return channel.push_target(echo_url=self.echo_url, bearer_token=bearer)
+        made = self._targets.get(channel.id)
+        if (
+            made is not None
+            and made[0] is channel
+            and made[1] == bearer
+            and made[2] == self.echo_url
+        ):
+            return made[3]  # made once per channel and bearer, not once per push
+        target = channel.push_target(echo_url=self.echo_url, bearer_token=bearer)
+        self._targets[channel.id] = (channel, bearer, self.echo_url, target)
+        return target
 
     def _push_bearer(self, app_key: str) -> str:
         """The AccessToken AICC presents in OAuth mode: one issued by this simulator for the
@@ -291,6 +306,7 @@ class Runs:
         """Cancel and forget every run, and the push bearers (reset)."""
         self.conductor.clear()
         self._push_tokens.clear()
+        self._targets.clear()
 
 
 #: the application's runs and dispatch

@@ -1,0 +1,66 @@
+"""The push body and the receiver's answer go through orjson on the hot path; what they give
+is what the standard library gives (the journal shows the bytes sent, and the verdict reads
+the answer), with the standard library behind whatever orjson refuses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from simulator.delivery.attempt import _judge
+from simulator.delivery.worker import encode_push
+from simulator.server.packed import pack
+
+
+def _stdlib(document: Any) -> bytes:
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"timestamp": 1619573122352, "messages": []},
+        {"timestamp": 1, "messages": [{"content": 'é 中文 \u2028 \x01 / " \\', "mediaType": None}]},
+        {"a": 1e16, "b": 1.0, "c": -0.0, "d": [True, False, None], "e": {"f": 0.1 + 0.2}},
+        {"big": 123456789012345678901234567890},  # beyond 64 bits: the standard library
+        {"keys": {1: "int key", 2.5: "float key"}},  # not strings: the standard library
+    ],
+)
+def test_a_push_body_is_what_json_dumps_gives(document: dict[str, Any]) -> None:
+    assert encode_push(document) == _stdlib(document)
+
+
+def test_a_float_may_be_written_in_another_form_of_the_same_number() -> None:
+    document = {"small": 1.5e-7, "tiny": 1e-5}
+    assert json.loads(encode_push(document)) == document
+
+
+def test_a_packed_message_in_a_push_is_written_as_its_mapping() -> None:
+    message = {"controlType": "CHAT", "content": "hi", "from": "u1"}
+    document = {"timestamp": 1, "messages": [pack(message, "u1")]}
+    assert json.loads(encode_push(document)) == {"timestamp": 1, "messages": [message]}
+
+
+@pytest.mark.parametrize(
+    ("raw", "verdict"),
+    [
+        (b'{"resultCode":"0"}', ("accepted", None)),
+        (b'\xef\xbb\xbf{"resultCode":"0"}', ("accepted", None)),  # a BOM, as json.loads reads
+        (b'{"resultCode":"1","resultDesc":"no"}', ("rejected", 'resultCode "1" (no)')),
+        (b'{"resultCode":0}', ("rejected", "resultCode 0")),
+        (
+            b'{"resultCode":123456789012345678901234567890}',  # quoted as sent, not as a float
+            ("rejected", "resultCode 123456789012345678901234567890"),
+        ),
+        (b'{"resultCode":NaN}', ("rejected", "resultCode NaN")),
+        (b"[1]", ("rejected", "response is not a JSON object")),
+        (b"not json", ("rejected", "response is not JSON")),
+        (b'{"other":1}', ("rejected", "response has no resultCode")),
+    ],
+)
+def test_the_answer_is_judged_as_the_standard_library_reads_it(
+    raw: bytes, verdict: tuple[str, str | None]
+) -> None:
+    assert _judge(200, raw, False) == verdict
