@@ -1567,7 +1567,8 @@ async def _capacity_main(spec: dict[str, Any]) -> dict[str, Any]:
     ramp = _Ramp()
     tasks: list[asyncio.Future[None]] = []
     levels: list[dict[str, Any]] = []
-    for level in spec["levels"]:
+    level: int | None = spec["start"]
+    while level is not None:
         began = loop.time()
         for n in range(len(tasks), level):
             tasks.append(asyncio.ensure_future(_customer(n, port, access, interval, ramp)))
@@ -1616,6 +1617,7 @@ async def _capacity_main(spec: dict[str, Any]) -> dict[str, Any]:
         print(json.dumps(row), file=sys.stderr, flush=True)
         if not row["held"]:
             break
+        level = next_capacity_level(level, row["server_cpu"], spec["top"])
     ramp.stop = True
     for task in tasks:
         task.cancel()
@@ -1629,13 +1631,28 @@ def role_customers(args: argparse.Namespace) -> None:
     print(json.dumps(asyncio.run(_capacity_main(spec))))
 
 
+#: the server's CPU share from which the ramp takes finer steps
+CAPACITY_FINE_FROM = 0.5
+
+
+def next_capacity_level(level: int, server_cpu: float, top: int) -> int | None:
+    """The ramp's next customer count after a held ``level``: x1.5 while the server used
+    less than half a core there, then x1.2 (the figure is read near the saturation point,
+    where a coarse step would leave a quarter of the capacity unmeasured); rounded down to
+    50 from 100; None once ``top`` was held."""
+    if level >= top:
+        return None
+    nxt = level * 3 // 2 if server_cpu < CAPACITY_FINE_FROM else level * 6 // 5
+    nxt = max(level + 1, nxt - nxt % 50 if nxt >= 100 else nxt)
+    return min(top, nxt)
+
+
 def capacity_levels(start: int, top: int) -> list[int]:
-    """Customer counts to ramp through: ``start``, then x1.5 (rounded to 50) up to ``top``."""
+    """The most levels the ramp can take from ``start`` to ``top`` (every step x1.2):
+    its time budget."""
     levels = [start]
-    while levels[-1] < top:
-        nxt = levels[-1] * 3 // 2
-        nxt = max(levels[-1] + 1, nxt - nxt % 50 if nxt >= 100 else nxt)
-        levels.append(min(top, nxt))
+    while (nxt := next_capacity_level(levels[-1], 1.0, top)) is not None:
+        levels.append(nxt)
     return levels
 
 
@@ -1657,7 +1674,8 @@ def bench_capacity(opts: argparse.Namespace, work: Path, details: dict[str, Any]
             "hold": opts.capacity_hold,
             "settle": 0.2 if opts.quick else 2.0,
             "open_rate": 50 if opts.quick else 400,
-            "levels": levels,
+            "start": opts.capacity_start,
+            "top": opts.capacity_max,
         }
         path = work / "capacity.json"
         path.write_text(json.dumps(spec))
