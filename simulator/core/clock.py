@@ -68,20 +68,31 @@ class Clock(ABC):
         waiter = asyncio.ensure_future(future)
         if waiter.done():
             return waiter.result()
+        # one future resolved by whichever comes first (asyncio.wait would make another
+        # future, a set and two callbacks per call: a long poll's hot path)
         window: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         timer = self.call_later(seconds * 1000, _resolve, window)
+        waiter.add_done_callback(window_closer := _closer(window))
         try:
-            done, _ = await asyncio.wait((waiter, window), return_when=asyncio.FIRST_COMPLETED)
+            await window
         finally:
             timer.cancel()
+            waiter.remove_done_callback(window_closer)
             if not window.done():
                 window.cancel()
-        return waiter.result() if waiter in done else None
+        return waiter.result() if waiter.done() else None
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+def _closer(window: asyncio.Future[None]) -> Callable[[asyncio.Future[Any]], None]:
+    def close(_: asyncio.Future[Any]) -> None:
+        _resolve(window)
+
+    return close
 
 
 class RealClock(Clock):

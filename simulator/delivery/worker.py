@@ -27,19 +27,18 @@ so flooding a dead or stalled receiver cannot grow memory without bound.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import ssl
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal, NamedTuple
 
 import aiohttp
-import orjson
 from yarl import URL
 
 from simulator.core.clock import Clock, epoch_ms
 from simulator.core.errors import DeliveryError, Violation
+from simulator.core.jsontext import compact_json
 from simulator.core.push import PlannedPush, PushTarget, RetryPolicy
 from simulator.core.signing import check_push_key
 from simulator.core.validation import SchemaStore
@@ -71,28 +70,6 @@ __all__ = [
 PUSH_SCHEMA = "push-request"
 
 _log = logging.getLogger(__name__)
-
-# Built once: json.dumps with options sets an encoder up per call.
-_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-
-
-def _as_dict(value: object) -> object:
-    if isinstance(value, Mapping):  # a packed message (a tuple subclass orjson passes here)
-        return dict(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
-
-
-def encode_push(document: Mapping[str, Any]) -> bytes:
-    """``document`` as compact UTF-8 JSON, as ``json.dumps(document, ensure_ascii=False,
-    separators=(",", ":"))`` writes it, by orjson (a seventh of the standard library's cost
-    per push); whatever orjson refuses (an integer beyond 64 bits, a key that is not a
-    string) by the standard library. Two differences, neither in a vendor field: a float may
-    be written in another form of the same number (``1e-05`` as ``0.00001``), and a NaN or
-    infinite float, which no JSON may hold, is written ``null`` instead of ``NaN``."""
-    try:
-        return orjson.dumps(document, default=_as_dict)
-    except TypeError:  # orjson.JSONEncodeError is one
-        return _ENCODE(document).encode("utf-8")
 
 
 class _Job:
@@ -312,7 +289,7 @@ class Deliverer:
         target = job.target
         stamp = self._clock_ms() if job.body_timestamp is None else job.body_timestamp
         document = {"timestamp": stamp, "messages": list(job.push.messages)}
-        body = encode_push(document)
+        body = compact_json(document)  # orjson: a seventh of json.dumps's cost per push
         text = body.decode("utf-8")
         try:
             url = parse_url(target.url)

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from simulator.core.clock import Clock
 from simulator.core.errors import ValidationFailed, Violation
+from simulator.core.jsontext import compact_json
 from simulator.core.validation import SchemaStore
 
 __all__ = [
@@ -78,13 +79,9 @@ REFUSED: Any = _request_key("refused", ValidationFailed)
 CUSTOMER: Any = _request_key("customer", tuple)
 
 
-# built once: json.dumps/loads with options build a new encoder/decoder on every call
-_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
-
-
 def encode_json(data: Any) -> bytes:
-    """Compact UTF-8 JSON bytes, as every answer is written."""
-    return _ENCODER.encode(data).encode()
+    """Compact UTF-8 JSON bytes, as every answer is written (:mod:`simulator.core.jsontext`)."""
+    return compact_json(data)
 
 
 @dataclass(frozen=True, slots=True)

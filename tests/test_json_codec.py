@@ -1,6 +1,7 @@
-"""The push body and the receiver's answer go through orjson on the hot path; what they give
-is what the standard library gives (the journal shows the bytes sent, and the verdict reads
-the answer), with the standard library behind whatever orjson refuses."""
+"""Push bodies and answers are written, and the receiver's answer read, by orjson on the hot
+paths; what they give is what the standard library gives (the journal shows the bytes sent,
+and the verdict reads the answer), with the standard library behind whatever orjson
+refuses."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from simulator.core.jsontext import compact_json
 from simulator.delivery.attempt import _judge
-from simulator.delivery.worker import encode_push
 from simulator.server.packed import pack
 
 
@@ -28,19 +29,19 @@ def _stdlib(document: Any) -> bytes:
         {"keys": {1: "int key", 2.5: "float key"}},  # not strings: the standard library
     ],
 )
-def test_a_push_body_is_what_json_dumps_gives(document: dict[str, Any]) -> None:
-    assert encode_push(document) == _stdlib(document)
+def test_json_text_is_what_json_dumps_gives(document: dict[str, Any]) -> None:
+    assert compact_json(document) == _stdlib(document)
 
 
 def test_a_float_may_be_written_in_another_form_of_the_same_number() -> None:
     document = {"small": 1.5e-7, "tiny": 1e-5}
-    assert json.loads(encode_push(document)) == document
+    assert json.loads(compact_json(document)) == document
 
 
-def test_a_packed_message_in_a_push_is_written_as_its_mapping() -> None:
+def test_a_packed_message_is_written_as_its_mapping() -> None:
     message = {"controlType": "CHAT", "content": "hi", "from": "u1"}
     document = {"timestamp": 1, "messages": [pack(message, "u1")]}
-    assert json.loads(encode_push(document)) == {"timestamp": 1, "messages": [message]}
+    assert json.loads(compact_json(document)) == {"timestamp": 1, "messages": [message]}
 
 
 @pytest.mark.parametrize(
