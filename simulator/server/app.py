@@ -26,6 +26,7 @@ from simulator.server.deliveries import DELIVERIES, DeliveryEntry
 from simulator.server.dispatch import DELIVERER, RUNS, Runs
 from simulator.server.faults import FAULTS, fault_store, from_scenario
 from simulator.server.files import FILES, Files, FileStore
+from simulator.server.front_door import FRONT_DOOR, FrontDoor
 from simulator.server.history import HISTORY, History
 from simulator.server.http import BODY_TIMEOUT, CLOCK, STORE
 from simulator.server.idle import IdleTimers
@@ -35,7 +36,6 @@ from simulator.server.leave_message import LEAVE_MESSAGES, LeaveMessages
 from simulator.server.library import LIBRARY, ScenarioLibrary
 from simulator.server.live_config import CONFIG, LiveConfig
 from simulator.server.metrics import METRICS, Metrics
-from simulator.server.middlewares import simulator_middleware
 from simulator.server.phrases import PHRASES, Phrases
 from simulator.server.poll import POLL, Poll
 from simulator.server.queue import QUEUE_INFO, QueueInfo
@@ -172,11 +172,12 @@ def create_app(
         )
     )
 
-    middlewares: list[Middleware] = [simulator_middleware]
+    # none but state.path's: the front door (front_door.py) is no aiohttp middleware
+    middlewares: list[Middleware] = []
     if persister is not None:
         from simulator.state.persister import state_middleware
 
-        # inside simulator_middleware: a failed write is answered as any internal fault
+        # inside the front door: a failed write is answered as any internal fault
         middlewares.append(state_middleware)
     app = web.Application(
         middlewares=middlewares,
@@ -208,10 +209,12 @@ def create_app(
     app[RESET] = reset
     app[FAULTS] = faults
     gate = app[ADMISSION] = Admission(lambda: runs.conductor.active)
-    routes.install(app, tokens, store, gate)
+    routes.install(app, tokens, store, gate, faults)
     admin_table.install(app)
     app.add_routes(echo.routes)
     console.setup(app)
+    # what start_server serves: errors as JSON, the admin token, the journal (front_door.py)
+    app[FRONT_DOOR] = FrontDoor(app)
 
     async def shut_down(app: web.Application) -> None:
         runs.conductor.cancel_all()

@@ -26,6 +26,7 @@ from aiohttp.web_protocol import RequestHandler
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
 
+from simulator.server.front_door import FRONT_DOOR
 from simulator.server.http import error_body, json_response
 
 __all__ = ["GuardedAppRunner", "GuardedRequestHandler", "GuardedServer"]
@@ -145,8 +146,10 @@ class GuardedAppRunner(web.AppRunner):
 
     async def _make_server(self) -> web.Server:
         made = await super()._make_server()  # the app's startup, as aiohttp does it
+        # a simulator app is answered through its front door (server/front_door.py)
+        front = self._app.get(FRONT_DOOR)
         return GuardedServer(
-            made.request_handler,
+            made.request_handler if front is None else front.handle,
             request_factory=made.request_factory,
             handler_cancellation=made.handler_cancellation,
             loop=made._loop,

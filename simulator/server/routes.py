@@ -12,11 +12,13 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from simulator.core.errors import ValidationFailed
+from simulator.core.faults.store import FaultStore
 from simulator.core.validation import SchemaStore
 from simulator.server.admission import Admission
 from simulator.server.click_to_call import call_events, check_support, create_call, drop_call
 from simulator.server.conversation import send, send_async
 from simulator.server.endpoint import Auth, Call, Route, VendorCodes
+from simulator.server.faults import actions as faults_actions
 from simulator.server.files import (
     DOWNLOAD_CODES,
     FILES_PATH,
@@ -47,7 +49,7 @@ from simulator.server.satisfaction import robot_feedback, save_satisfaction, sur
 from simulator.server.token_store import AccessToken, MessagingToken
 from simulator.server.tokens import TOKEN_HEADER, Tokens, apply_token, token_by_ak_sk
 
-__all__ = ["CCM", "EMULATED", "install", "markdown_table", "row_of"]
+__all__ = ["CCM", "EMULATED", "install", "markdown_table"]
 
 CCM = "/apiaccess/ccmessaging"
 
@@ -117,29 +119,21 @@ EMULATED: tuple[Route, ...] = (
 )  # fmt: skip
 
 
-#: each row by its method and path template (what aiohttp's matched resource answers)
-_ROWS: dict[tuple[str, str], Route] = {(route.method, route.path): route for route in EMULATED}
-
-
-def row_of(request: web.Request) -> Route | None:
-    """The row of the route table that answers ``request``; None for anything else (the
-    admin API, the echo receiver, a path or method the table does not have)."""
-    resource = request.match_info.route.resource
-    if resource is None:
-        return None
-    return _ROWS.get((request.method, resource.canonical))
-
-
-def _bind(route: Route, tokens: Tokens, store: SchemaStore, gate: Admission) -> Handler:
-    """The aiohttp handler of one row, built once when the app is made: credentials first,
-    then the body (the query of a GET) against the request schema, then the row's handler.
-    A renewed ccmessaging-token goes back in the response header. Where the row has
-    :class:`VendorCodes`, a refused body is answered in the body (:func:`_in_body`)."""
+def _bind(
+    route: Route, tokens: Tokens, store: SchemaStore, gate: Admission, faults: FaultStore
+) -> Handler:
+    """The aiohttp handler of one row, built once when the app is made: the inbound fault
+    rules first (while any exist), then credentials, then the body (the query of a GET)
+    against the request schema, then the row's handler. A renewed ccmessaging-token goes
+    back in the response header. Where the row has :class:`VendorCodes`, a refused body is
+    answered in the body (:func:`_in_body`)."""
     handler = route.handler
     schema = route.request_schema
     from_query = route.method == "GET"
     read_body = read_optional_json if route.optional_body else read_json
     codes = route.vendor_codes
+    auth = route.auth
+    optional = auth is Auth.SESSION_IF_SENT
 
     async def read(request: web.Request) -> object:
         if schema is None:
@@ -164,21 +158,13 @@ def _bind(route: Route, tokens: Tokens, store: SchemaStore, gate: Admission) -> 
         except ValidationFailed as exc:
             return _in_body(request, codes, exc, from_query=from_query)
 
-    if route.auth is Auth.NONE:
-
-        async def open_call(request: web.Request) -> web.StreamResponse:
+    async def call(request: web.Request, hooked: bool = True) -> web.StreamResponse:
+        if hooked and faults.rules:  # nothing more to pay while no fault rule exists
+            return await faults_actions.handle(request, unhooked, faults, route)
+        if auth is Auth.NONE:
             return await answer(request, None, None)
-
-        return open_call
-    if route.auth is Auth.ACCESS:
-
-        async def access_call(request: web.Request) -> web.StreamResponse:
+        if auth is Auth.ACCESS:
             return await answer(request, tokens.access(request), None)
-
-        return access_call
-    optional = route.auth is Auth.SESSION_IF_SENT
-
-    async def session_call(request: web.Request) -> web.StreamResponse:
         if optional and not any(
             name in request.headers for name in ("Authorization", "x-app-key", TOKEN_HEADER)
         ):
@@ -191,7 +177,10 @@ def _bind(route: Route, tokens: Tokens, store: SchemaStore, gate: Admission) -> 
             response.headers[TOKEN_HEADER] = renewed
         return response
 
-    return session_call
+    async def unhooked(request: web.Request) -> web.StreamResponse:
+        return await call(request, hooked=False)
+
+    return call
 
 
 def _in_body(
@@ -220,10 +209,13 @@ def _in_body(
     return json_response(codes.answer(body, exc))
 
 
-def install(app: web.Application, tokens: Tokens, store: SchemaStore, gate: Admission) -> None:
-    """Add every row of :data:`EMULATED` to ``app``'s router, each behind ``gate``."""
+def install(
+    app: web.Application, tokens: Tokens, store: SchemaStore, gate: Admission, faults: FaultStore
+) -> None:
+    """Add every row of :data:`EMULATED` to ``app``'s router, each behind ``gate`` and the
+    inbound fault rules of ``faults``."""
     for route in EMULATED:
-        app.router.add_route(route.method, route.path, _bind(route, tokens, store, gate))
+        app.router.add_route(route.method, route.path, _bind(route, tokens, store, gate, faults))
 
 
 def markdown_table(routes: tuple[Route, ...] = EMULATED) -> str:

@@ -41,7 +41,6 @@ from simulator.server.http import (
     read_body,
 )
 from simulator.server.live_config import CONFIG
-from simulator.server.routes import row_of
 from simulator.server.token_store import MessagingToken
 from simulator.server.tokens import TOKEN_HEADER, TOKENS
 
@@ -274,11 +273,11 @@ async def _act(
     return await _stream(request, response, action)
 
 
-async def handle(request: web.Request, handler: Handler, store: FaultStore) -> web.StreamResponse:
-    """Answer ``request`` with ``handler``, unless a rule of ``store`` takes it."""
-    row = row_of(request)
-    if row is None:  # the echo receiver, an unknown path: not an AICC endpoint
-        return await handler(request)
+async def handle(
+    request: web.Request, handler: Handler, store: FaultStore, row: Route
+) -> web.StreamResponse:
+    """Answer ``request`` (a call of the route table's ``row``) with ``handler``, unless a
+    rule of ``store`` takes it."""
     call, valid = await _call_view(request, row)
     if not valid:
         return await handler(request)

@@ -1,4 +1,15 @@
-"""The middleware: errors to vendor-shaped JSON, the admin token, the request journal."""
+"""The front door: every request to the simulator passes it once, around the application's
+own handler (routing and the route's handler): errors become vendor-shaped JSON, ``/__admin``
+calls need the admin token, every other request is journaled with its answer, counted and
+given its console line.
+
+Not an aiohttp middleware: once an application has one, aiohttp also wraps every handler in
+its own ``current_app`` middleware and looks the chain up in a cache on every request; one
+plain wrapper does the same work for 6 % fewer instructions per send (docs/performance.md).
+:func:`~simulator.server.runner.start_server` serves the application through it
+(:data:`FRONT_DOOR`). Inbound fault rules act in the route table (``routes.py``), where the
+request's row is known.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +25,6 @@ from simulator.core.redaction import hide_values, string_leaves
 from simulator.server import console_log
 from simulator.server.console.pages import UI_PATH
 from simulator.server.faults import FAULTS
-from simulator.server.faults import actions as faults_actions
 from simulator.server.faults.actions import FIRED
 from simulator.server.http import (
     CLOCK,
@@ -34,7 +44,7 @@ from simulator.server.reasons import header_value as reason_header
 from simulator.server.reasons import take as take_reason
 from simulator.server.token_store import EXPIRED_TOKEN_TEXT
 
-__all__ = ["simulator_middleware"]
+__all__ = ["FRONT_DOOR", "FrontDoor"]
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +61,9 @@ ADMIN_UNAUTHORIZED = "Unauthorized: this simulator's admin API needs its admin t
 INTERNAL = 500
 
 
-def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse:
+def _to_response(
+    app: web.Application, request: web.Request, exc: BaseException
+) -> web.StreamResponse:
     if isinstance(exc, ValidationFailed):
         return error_response(
             400, f"request does not match {exc.schema}", redact_violations(request, exc)
@@ -79,7 +91,7 @@ def _to_response(request: web.Request, exc: BaseException) -> web.StreamResponse
     if isinstance(exc, web.HTTPRequestEntityTooLarge):
         return error_response(
             413,
-            f"request body larger than {request.app[CONFIG].current.limits.max_body_bytes} bytes",
+            f"request body larger than {app[CONFIG].current.limits.max_body_bytes} bytes",
         )
     if isinstance(exc, web.HTTPNotFound):
         return error_response(404, f"no such path: {request.method} {request.path}")
@@ -115,10 +127,10 @@ def redact_violations(request: web.Request, exc: ValidationFailed) -> list[Viola
     return [Violation(v.pointer, hide_values(v.message, values)) for v in exc.violations]
 
 
-def _check_admin_token(request: web.Request) -> None:
+def _check_admin_token(app: web.Application, request: web.Request) -> None:
     """With ``admin.token`` set, every ``/__admin`` call but health needs the token, as
     ``X-Admin-Token: <token>`` or ``Authorization: Bearer <token>`` (docs/config.md)."""
-    token = request.app[CONFIG].current.admin.token
+    token = app[CONFIG].current.admin.token
     if not token or request.path == ADMIN_PREFIX + "/health":
         return
     if request.path == UI_PATH or request.path.startswith(UI_PATH + "/"):
@@ -140,71 +152,81 @@ def _check_admin_token(request: web.Request) -> None:
 def _route_label(request: web.Request) -> str:
     """The metrics label of a request: its route's path template, so that unknown or
     fuzzed paths cannot grow the counters without bound."""
-    resource = request.match_info.route.resource
+    match_info = request.match_info  # None if routing itself failed
+    resource = match_info.route.resource if match_info is not None else None
     return resource.canonical if resource is not None else "<unmatched>"
 
 
-@web.middleware
-async def simulator_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The one middleware (one is measurably cheaper than three on the hot path):
+class FrontDoor:
+    """The front door of one application (see the module's docstring): :attr:`handle` is
+    what the server calls for each request."""
 
-    - every error becomes a JSON answer with a specific message, never a traceback, and the
-      server keeps serving;
-    - ``/__admin`` calls need the admin token when one is configured;
-    - every other request is journaled with its answer, and counted."""
-    admin = request.path.startswith(ADMIN_PREFIX)
-    started = time.perf_counter()
-    refused: BaseException | None = None
-    faulted = False
-    try:
-        if admin:
-            _check_admin_token(request)
-            response = await handler(request)
-        elif request.app[FAULTS].rules:  # nothing more to pay while no fault rule exists
-            faulted = True
-            response = await faults_actions.handle(request, handler, request.app[FAULTS])
-        else:
-            response = await handler(request)
-    except web.HTTPException as exc:
-        if exc.status < 400:
-            raise
-        response, refused = _to_response(request, exc), exc
-    except Exception as exc:  # the last line of defence
-        response, refused = _to_response(request, exc), exc
-    # taken (and so cleared) on every call: a keep-alive connection's next request runs in
-    # the same task, and must not inherit a reason an admin action noted
-    reason = take_reason()
-    if refused is None:
-        refused = request.get(REFUSED)  # answered in the body with a vendor code
-    if admin and response.status != INTERNAL:
-        return response  # admin calls are not journaled, except an internal fault
-    if reason is not None and not response.prepared:
-        response.headers[REASON_HEADER] = reason_header(reason)
-    fired = request.get(FIRED) if faulted else None
-    latency = (time.perf_counter() - started) * 1000
-    answer = response.body if isinstance(response, web.Response) else None
-    app = request.app
-    record = RequestRecord(
-        app[CLOCK].now(),
-        request.method,
-        request.path,
-        request.query_string,
-        pack_headers(request.raw_headers),
-        request.get(RAW_BODY),  # what the handler read, if anything; never re-read here
-        response.status,
-        answer if isinstance(answer, bytes) else None,
-        latency,
-        request.get(USER_ID),
-        0 if refused is None else violation_count(refused),
-        fired,
-        reason,
-    )
-    app[REQUESTS].append(record)
-    app[METRICS].request(_route_label(request), response.status, latency)
-    if fired is not None:
-        app[METRICS].fault(fired["rule"])
-    console_log.request(record)
-    return response
+    def __init__(self, app: web.Application) -> None:
+        self.handle: Handler = _front_door(app, app._handle)
+
+
+def _front_door(app: web.Application, inner: Handler) -> Handler:
+    faults = app[FAULTS]
+    config = app[CONFIG]
+    journal = app[REQUESTS]
+    metrics = app[METRICS]
+    clock = app[CLOCK]
+
+    async def front_door(request: web.Request) -> web.StreamResponse:
+        admin = request.path.startswith(ADMIN_PREFIX)
+        started = time.perf_counter()
+        refused: BaseException | None = None
+        # a rule may be removed while the request runs: whether one could fire is read first
+        faulted = bool(faults.rules)
+        try:
+            if admin and config.current.admin.token:
+                _check_admin_token(app, request)
+            response = await inner(request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            response, refused = _to_response(app, request, exc), exc
+        except Exception as exc:  # the last line of defence
+            response, refused = _to_response(app, request, exc), exc
+        # taken (and so cleared) on every call: a keep-alive connection's next request runs
+        # in the same task, and must not inherit a reason an admin action noted
+        reason = take_reason()
+        if refused is None:
+            refused = request.get(REFUSED)  # answered in the body with a vendor code
+        if admin and response.status != INTERNAL:
+            return response  # admin calls are not journaled, except an internal fault
+        if reason is not None and not response.prepared:
+            response.headers[REASON_HEADER] = reason_header(reason)
+        fired = request.get(FIRED) if faulted else None
+        latency = (time.perf_counter() - started) * 1000
+        answer = response.body if isinstance(response, web.Response) else None
+        record = RequestRecord(
+            clock.now(),
+            request.method,
+            request.path,
+            request.query_string,
+            pack_headers(request.raw_headers),
+            request.get(RAW_BODY),  # what the handler read, if anything; never re-read here
+            response.status,
+            answer if isinstance(answer, bytes) else None,
+            latency,
+            request.get(USER_ID),
+            0 if refused is None else violation_count(refused),
+            fired,
+            reason,
+        )
+        journal.append(record)
+        metrics.request(_route_label(request), response.status, latency)
+        if fired is not None:
+            metrics.fault(fired["rule"])
+        console_log.request(record)
+        return response
+
+    return front_door
+
+
+#: the application's front door (made by the app factory, used by the server)
+FRONT_DOOR = web.AppKey("front_door", FrontDoor)
 
 
 def violation_count(exc: BaseException) -> int:
