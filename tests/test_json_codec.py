@@ -6,6 +6,7 @@ refuses."""
 from __future__ import annotations
 
 import json
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -36,6 +37,20 @@ def test_json_text_is_what_json_dumps_gives(document: dict[str, Any]) -> None:
 def test_a_float_may_be_written_in_another_form_of_the_same_number() -> None:
     document = {"small": 1.5e-7, "tiny": 1e-5}
     assert json.loads(compact_json(document)) == document
+
+
+def test_the_text_kept_is_its_own_size() -> None:
+    # orjson's own bytes keep its whole write buffer (4 KiB for this answer); the journal
+    # keeps 10,000 answers
+    document = {"resultCode": "0", "token": "x" * 300}
+    tracemalloc.start()
+    try:
+        kept = [compact_json(document) for _ in range(100)]
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(kept[0]) == 329
+    assert held < 100 * 1024  # ~370 bytes each, not 4 KiB
 
 
 def test_a_packed_message_is_written_as_its_mapping() -> None:

@@ -28,7 +28,7 @@ from simulator.server.faults import FAULTS, fault_store, from_scenario
 from simulator.server.files import FILES, Files, FileStore
 from simulator.server.front_door import FRONT_DOOR, FrontDoor
 from simulator.server.history import HISTORY, History
-from simulator.server.http import BODY_TIMEOUT, CLOCK, STORE
+from simulator.server.http import BODY_TIMEOUT, CLOCK, SETTLE, STORE
 from simulator.server.idle import IdleTimers
 from simulator.server.inject import INJECT, Inject
 from simulator.server.journal_entries import REQUESTS, RequestRecord
@@ -55,9 +55,15 @@ def create_app(
     base_url: str | None = None,
     clock: Clock | None = None,
     store: SchemaStore | None = None,
+    front_door: bool = False,
 ) -> web.Application:
     """A complete application for ``config``; the caller starts it
     (:func:`simulator.server.runner.start_server`, ``AppRunner`` or aiohttp's test client).
+
+    Every request passes the app's front door (``server/front_door.py``: errors as JSON, the
+    admin token, the journal): as its first middleware, or, with ``front_door=True``, as
+    :data:`~simulator.server.front_door.FRONT_DOOR` for the server to call around the app
+    (what ``start_server`` does: no middleware at all, less work per request).
 
     ``base_url`` is where the simulator is reachable (the built-in echo receiver's pushes
     and downloadFileStream's ``fileUrl`` use it); by default the configured listen address.
@@ -172,7 +178,7 @@ def create_app(
         )
     )
 
-    # none but state.path's: the front door (front_door.py) is no aiohttp middleware
+    # state.path's; the front door (front_door.py) is added once the app is complete
     middlewares: list[Middleware] = []
     if persister is not None:
         from simulator.state.persister import state_middleware
@@ -213,8 +219,11 @@ def create_app(
     admin_table.install(app)
     app.add_routes(echo.routes)
     console.setup(app)
-    # what start_server serves: errors as JSON, the admin token, the journal (front_door.py)
-    app[FRONT_DOOR] = FrontDoor(app)
+    door = FrontDoor(app)
+    if front_door:
+        app[FRONT_DOOR] = door  # the server calls it around the app (runner.py)
+    else:
+        app.middlewares.insert(0, door.middleware)  # outside state.path's
 
     async def shut_down(app: web.Application) -> None:
         runs.conductor.cancel_all()
@@ -227,9 +236,10 @@ def create_app(
 
     app.on_cleanup.append(shut_down)
     if persister is not None:
-        from simulator.state.persister import PERSISTER
+        from simulator.state.persister import PERSISTER, settle
 
         app[PERSISTER] = persister
+        app[SETTLE] = settle
 
         async def start_state(app: web.Application) -> None:
             persister.start()

@@ -17,7 +17,7 @@ layer changes them; ``log_level`` sets the threshold of the ``simulator`` logger
 the caller resets first (``POST /__admin/reset``).
 
 Both answer the running configuration. Its secrets (``app_secret``, ``push_key``) are shown
-only when an admin token is configured (the caller then proved it knows it, the middleware
+only when an admin token is configured (the caller then proved it knows it, the front door
 checked); otherwise they are masked like ``GET /__admin/config``.
 """
 

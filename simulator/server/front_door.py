@@ -3,22 +3,25 @@ own handler (routing and the route's handler): errors become vendor-shaped JSON,
 calls need the admin token, every other request is journaled with its answer, counted and
 given its console line.
 
-Not an aiohttp middleware: once an application has one, aiohttp also wraps every handler in
-its own ``current_app`` middleware and looks the chain up in a cache on every request; one
-plain wrapper does the same work for 6 % fewer instructions per send (docs/performance.md).
-:func:`~simulator.server.runner.start_server` serves the application through it
-(:data:`FRONT_DOOR`). Inbound fault rules act in the route table (``routes.py``), where the
-request's row is known.
+Not an aiohttp middleware where it can be avoided: once an application has one, aiohttp also
+wraps every handler in its own ``current_app`` middleware and looks the chain up in a cache on
+every request; :func:`~simulator.server.runner.start_server` serves the application through
+the door instead (:data:`FRONT_DOOR`; Python calls per send 365 → 344, docs/performance.md).
+An application served some other way (``AppRunner``, aiohttp's test client) has the same door
+as its first middleware (``create_app(..., front_door=False)``, the default). Inbound fault
+rules act in the route table (``routes.py``), where the request's row is known.
 """
 
 from __future__ import annotations
 
+import functools
 import hmac
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from aiohttp.typedefs import Handler
+from aiohttp.typedefs import Handler, Middleware
 
 from simulator.core.errors import AuthError, NotFound, ScenarioError, ValidationFailed, Violation
 from simulator.core.redaction import hide_values, string_leaves
@@ -152,49 +155,63 @@ def _check_admin_token(app: web.Application, request: web.Request) -> None:
 def _route_label(request: web.Request) -> str:
     """The metrics label of a request: its route's path template, so that unknown or
     fuzzed paths cannot grow the counters without bound."""
-    match_info = request.match_info  # None if routing itself failed
-    resource = match_info.route.resource if match_info is not None else None
+    try:
+        resource = request.match_info.route.resource
+    except AssertionError:  # not routed (aiohttp asserts a match): routing itself failed
+        return "<unmatched>"
     return resource.canonical if resource is not None else "<unmatched>"
 
 
 class FrontDoor:
-    """The front door of one application (see the module's docstring): :attr:`handle` is
-    what the server calls for each request."""
+    """The front door of one application (see the module's docstring)."""
 
     def __init__(self, app: web.Application) -> None:
-        self.handle: Handler = _front_door(app, app._handle)
+        through = _front_door(app)
+        #: what the server calls for each request: the door, then the app's own handler
+        self.handle: Handler = functools.partial(through, inner=app._handle)
+
+        @web.middleware
+        async def door(request: web.Request, handler: Handler) -> web.StreamResponse:
+            return await through(request, inner=handler)
+
+        #: the same door as an aiohttp middleware, for an app served some other way
+        self.middleware: Middleware = door
 
 
-def _front_door(app: web.Application, inner: Handler) -> Handler:
+def _front_door(
+    app: web.Application,
+) -> Callable[..., Awaitable[web.StreamResponse]]:
     faults = app[FAULTS]
     config = app[CONFIG]
     journal = app[REQUESTS]
     metrics = app[METRICS]
     clock = app[CLOCK]
 
-    async def front_door(request: web.Request) -> web.StreamResponse:
+    async def front_door(request: web.Request, *, inner: Handler) -> web.StreamResponse:
         admin = request.path.startswith(ADMIN_PREFIX)
         started = time.perf_counter()
-        refused: BaseException | None = None
+        violations = -1  # -1: nothing raised
         # a rule may be removed while the request runs: whether one could fire is read first
         faulted = bool(faults.rules)
         try:
             if admin and config.current.admin.token:
                 _check_admin_token(app, request)
             response = await inner(request)
+        # the exception is not kept in a local: its traceback holds this frame (a cycle)
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
-            response, refused = _to_response(app, request, exc), exc
+            response, violations = _to_response(app, request, exc), violation_count(exc)
         except Exception as exc:  # the last line of defence
-            response, refused = _to_response(app, request, exc), exc
+            response, violations = _to_response(app, request, exc), violation_count(exc)
         # taken (and so cleared) on every call: a keep-alive connection's next request runs
         # in the same task, and must not inherit a reason an admin action noted
         reason = take_reason()
-        if refused is None:
-            refused = request.get(REFUSED)  # answered in the body with a vendor code
         if admin and response.status != INTERNAL:
             return response  # admin calls are not journaled, except an internal fault
+        if violations < 0:
+            in_body = request.get(REFUSED)  # answered in the body with a vendor code
+            violations = 0 if in_body is None else violation_count(in_body)
         if reason is not None and not response.prepared:
             response.headers[REASON_HEADER] = reason_header(reason)
         fired = request.get(FIRED) if faulted else None
@@ -211,7 +228,7 @@ def _front_door(app: web.Application, inner: Handler) -> Handler:
             answer if isinstance(answer, bytes) else None,
             latency,
             request.get(USER_ID),
-            0 if refused is None else violation_count(refused),
+            violations,
             fired,
             reason,
         )

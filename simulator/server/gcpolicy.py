@@ -111,6 +111,7 @@ class FreezeSurvivors:
             return
         heap = sys.getallocatedblocks()
         if heap < self._growth * self._base:
+            self.due = False  # shrunk back (a burst's objects freed by reference counting)
             return
         self.due = True
         if self._quiet() or heap >= self._valve * self._base:
@@ -121,5 +122,7 @@ class FreezeSurvivors:
             self.thaws += 1
 
     def _tick(self) -> None:
-        self.look()
-        self._timer = asyncio.get_running_loop().call_later(self._check_every, self._tick)
+        try:
+            self.look()
+        finally:  # looked at again next time, whatever happened this time
+            self._timer = asyncio.get_running_loop().call_later(self._check_every, self._tick)

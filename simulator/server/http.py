@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
@@ -77,6 +77,17 @@ REFUSED: Any = _request_key("refused", ValidationFailed)
 #: request-scoped key: the (channel id, userId) of the request's ccmessaging-token, whose
 #: session the request may change (``state.path`` writes it before the answer)
 CUSTOMER: Any = _request_key("customer", tuple)
+
+
+class Settle(Protocol):
+    """Commits what a request has changed so far (``state.path``), before an answer that
+    leaves by other means than the return value (a fault rule's streamed body)."""
+
+    async def __call__(self, request: web.Request) -> None: ...
+
+
+#: the app's settle hook when ``state.path`` is set (absent otherwise)
+SETTLE = web.AppKey("settle", Settle)
 
 
 def encode_json(data: Any) -> bytes:

@@ -94,7 +94,7 @@ class GuardedRequestHandler(RequestHandler):
         message: str | None = None,
     ) -> StreamResponse:
         """A request aiohttp refused before any handler (or a failure outside the
-        middleware): the JSON error shape, one log line, the connection closed."""
+        front door): the JSON error shape, one log line, the connection closed."""
         reason = message or (str(exc) if exc is not None else None) or "malformed request"
         if status >= 500:
             self.log_exception("error answering a request from %s", request.remote, exc_info=exc)

@@ -1,7 +1,7 @@
 """Why the simulator chose a non-zero resultCode: ``X-Aicc-Sim-Reason`` (the simulator's own
 addition to the vendor's answers) and the journal's ``reason``.
 
-The service notes the reason where it chooses the code (:func:`note`); the middleware takes it
+The service notes the reason where it chooses the code (:func:`note`); the front door takes it
 (:func:`take`) when it journals the answer. A context variable carries it, so the service
 needs no request object: each request runs in its own task's context, and :func:`take`
 clears it, because aiohttp serves a keep-alive connection's requests in one task.

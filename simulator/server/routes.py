@@ -199,7 +199,9 @@ def _in_body(
             body = parse_json_body(request.get(RAW_BODY) or b"")
         except ValueError:
             raise exc from None
-    request[REFUSED] = exc  # counted as violations in the journal, as a 400 would be
+    # counted as violations in the journal, as a 400 would be; without its traceback, whose
+    # frames hold the request (a cycle the collector's frozen generation could keep)
+    request[REFUSED] = exc.with_traceback(None)
     first = exc.violations[0] if exc.violations else None
     note(
         f"request does not match {exc.schema}"

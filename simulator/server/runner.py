@@ -84,7 +84,7 @@ async def start_server(
         if build is not None:
             app = build(config, url)
         else:
-            app = create_app(config, base_url=url, clock=clock, store=store)
+            app = create_app(config, base_url=url, clock=clock, store=store, front_door=True)
         if prepare is not None:
             prepare(app)
     except BaseException:

@@ -1,6 +1,6 @@
 """The rules in force, and which one acts on a call. No I/O.
 
-:attr:`FaultStore.rules` is empty (falsy) when no rule exists: the middleware asks that
+:attr:`FaultStore.rules` is empty (falsy) when no rule exists: the route table asks that
 first and pays nothing more. With rules, :meth:`FaultStore.pick` counts the call for every
 rule whose conditions it meets (so "the Nth call" means the Nth call the rule could take,
 whatever other rules did), then lets the first of them that fires act: highest priority

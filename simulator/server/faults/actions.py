@@ -1,7 +1,8 @@
 """What a fired rule does to the call, over aiohttp: answer otherwise, late, slowly, broken,
 not at all, or touch the caller's tokens.
 
-The one entry point is :func:`handle`, which the middleware calls only while rules exist.
+The one entry point is :func:`handle`, which each row's handler (routes.py) calls only while
+rules exist.
 Only the calls of the route table's rows are offered to rules (not the admin API, the echo
 receiver or a path the table does not have), each under its row's name. It reads the call
 (body parsed, checked against the row's request schema: a call the contract refuses is left
@@ -32,6 +33,7 @@ from simulator.server.endpoint import Route
 from simulator.server.http import (
     CLOCK,
     ERROR_TEXTS,
+    SETTLE,
     STORE,
     USER_ID,
     _request_key,
@@ -270,6 +272,9 @@ async def _act(
     if action.body_mode == "not_json":
         response.body = NOT_JSON_BODY
         return response
+    settle = request.app.get(SETTLE)
+    if settle is not None:  # state.path: what the call changed is committed before it leaves
+        await settle(request)
     return await _stream(request, response, action)
 
 
