@@ -18,6 +18,16 @@ class _Cycle:
         self.me = self
 
 
+def _frozen_garbage() -> weakref.ref[_Cycle]:
+    """A cycle frozen by a collection while still referenced, then dropped: garbage that
+    only a full collection after a thaw can free."""
+    garbage = _Cycle()
+    gone = weakref.ref(garbage)
+    gc.collect()  # a survivor: frozen
+    del garbage
+    return gone
+
+
 def test_survivors_of_every_collection_are_frozen_then_thawed_and_collected() -> None:
     policy = FreezeSurvivors(growth=0)  # due at every look (this test process's heap is steady)
     policy.install()
@@ -57,10 +67,7 @@ async def test_a_due_collection_waits_for_a_quiet_moment_then_collects_everythin
     policy = FreezeSurvivors(growth=0, quiet=is_quiet, valve=1e9, check_every=0.01)
     policy.install()
     try:
-        garbage = _Cycle()
-        gone = weakref.ref(garbage)
-        gc.collect()  # frozen with the survivors
-        del garbage
+        gone = _frozen_garbage()
         policy.look()
         # under load (not quiet): the collection is due, not done, and the cycle stays frozen
         assert policy.due and policy.thaws == 0
@@ -79,10 +86,7 @@ def test_under_load_the_valve_collects_anyway() -> None:
     policy = FreezeSurvivors(growth=0, quiet=lambda: False, valve=0)
     policy.install()
     try:
-        garbage = _Cycle()
-        gone = weakref.ref(garbage)
-        gc.collect()
-        del garbage
+        gone = _frozen_garbage()
         policy.look()
         assert policy.thaws == 1
         assert gone() is None
@@ -94,10 +98,7 @@ def test_a_steady_heap_keeps_its_survivors_frozen() -> None:
     policy = FreezeSurvivors(growth=1e9)
     policy.install()
     try:
-        garbage = _Cycle()
-        gone = weakref.ref(garbage)
-        gc.collect()
-        del garbage
+        gone = _frozen_garbage()
         policy.look()
         assert policy.thaws == 0 and not policy.due
         assert gone() is not None
