@@ -664,7 +664,9 @@ async def test_until_a_time_to_come_keeps_the_rule(sim: Sim) -> None:
     assert "/until" in [v["pointer"] for v in reply.json["violations"]]
 
 
-def test_a_bad_rule_in_the_config_file_names_its_line(tmp_path: Any) -> None:
+def _faults_config_error(tmp_path: Any, faults_yaml: str) -> Any:
+    """The ConfigError of a config file whose ``faults:`` section is ``faults_yaml``
+    (starting on line 4)."""
     from simulator.config import load_config
     from simulator.core.errors import ConfigError
 
@@ -672,35 +674,34 @@ def test_a_bad_rule_in_the_config_file_names_its_line(tmp_path: Any) -> None:
     path.write_text(
         "credentials: [{app_key: k, app_secret: s}]\n"
         "channels: [{id: '1'}]\n"
-        "faults:\n"
-        "  - match: {endpoint: send}\n"
-        "    action: {status: 503, connection: close}\n"
+        "faults:\n" + faults_yaml
     )
     with pytest.raises(ConfigError) as caught:
         load_config(str(path), environ={})
-    assert caught.value.line == 5
-    assert "/faults/0/action/status" in str(caught.value)
+    return caught.value
+
+
+def test_a_bad_rule_in_the_config_file_names_its_line(tmp_path: Any) -> None:
+    error = _faults_config_error(
+        tmp_path,
+        "  - match: {endpoint: send}\n"
+        "    action: {status: 503, connection: close}\n",
+    )
+    assert error.line == 5
+    assert "/faults/0/action/status" in str(error)
 
 
 def test_a_rule_in_the_config_file_naming_an_unknown_endpoint_names_its_line(
     tmp_path: Any,
 ) -> None:
-    from simulator.config import load_config
-    from simulator.core.errors import ConfigError
-
-    path = tmp_path / "sim.yaml"
-    path.write_text(
-        "credentials: [{app_key: k, app_secret: s}]\n"
-        "channels: [{id: '1'}]\n"
-        "faults:\n"
+    error = _faults_config_error(
+        tmp_path,
         "  - action: {status: 503}\n"
         "    match:\n"
-        "      endpoint: [send, applytoken]\n"
+        "      endpoint: [send, applytoken]\n",
     )
-    with pytest.raises(ConfigError) as caught:
-        load_config(str(path), environ={})
-    assert caught.value.line == 6
-    assert str(caught.value).endswith(
+    assert error.line == 6
+    assert str(error).endswith(
         "/faults/0/match/endpoint/1: 'applytoken' is not an endpoint of the emulated AICC; "
         "did you mean 'applyToken'?"
     )
