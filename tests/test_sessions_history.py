@@ -53,3 +53,29 @@ def test_a_forgotten_session_takes_its_history_with_it() -> None:
     assert store.history_of("ch", "old") is None
     store.clear()
     assert store.history_of("ch", "new") is None
+
+
+def test_records_keep_their_numbers_and_objects_in_order_through_trimming_and_restore() -> None:
+    limit = [3]
+    history = CustomerHistory(lambda: limit[0])
+    messages = [{"content": str(n), "sourceType": "AGENT"} for n in range(5)]
+    for n, message in enumerate(messages):
+        history.append(message, from_customer=n % 2 == 0, now_ms=1_000 + n, call_id=f"c{n // 3}")
+    entries = history.entries
+    assert [(m, mine, ms, call) for _, m, mine, ms, call in entries] == [
+        (messages[2], True, 1_002, "c0"),
+        (messages[3], False, 1_003, "c1"),
+        (messages[4], True, 1_004, "c1"),
+    ]
+    ids = [rid for rid, *_ in entries]
+    assert ids == sorted(ids) and len(set(ids)) == 3 and history.last_id == ids[-1]
+    assert all(entry[2] is True or entry[2] is False for entry in entries)  # bools, not 0/1
+    assert list(history.pushed_in("c1")) == [messages[3]]
+    assert list(history.pushed_in("c0")) == []  # c0's pushed record (1) was dropped
+    restored = CustomerHistory(lambda: limit[0], entries, history.dropped)
+    assert (restored.entries, restored.dropped, len(restored)) == (entries, 2, 3)
+    assert restored.records() == history.records()
+    assert CustomerHistory().last_id is None
+    twin = history.copy()
+    history.append(messages[0], from_customer=False, now_ms=2_000, call_id="c2")
+    assert (twin.entries, twin.dropped) == (entries, 2)  # a copy, not a view

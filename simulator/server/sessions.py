@@ -13,6 +13,7 @@ keeps the records of the customer's earlier calls, each with its session's ``cal
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import StrEnum
@@ -27,6 +28,7 @@ __all__ = [
     "HISTORY_LIMIT",
     "SESSIONS",
     "CustomerHistory",
+    "HistoryEntry",
     "Session",
     "SessionState",
     "SessionStore",
@@ -58,40 +60,95 @@ def _new_call_id(now_ms: int) -> str:
     return f"{now_ms // 1000}-{next(_call_numbers) % 100_000_000:08d}"
 
 
+#: one history record as :attr:`CustomerHistory.entries` gives it: (record id, message,
+#: from the customer?, epoch ms received, callId)
+HistoryEntry = tuple[int, Mapping[str, Any], bool, int, str]
+
+
 class CustomerHistory:
     """The history records of one customer on one channel, across their sessions, oldest
     first: at most ``limit()`` (read on each append, so a live config change applies); the
-    oldest beyond are dropped and counted in :attr:`dropped`."""
+    oldest beyond are dropped and counted in :attr:`dropped`.
 
-    __slots__ = ("_limit", "dropped", "entries")
+    Kept in two flat sequences, not a tuple per record: the numbers (record id, epoch ms
+    received, from the customer?) three to a record in one ``array('q')``, and the objects
+    (message, callId) two to a record in one list. Three records cost ~330 bytes instead of
+    ~550 (a 5-tuple and two int objects each), two hundred ~8 KB instead of ~32 KB."""
 
-    def __init__(self, limit: Callable[[], int] = lambda: HISTORY_LIMIT) -> None:
+    __slots__ = ("_items", "_limit", "_numbers", "dropped")
+
+    def __init__(
+        self,
+        limit: Callable[[], int] = lambda: HISTORY_LIMIT,
+        entries: Iterable[HistoryEntry] = (),
+        dropped: int = 0,
+    ) -> None:
+        """``entries`` and ``dropped``: a history kept by ``state.path``, oldest first."""
         self._limit = limit
-        #: (record id, message, from the customer?, epoch ms received, callId); the messages
-        #: are packed (:mod:`simulator.server.packed`), or dicts restored from ``state.path``
-        # a list, not a deque: an empty deque costs ~600 bytes (a 64-slot block) per
-        # customer; trimming the head of a list of at most ``limit`` records is one memmove
-        self.entries: list[tuple[int, Mapping[str, Any], bool, int, str]] = []
-        self.dropped = 0
+        # lists and arrays, not deques: an empty deque costs ~600 bytes (a 64-slot block)
+        # per customer; trimming the head of at most ``limit`` records is one memmove each
+        self._numbers = array("q")
+        #: the messages are packed (:mod:`simulator.server.packed`), or dicts restored from
+        #: ``state.path``
+        self._items: list[Any] = []
+        for record_id, message, from_customer, received_ms, call_id in entries:
+            self._numbers.extend((record_id, received_ms, from_customer))
+            self._items.extend((message, call_id))
+        self.dropped = dropped
 
     def append(
         self, message: Mapping[str, Any], *, from_customer: bool, now_ms: int, call_id: str
     ) -> None:
         """Keep one record (``message`` as given: the caller packs it, see
         :meth:`Session.record`)."""
-        self.entries.append((next(_history_ids), message, from_customer, now_ms, call_id))
-        limit = max(1, self._limit())
-        excess = len(self.entries) - limit
+        self._numbers.extend((next(_history_ids), now_ms, from_customer))
+        self._items.extend((message, call_id))
+        excess = len(self._items) // 2 - max(1, self._limit())
         if excess > 0:
-            del self.entries[:excess]
+            del self._numbers[: 3 * excess]
+            del self._items[: 2 * excess]
             self.dropped += excess
+
+    @property
+    def entries(self) -> list[HistoryEntry]:
+        """The kept records, oldest first (a new list)."""
+        numbers, items = self._numbers, self._items
+        return [
+            (
+                numbers[3 * i],
+                items[2 * i],
+                bool(numbers[3 * i + 2]),
+                numbers[3 * i + 1],
+                items[2 * i + 1],
+            )
+            for i in range(len(items) // 2)
+        ]
+
+    @property
+    def last_id(self) -> int | None:
+        """The newest record's id (None when there is none)."""
+        return self._numbers[-3] if self._numbers else None
+
+    def pushed_in(self, call_id: str) -> Iterator[Mapping[str, Any]]:
+        """The messages pushed to the customer (not theirs) during the call ``call_id``."""
+        numbers, items = self._numbers, self._items
+        for i in range(len(items) // 2):
+            if items[2 * i + 1] == call_id and not numbers[3 * i + 2]:
+                yield items[2 * i]
 
     def records(self) -> list[dict[str, Any]]:
         """The kept records, oldest first, in the history record's shape (reference §3.7)."""
         return [_history_record(*entry) for entry in self.entries]
 
+    def copy(self) -> CustomerHistory:
+        """A copy of the records as they are now (two flat copies, no record built)."""
+        twin = CustomerHistory(self._limit, (), self.dropped)
+        twin._numbers = self._numbers[:]
+        twin._items = self._items[:]
+        return twin
+
     def __len__(self) -> int:
-        return len(self.entries)
+        return len(self._items) // 2
 
 
 class SessionState(StrEnum):
@@ -174,17 +231,13 @@ class Session:
         saveSatisfaction, and a click-to-call may start from it."""
         if self.state is SessionState.AGENT:
             return True
+        # this call's records: history spans the customer's calls
         return any(
-            not from_customer
-            and (
-                message.get("sourceType") == "AGENT"
-                or (
-                    message.get("sourceType") == "SYSTEM"
-                    and message.get("content") in _CONNECTED_TEXTS
-                )
+            message.get("sourceType") == "AGENT"
+            or (
+                message.get("sourceType") == "SYSTEM" and message.get("content") in _CONNECTED_TEXTS
             )
-            for _, message, from_customer, _, call_id in self.history.entries
-            if call_id == self.call_id  # this call's records: history spans the customer's calls
+            for message in self.history.pushed_in(self.call_id)
         )
 
     @property
@@ -194,9 +247,7 @@ class Session:
         if self.robot_start or self.state is SessionState.ROBOT:
             return True
         return any(
-            not from_customer and message.get("sourceType") == "ROBOT"
-            for _, message, from_customer, _, call_id in self.history.entries
-            if call_id == self.call_id
+            message.get("sourceType") == "ROBOT" for message in self.history.pushed_in(self.call_id)
         )
 
     def end(self, reason: str) -> None:
@@ -421,8 +472,9 @@ class SessionStore:
             key = (session.channel_id, session.user_id)
             self._sessions[key] = session
             self._histories[key] = session.history
-            if session.history.entries:
-                top_record = max(top_record, session.history.entries[-1][0])
+            last = session.history.last_id
+            if last is not None:
+                top_record = max(top_record, last)
             number = session.call_id.rpartition("-")[2]
             if number.isdigit():
                 top_call = max(top_call, int(number))

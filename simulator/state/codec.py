@@ -51,8 +51,9 @@ class SessionSnapshot:
     fields: tuple[Any, ...]
     poll_queue: list[Mapping[str, Any]]
     unread_ids: list[str]
-    history: list[tuple[int, Mapping[str, Any], bool, int, str]]
-    dropped: int
+    #: a copy of the customer's history (two flat copies on the loop; the records are
+    #: built when the writer encodes it)
+    history: CustomerHistory
 
     def session_json(self) -> bytes:
         """The session's row (everything but the history)."""
@@ -62,7 +63,7 @@ class SessionSnapshot:
 
     def history_json(self) -> bytes:
         """The customer's history row."""
-        return encode({"dropped": self.dropped, "entries": self.history})
+        return encode({"dropped": self.history.dropped, "entries": self.history.entries})
 
 
 def encode(doc: object) -> bytes:
@@ -86,8 +87,7 @@ def snapshot(session: Session) -> SessionSnapshot:
         tuple(getattr(session, name) for name in _FIELDS),
         list(session.poll_queue),
         list(session.unread_ids),
-        list(session.history.entries),
-        session.history.dropped,
+        session.history.copy(),
     )
 
 
@@ -101,12 +101,14 @@ def decode_session(
     """A session (with its customer's history) from its row."""
     doc = orjson.loads(session_doc)
     hist = orjson.loads(history_doc)
-    history = CustomerHistory(history_limit)
-    history.entries = [
-        (int(rid), message, bool(mine), int(ms), str(call))
-        for rid, message, mine, ms, call in hist["entries"]
-    ]
-    history.dropped = int(hist["dropped"])
+    history = CustomerHistory(
+        history_limit,
+        [
+            (int(rid), message, bool(mine), int(ms), str(call))
+            for rid, message, mine, ms, call in hist["entries"]
+        ],
+        int(hist["dropped"]),
+    )
     session = Session(
         channel_id,
         user_id,
