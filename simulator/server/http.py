@@ -26,9 +26,11 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "RAW_BODY",
     "REFUSED",
+    "SETTLE",
     "STORE",
     "USER_ID",
     "Outcome",
+    "Settle",
     "encode_json",
     "error_body",
     "error_response",
@@ -38,6 +40,7 @@ __all__ = [
     "read_body",
     "read_json",
     "read_optional_json",
+    "request_key",
 ]
 
 #: the application's schema store (what every handler validates with)
@@ -56,7 +59,7 @@ ERROR_TEXTS: dict[int, str] = {
 }
 
 
-def _request_key(name: str, kind: type) -> Any:
+def request_key(name: str, kind: type) -> Any:
     """A request-storage key: ``web.RequestKey`` where aiohttp has it (3.14+, which warns
     with ``NotAppKeyWarning`` about plain string keys on every request), a string before."""
     factory = getattr(web, "RequestKey", None)
@@ -68,15 +71,15 @@ def _request_key(name: str, kind: type) -> Any:
 BODY_TIMEOUT = web.AppKey("body_timeout", float)
 
 #: request-scoped key under which :func:`read_json` leaves the raw body for the journal
-RAW_BODY: Any = _request_key("raw_body", bytes)
+RAW_BODY: Any = request_key("raw_body", bytes)
 #: request-scoped key under which handlers leave the caller's userId for the journal
-USER_ID: Any = _request_key("user_id", str)
+USER_ID: Any = request_key("user_id", str)
 #: request-scoped key under which the router leaves a refusal it answered in the body with
 #: the vendor's code (contract.strict off): still a contract violation for the journal
-REFUSED: Any = _request_key("refused", ValidationFailed)
+REFUSED: Any = request_key("refused", ValidationFailed)
 #: request-scoped key: the (channel id, userId) of the request's ccmessaging-token, whose
 #: session the request may change (``state.path`` writes it before the answer)
-CUSTOMER: Any = _request_key("customer", tuple)
+CUSTOMER: Any = request_key("customer", tuple)
 
 
 class Settle(Protocol):

@@ -20,7 +20,7 @@ from aiohttp.typedefs import Handler
 
 from simulator.core.journal import Journal
 from simulator.server.files import FileStore
-from simulator.server.http import CUSTOMER, _request_key
+from simulator.server.http import CUSTOMER, request_key
 from simulator.server.satisfaction import Rating
 from simulator.server.sessions import SessionStore
 from simulator.server.token_store import AccessToken, MessagingToken, TokenStore
@@ -148,17 +148,18 @@ async def settle(request: web.Request) -> None:
     """Commit what ``request`` has changed since it came in, or since it last settled
     (the app's :data:`~simulator.server.http.SETTLE`: a fault rule that streams its answer
     settles first, then the middleware once more)."""
-    changes = request.app[PERSISTER].changes
+    persister = request.app[PERSISTER]
+    changes = persister.changes
     customer = request.pop(CUSTOMER, None)  # marked once, whoever settles first
     if customer is not None:
         changes.customer(customer)
     if changes.version != request[_VERSION]:
-        await request.app[PERSISTER].commit()
+        await persister.commit()
         request[_VERSION] = changes.version
 
 
 #: request-scoped key: the change count when the request came in (or last settled)
-_VERSION: Any = _request_key("state_version", int)
+_VERSION: Any = request_key("state_version", int)
 
 
 def _retrieve(future: asyncio.Future[None]) -> None:

@@ -36,11 +36,11 @@ from simulator.server.http import (
     SETTLE,
     STORE,
     USER_ID,
-    _request_key,
     encode_json,
     error_body,
     parse_json_body,
     read_body,
+    request_key,
 )
 from simulator.server.live_config import CONFIG
 from simulator.server.token_store import MessagingToken
@@ -49,7 +49,7 @@ from simulator.server.tokens import TOKEN_HEADER, TOKENS
 __all__ = ["FIRED", "handle"]
 
 #: request-scoped key under which the fired rule's note (``{"rule", "did"}``) is left
-FIRED: Any = _request_key("fault_fired", dict)
+FIRED: Any = request_key("fault_fired", dict)
 
 #: what ``body_mode: not_json`` answers: what a proxy in the way tends to say
 NOT_JSON_BODY: Final = b"<html><body><h1>502 Bad Gateway</h1>upstream said nothing</body></html>"
