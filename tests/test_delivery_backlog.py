@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -210,6 +211,32 @@ async def test_on_attempt_bug_reaches_the_caller(holder: Holder) -> None:
             assert [r.verdict for r in await results(kept)] == ["accepted"] * 2
         finally:
             await deliverer.close()
+
+
+async def test_a_push_waiting_for_a_connection_slot_is_cancelled_cleanly(holder: Holder) -> None:
+    """With a global cap on concurrent POSTs, a push of another conversation waits for a
+    slot; closing the deliverer then cancels it before its POST ever started (the POST's
+    coroutine is closed: filterwarnings = error turns a "never awaited" into a failure)."""
+    async with aiohttp.ClientSession() as session:
+        deliverer = Deliverer(
+            session,
+            policy=RetryPolicy(attempts=1, timeout=WAIT),
+            store=default_store(),
+            on_attempt=lambda record: None,
+            clock_ms=lambda: STAMP,
+            max_in_flight=1,
+        )
+        target = oauth(holder.url)
+        first = deliverer.submit("c1", target, push("a1"))
+        await holder.wait_for("a1")  # in flight, holding the one slot
+        second = deliverer.submit("c2", target, push("b1"))
+        for _ in range(3):  # let c2's lane start and block on the slot
+            await asyncio.sleep(0)
+        assert not second.done() and deliverer.pending == 2
+        await deliverer.close()
+        assert first.cancelled() and second.cancelled()
+        assert [s.contents for s in holder.seen] == [["a1"]]  # b1 was never sent
+        gc.collect()  # a coroutine never awaited would warn as it is collected
 
 
 # --------------------------------------------------------------------------------------------

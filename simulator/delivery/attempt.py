@@ -109,10 +109,8 @@ def _judge(status: int, raw: bytes, truncated: bool) -> tuple[AttemptVerdict, st
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> tuple[bytes, bool]:
-    """The answer's body, read up to just past :data:`RESPONSE_READ_LIMIT`; True when cut."""
-    length = response.content_length
-    if length is not None and length <= RESPONSE_READ_LIMIT:
-        return await response.read(), False  # the usual small answer: one read, no loop
+    """The answer's body, read up to just past :data:`RESPONSE_READ_LIMIT`; True when cut
+    (an answer of unknown or larger length: a small one is read at once by :func:`post`)."""
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_any():
@@ -190,7 +188,11 @@ async def post(
             raise_for_status=False,  # whatever the app's session default: we judge it
         ) as response:
             status = response.status
-            raw, truncated = await _read_capped(response)
+            length = response.content_length
+            if length is not None and length <= RESPONSE_READ_LIMIT:
+                raw = await response.read()  # the usual small answer: one read, no loop
+            else:
+                raw, truncated = await _read_capped(response)
     except TimeoutError:
         verdict, error = "timeout", f"no complete answer within {limit.total or 0:g} s"
     except aiohttp.ClientError as exc:

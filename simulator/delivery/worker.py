@@ -30,7 +30,7 @@ import asyncio
 import logging
 import ssl
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Literal, NamedTuple
 
 import aiohttp
@@ -100,6 +100,14 @@ class _Job:
         self.body_timestamp = body_timestamp
         self.run_id = run_id
         self.future = future
+
+
+async def _within(slots: asyncio.Semaphore, sending: Coroutine[Any, Any, Outcome]) -> Outcome:
+    try:
+        async with slots:
+            return await sending
+    finally:
+        sending.close()  # not started when cancelled while waiting for a slot: no warning
 
 
 def _report_failure(future: asyncio.Future[DeliveryResult]) -> None:
@@ -400,15 +408,16 @@ class Deliverer:
             outcome.error,
         )
 
-    async def _attempt(
+    def _attempt(
         self, url: URL, headers: dict[str, str], body: bytes, tls: ssl.SSLContext | None
-    ) -> Outcome:
-        session = self._client()
+    ) -> Awaitable[Outcome]:
+        """One POST to await: :func:`post` itself (no coroutine around it, whose frame every
+        resumption of the POST would pass through) unless a global connection cap applies."""
         limit, clock_ms = self._timeout, self._clock_ms
+        sending = post(self._client(), url, headers, body, limit=limit, clock_ms=clock_ms, tls=tls)
         if self._slots is None:
-            return await post(session, url, headers, body, limit=limit, clock_ms=clock_ms, tls=tls)
-        async with self._slots:
-            return await post(session, url, headers, body, limit=limit, clock_ms=clock_ms, tls=tls)
+            return sending
+        return _within(self._slots, sending)
 
     def _client(self) -> aiohttp.ClientSession:
         """The caller's session, else this deliverer's own (made on the first POST, inside

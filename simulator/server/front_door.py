@@ -210,7 +210,9 @@ def _front_door(
         if admin and response.status != INTERNAL:
             return response  # admin calls are not journaled, except an internal fault
         if violations < 0:
-            in_body = request.get(REFUSED)  # answered in the body with a vendor code
+            # answered in the body with a vendor code: always with a reason noted, so that
+            # an ordinary request does not pay a missing key's KeyError (Mapping.get)
+            in_body = None if reason is None else request.get(REFUSED)
             violations = 0 if in_body is None else violation_count(in_body)
         if reason is not None and not response.prepared:
             response.headers[REASON_HEADER] = reason_header(reason)

@@ -37,7 +37,10 @@ def pack_headers(raw_headers: Iterable[tuple[bytes, bytes]]) -> bytes:
     """A request's headers as one ``name:value`` line each: one object to keep instead of the
     ~20 of aiohttp's parsed pairs, which lets a journal of 10,000 requests cost measurably
     less to keep (memory reused instead of grown; ~4 % of ``send`` throughput)."""
-    return b"\n".join([b"%s:%s" % pair for pair in raw_headers])
+    return b"\n".join(map(_colon_join, raw_headers))
+
+
+_colon_join = b":".join
 
 
 def redact_headers(packed: bytes) -> dict[str, str]:

@@ -202,6 +202,7 @@ def _in_body(
     # counted as violations in the journal, as a 400 would be; without its traceback, whose
     # frames hold the request (a cycle the collector's frozen generation could keep)
     request[REFUSED] = exc.with_traceback(None)
+    # with the reason noted below, which is what tells the front door to look for it
     first = exc.violations[0] if exc.violations else None
     note(
         f"request does not match {exc.schema}"
