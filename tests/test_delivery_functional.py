@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import socket
 from collections import deque
@@ -486,6 +487,28 @@ async def test_a_raising_on_attempt_fails_that_future_only(
     with pytest.raises(RuntimeError, match="journal bug"):
         await result(first)
     assert (await result(second)).ok
+
+
+async def test_a_failed_future_nobody_awaits_is_logged_once(
+    receiver: Receiver, make: Callable[..., Harness], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A caller that only looks at ``done()`` (as the scenario router does) leaves no
+    "Future exception was never retrieved" (the autouse fixture fails on one): the bug is
+    logged once, when the future fails."""
+
+    def on_attempt(record: AttemptRecord) -> None:
+        raise RuntimeError("journal bug")
+
+    h = make(on_attempt=on_attempt)
+    failed = h.deliverer.submit("c", oauth(receiver.script("/aicc")), push("1"))
+    async with asyncio.timeout(WAIT):
+        await h.deliverer.drain()
+    assert failed.done() and not failed.cancelled()
+    logged = [r.getMessage() for r in caplog.records if r.name == "simulator.delivery.worker"]
+    assert logged == ["push delivery failed: RuntimeError('journal bug')"]
+    caplog.clear()  # its records hold the exception, whose traceback holds the future
+    del failed
+    gc.collect()  # the future is freed here: unretrieved, asyncio would report it now
 
 
 # --------------------------------------------------------------------------------------------

@@ -49,6 +49,9 @@ class Entry(NamedTuple, Generic[T]):
     item: T
 
 
+_new_entry = tuple.__new__
+
+
 def _to_json_method(item: Any) -> Any:
     to_json = getattr(item, "to_json", None)
     if to_json is None:
@@ -126,7 +129,7 @@ class Journal(Generic[T]):
     def append(self, item: T) -> int:
         """Add ``item``; return its sequence number. O(1)."""
         self._seq += 1
-        entry = Entry(self._seq, item)
+        entry: Entry[T] = _new_entry(Entry, (self._seq, item))  # Entry() is a Python call
         if len(self._entries) == self._capacity:
             self._dropped += 1
         self._entries.append(entry)

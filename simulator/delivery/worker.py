@@ -110,12 +110,15 @@ async def _within(slots: asyncio.Semaphore, sending: Coroutine[Any, Any, Outcome
         sending.close()  # not started when cancelled while waiting for a slot: no warning
 
 
-def _report_failure(future: asyncio.Future[DeliveryResult]) -> None:
-    """A delivery that failed by a bug is logged here, so that a caller who only checks
-    ``done()`` does not leave "Future exception was never retrieved" behind (callers who
-    await the future still get the exception)."""
-    if not future.cancelled() and future.exception() is not None:
-        _log.error("push delivery failed: %r", future.exception())
+def _fail(future: asyncio.Future[DeliveryResult], exc: Exception) -> None:
+    """Resolve ``future`` with the exception of a bug, logged here and marked as retrieved,
+    so that a caller who only checks ``done()`` does not leave "Future exception was never
+    retrieved" behind (callers who await the future still get the exception). Done where
+    the exception is set, not in a done-callback: that would cost every push a callback
+    scheduled on the loop."""
+    future.set_exception(exc)
+    future.exception()  # retrieved
+    _log.error("push delivery failed: %r", exc)
 
 
 class _Prepared(NamedTuple):
@@ -235,7 +238,6 @@ class Deliverer:
             lane.jobs.append(job)
         self._pending += 1
         self._idle.clear()
-        future.add_done_callback(_report_failure)
         return future
 
     async def drain(self) -> None:
@@ -267,7 +269,7 @@ class Deliverer:
                     result = await self._deliver(job)
                 except Exception as exc:  # a bug (e.g. on_attempt raised): hand it to the caller
                     if not job.future.done():
-                        job.future.set_exception(exc)
+                        _fail(job.future, exc)
                 else:
                     if not job.future.done():
                         job.future.set_result(result)
@@ -288,7 +290,7 @@ class Deliverer:
         try:
             result = self._unsent(job, self._prepare(job), "dropped", error)
         except Exception as exc:  # a bug (e.g. on_attempt raised): hand it to the caller
-            job.future.set_exception(exc)
+            _fail(job.future, exc)
         else:
             job.future.set_result(result)
 
@@ -318,28 +320,30 @@ class Deliverer:
     ) -> None:
         """Journal one attempt of ``job`` through ``on_attempt``."""
         faults = job.push.faults
+        target = job.target
+        # positional, in AttemptRecord's field order: keywords cost twice as much per attempt
         self._on_attempt(
             AttemptRecord(
-                delivery_id=job.delivery_id,
-                run_id=job.run_id,
-                conversation=job.conversation,
-                attempt=attempt,
-                url=job.target.url,
-                mode=job.target.mode,
-                request_headers=prepared.shown,
-                request_body=prepared.text,
-                response_status=outcome.status,
-                response_body=outcome.body,
-                latency_ms=outcome.latency_ms,
-                verdict=outcome.verdict,
-                error=outcome.error,
-                started_at=outcome.started_at,
-                invalid_by_design=faults.invalid,
-                duplicate=duplicate,
-                response_truncated=outcome.truncated,
-                violations=violations,
-                step=job.push.step,
-                faults=faults if faults.any else None,
+                job.delivery_id,
+                job.run_id,
+                job.conversation,
+                attempt,
+                target.url,
+                target.mode,
+                prepared.shown,  # request_headers
+                prepared.text,  # request_body
+                outcome.status,
+                outcome.body,
+                outcome.latency_ms,
+                outcome.verdict,
+                outcome.error,
+                outcome.started_at,
+                faults.invalid,  # invalid_by_design
+                duplicate,
+                outcome.truncated,  # response_truncated
+                violations,
+                job.push.step,
+                faults if faults.any else None,
             )
         )
 
