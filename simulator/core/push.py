@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import ssl
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 __all__ = [
+    "NO_FAULTS",
     "AuthFault",
     "PlannedPush",
     "PushFaults",
@@ -52,16 +53,23 @@ class PushFaults:
         )
 
 
+#: no deliberate misbehaviour: the faults of every ordinary push, one shared value
+NO_FAULTS = PushFaults()
+
 #: the session states a push step may name (``state:``)
 SessionStateName = Literal["queuing", "agent", "robot", "ended"]
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedPush:
-    """One POST the engine wants sent: the DownLinkMsg objects of its ``messages`` list."""
+class PlannedPush(NamedTuple):
+    """One POST the engine wants sent: the DownLinkMsg objects of its ``messages`` list.
+
+    A NamedTuple, not a frozen dataclass: one is made for every push, and a frozen
+    dataclass's ``__init__`` costs an ``object.__setattr__`` per field (docs/performance.md,
+    fifth pass)."""
 
     messages: tuple[dict[str, Any], ...]
-    faults: PushFaults = field(default_factory=PushFaults)
+    #: the default is one shared value (PushFaults is frozen)
+    faults: PushFaults = NO_FAULTS
     #: where in the scenario it came from, for the journal, e.g. "steps[2]"
     step: str = ""
     #: the session state the push leads to, as the scenario step says (``queuing``,

@@ -18,7 +18,7 @@ import random
 from typing import Any
 
 from simulator.core.errors import ScenarioError
-from simulator.core.push import PlannedPush, PushFaults
+from simulator.core.push import NO_FAULTS, PlannedPush, PushFaults
 from simulator.scenario.checks import parse_duration
 from simulator.scenario.context import Advance, ExpectTimeout, RunContext, Uplink
 from simulator.scenario.model import (
@@ -408,18 +408,17 @@ class ScenarioRun(Renderer):
             return
         if jitter > 0:
             delay += jitter * self._random().random()
-        push = PlannedPush(
-            messages=messages,
-            faults=PushFaults(
+        if delay or spec.duplicate or spec.drop or spec.invalid or spec.auth != "ok":
+            faults = PushFaults(
                 delay=delay / self.context.speed,
                 duplicate=spec.duplicate,
                 drop=spec.drop,
                 invalid=spec.invalid,
                 auth=spec.auth,
-            ),
-            step=op.path,
-            state=op.state,
-        )
+            )
+        else:
+            faults = NO_FAULTS  # the usual push: the shared value, not a new one each
+        push = PlannedPush(messages=messages, faults=faults, step=op.path, state=op.state)
         # reorder: hold this push and send it right after the next one
         if self._held is not None:
             out.append(push)
