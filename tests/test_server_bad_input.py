@@ -19,6 +19,8 @@ from conftest import (
 )
 
 from simulator.server.http import ERROR_TEXTS
+from simulator.server.journal_entries import REQUESTS
+from simulator.server.reasons import HEADER as REASON_HEADER
 
 
 @pytest.fixture
@@ -153,6 +155,12 @@ async def test_vendor_code_endpoints_answer_in_the_body_with_every_violation(
     found = {v["pointer"] for v in reply.json["violations"]}
     assert pointers <= found, reply.text
     assert len(reply.json["violations"]) >= len(pointers)
+    # journaled as refused, as a 400 would be: its violations counted, its reason kept
+    entry = small.app[REQUESTS].list(limit=1, newest=True)[0].item
+    assert (entry.path, entry.status) == (path, 200)
+    assert entry.violations == len(reply.json["violations"]), entry
+    assert entry.reason is not None and "does not match" in entry.reason
+    assert reply.headers[REASON_HEADER] == entry.reason
 
 
 @pytest.fixture
