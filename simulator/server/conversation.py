@@ -118,9 +118,7 @@ class Conversation:
             session.record(body, from_customer=True, now_ms=self._clock.now())
             message_id = body.get("messageId")
             if message_id:
-                session.unread_ids.append(message_id)
-                if len(session.unread_ids) > MAX_UNREAD_IDS:  # bounded, like the engine's
-                    del session.unread_ids[:-MAX_UNREAD_IDS]
+                session.note_unread(message_id, MAX_UNREAD_IDS)  # bounded, like the engine's
             self._runs.feed(session, body)
             robot = session.state is SessionState.ROBOT
             return Outcome("0", CHAT_ROBOT_OK if robot else CHAT_OK)

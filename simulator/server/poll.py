@@ -75,7 +75,7 @@ class Poll:
         packed = tuple([pack(message, share=False) for message in push.messages])
         if session is not None:
             for _ in range(copies):
-                session.poll_queue.extend(packed)
+                session.queue_for_poll(packed)
             self.wake(session)
         self._note(DeliveryNote(run_id, conversation, push.messages, self._clock.now()))
         return packed
@@ -116,8 +116,7 @@ class Poll:
             session = self._sessions.get(*key)
         if session is None:
             return []
-        taken = [_unpacked(m) for m in session.poll_queue]
-        session.poll_queue.clear()
+        taken = [_unpacked(m) for m in session.take_polled()]
         if need_read:
             return taken
         return [m for m in taken if m.get("controlType") != "READ"]
