@@ -57,6 +57,8 @@ def _callgrind(out: Path) -> list[str]:
 
 
 def _instructions(out: Path) -> int:
+    if not out.exists():
+        raise bench.BenchError(f"callgrind wrote no {out.name} (the process did not exit cleanly)")
     match = _TOTAL.search(out.read_text("utf-8", "replace"))
     if match is None:
         raise bench.BenchError(f"no instruction total in {out}")
@@ -119,7 +121,13 @@ def _push_run(work: Path, raw: bool, per_run: int) -> int:
             command = [*_callgrind(out), *bench.role_command("raw-push")]
             command += ["--spec", str(spec), "--concurrency", str(RUNS)]
             command += ["--per-worker", str(per_run)]
-            subprocess.run(command, check=True, capture_output=True, timeout=900)
+            done = subprocess.run(command, check=True, capture_output=True, timeout=900)
+            client = json.loads(done.stdout.decode().strip().splitlines()[-1])
+            if client["errors"] or client["ok"] != expected:
+                raise bench.BenchError(f"raw push loop: {client}")
+            stats = bench._wait_count(rbase, expected, timeout=60)
+            if stats["count"] != expected:
+                raise bench.BenchError(f"{stats['count']} pushes arrived, {expected} expected")
         else:
             config = bench.write_config(
                 work / f"push-{per_run}.yaml", f"{rbase}/aicc", None, scenario_dirs=[str(scenarios)]
@@ -189,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("valgrind is not installed (apt-get install valgrind)", file=sys.stderr)
         return 2
     only = {name.strip() for name in opts.only.split(",")}
+    if not only or not only <= {"send", "push"}:
+        parser.error(f"--only takes send, push or send,push, not {opts.only!r}")
     with tempfile.TemporaryDirectory(prefix="aicc-instructions-") as tmp:
         work = Path(tmp)
         if "send" in only:

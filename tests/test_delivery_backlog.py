@@ -230,7 +230,9 @@ async def test_a_push_waiting_for_a_connection_slot_is_cancelled_cleanly(holder:
         first = deliverer.submit("c1", target, push("a1"))
         await holder.wait_for("a1")  # in flight, holding the one slot
         second = deliverer.submit("c2", target, push("b1"))
-        for _ in range(3):  # let c2's lane start and block on the slot
+        # c2's lane task runs at the loop's next turn and blocks on the slot there (ready
+        # tasks run in order: no timing involved); three turns are more than it needs
+        for _ in range(3):
             await asyncio.sleep(0)
         assert not second.done() and deliverer.pending == 2
         await deliverer.close()

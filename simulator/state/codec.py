@@ -120,8 +120,9 @@ def decode_session(
     for name in _FIELDS:
         setattr(session, name, doc[name])
     session.state = SessionState(doc["state"])
-    session.poll_queue = list(doc["poll_queue"])
-    session.unread_ids = list(doc["unread_ids"])
+    # empty ones stay the shared empty tuple, as on a new session
+    session.poll_queue = list(doc["poll_queue"]) or ()
+    session.unread_ids = list(doc["unread_ids"]) or ()
     return session
 
 
