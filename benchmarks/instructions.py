@@ -125,9 +125,7 @@ def _push_run(work: Path, raw: bool, per_run: int) -> int:
             client = json.loads(done.stdout.decode().strip().splitlines()[-1])
             if client["errors"] or client["ok"] != expected:
                 raise bench.BenchError(f"raw push loop: {client}")
-            stats = bench._wait_count(rbase, expected, timeout=60)
-            if stats["count"] != expected:
-                raise bench.BenchError(f"{stats['count']} pushes arrived, {expected} expected")
+            _arrived(rbase, expected)
         else:
             config = bench.write_config(
                 work / f"push-{per_run}.yaml", f"{rbase}/aicc", None, scenario_dirs=[str(scenarios)]
@@ -143,11 +141,16 @@ def _push_run(work: Path, raw: bool, per_run: int) -> int:
                     )[0]
                     if status != 201:
                         raise bench.BenchError(f"starting a run answered {status}")
-                stats = bench._wait_count(rbase, expected, timeout=900)
-                if stats["count"] != expected:
-                    raise bench.BenchError(f"{stats['count']} pushes arrived, {expected} expected")
+                _arrived(rbase, expected)
                 # stopped by the context manager: its shutdown is in both runs, and cancels out
     return _instructions(out)
+
+
+def _arrived(receiver: str, expected: int) -> None:
+    """Wait until the receiver has counted ``expected`` pushes; fail on any other count."""
+    count = bench._wait_count(receiver, expected, timeout=900)["count"]
+    if count != expected:
+        raise bench.BenchError(f"{count} pushes arrived, {expected} expected")
 
 
 def _per_operation(run: Callable[[int], int], short: int, long: int, each: int = 1) -> float:
