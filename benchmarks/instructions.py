@@ -65,20 +65,6 @@ def _instructions(out: Path) -> int:
     return int(match.group(1))
 
 
-def _sends(port: int, headers: dict[str, str], body: bytes, count: int) -> None:
-    """``count`` sends, one at a time on one kept-alive connection, each answered 200 "0"."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        for _ in range(count):
-            connection.request("POST", bench.SEND_PATH, body, headers)
-            response = connection.getresponse()
-            answer = response.read()
-            if response.status != 200 or bench.OK_MARK not in answer:
-                raise bench.BenchError(f"send answered {response.status}: {answer[:200]!r}")
-    finally:
-        connection.close()
-
-
 def _send_run(work: Path, bare: bool, count: int) -> int:
     """Instructions of one server process that answered ``count`` sends."""
     out = work / f"send-{'bare' if bare else 'sim'}-{count}.callgrind"
@@ -93,7 +79,11 @@ def _send_run(work: Path, bare: bool, count: int) -> int:
         if not bare:
             headers.update(bench.open_session(base, "u1"))
         body = json.dumps(bench.uplink("u1", "CHAT", content="hello", messageId="m1")).encode()
-        _sends(server.port, headers, body, count)
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+        try:  # one at a time on a kept-alive connection, each checked for 200 and "0"
+            bench._timed_sends({out.stem: connection}, headers, body, count)
+        finally:
+            connection.close()
     return _instructions(out)
 
 

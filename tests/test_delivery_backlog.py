@@ -213,6 +213,18 @@ async def test_on_attempt_bug_reaches_the_caller(holder: Holder) -> None:
             await deliverer.close()
 
 
+def _awaiting(task_name: str, function: str) -> bool:
+    """True when the task ``task_name`` is suspended inside a coroutine of ``function``
+    (its chain of awaited coroutines, from the task's own down)."""
+    task = next((t for t in asyncio.all_tasks() if t.get_name() == task_name), None)
+    awaited: Any = task.get_coro() if task is not None else None
+    while awaited is not None:
+        if getattr(awaited, "__name__", None) == function:
+            return True
+        awaited = getattr(awaited, "cr_await", None)
+    return False
+
+
 async def test_a_push_waiting_for_a_connection_slot_is_cancelled_cleanly(holder: Holder) -> None:
     """With a global cap on concurrent POSTs, a push of another conversation waits for a
     slot; closing the deliverer then cancels it before its POST ever started (the POST's
@@ -230,10 +242,11 @@ async def test_a_push_waiting_for_a_connection_slot_is_cancelled_cleanly(holder:
         first = deliverer.submit("c1", target, push("a1"))
         await holder.wait_for("a1")  # in flight, holding the one slot
         second = deliverer.submit("c2", target, push("b1"))
-        # c2's lane task runs at the loop's next turn and blocks on the slot there (ready
-        # tasks run in order: no timing involved); three turns are more than it needs
-        for _ in range(3):
+        for _ in range(100):  # loop turns (no timing): until c2's lane blocks on the slot
+            if _awaiting("push:c2", "_within"):
+                break
             await asyncio.sleep(0)
+        assert _awaiting("push:c2", "_within")
         assert not second.done() and deliverer.pending == 2
         await deliverer.close()
         assert first.cancelled() and second.cancelled()

@@ -8,13 +8,11 @@ from typing import Any
 
 from simulator.scenario.context import RunContext
 from simulator.scenario.model import BUILTIN_VARIABLES, MessageSpec, Scenario
-from simulator.scenario.templating import render_value
+from simulator.scenario.templating import PLAIN_TYPES, render_value
 
 __all__ = ["Renderer"]
 
 _SHARED_RANDOM = random.Random()
-#: compiled values that render as themselves (:func:`~simulator.scenario.templating.render_value`)
-_SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 class Renderer:
@@ -80,6 +78,6 @@ class Renderer:
         # most fields are constant scalars (source type, channel, nickname...): taken as they
         # are, without a render_value call each (8 of 11 fields of a typical push)
         return {
-            name: value if type(value) in _SCALARS else render_value(value, lookup)
+            name: value if type(value) in PLAIN_TYPES else render_value(value, lookup)
             for name, value in spec.fields
         }

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
+    "PLAIN_TYPES",
     "ListValue",
     "Lookup",
     "MappingValue",
@@ -160,6 +161,11 @@ def compile_value(raw: Any) -> Value:
     if raw is None or isinstance(raw, bool | int | float):
         return raw
     raise ValueError(f"unsupported value of type {type(raw).__name__}")
+
+
+#: the types of compiled values that render as themselves (``render_value`` returns them as
+#: they are): a caller may take such a value without calling it
+PLAIN_TYPES: frozenset[type] = frozenset({str, int, float, bool, type(None)})
 
 
 def render_value(value: Value, lookup: Lookup) -> Any:
